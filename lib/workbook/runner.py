@@ -1,0 +1,961 @@
+"""Run the workbook's notebooks with papermill: pick them, check parameters, execute, collect results.
+
+A run executes the selected notebooks in order into a new folder under `runs/`, one kernel per notebook,
+and leaves there: the executed notebooks, `results.json` (every notebook's recorded results; only when
+every notebook succeeded), an HTML rendering of each notebook, `index.html` and `run.json`.
+Parameters are checked against each notebook's `parameters` cell before any kernel starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import tokenize
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import yaml
+
+if TYPE_CHECKING:
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+
+from workbook import __version__
+from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
+from workbook.results import to_jsonable, write_json_atomic
+
+# papermill, nbformat and nbconvert take seconds to import; they are imported where a run needs them,
+# so `workbook list` and errors in the request stay instant.
+
+logger = logging.getLogger(__name__)
+
+NOTEBOOK_NAME = re.compile(r"(\d{2})_([^.]+)\.ipynb")  # no dots in the stem: `02_x.FAILED.ipynb` is not one
+RESERVED_PARAMETERS = ("results_path",)
+SIMPLE_TYPES = ("int", "float", "bool", "str", "list", "dict")
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0"}
+NULL_WORDS = {"None", "none", "null", "Null", "NULL", "~"}
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in tracebacks and error values
+
+# Kernel start-up failures that are not the notebook's fault (the ZMQ port race between kernels started
+# at the same moment, or a slow machine); worth another attempt. A cell error is never retried.
+KERNEL_START_ERRORS = ("Address already in use", "Kernel died before replying", "Kernel didn't respond")
+KERNEL_START_ATTEMPTS = 3
+# ipykernel 7 warns on every start that it talks TCP without encryption, and now and then logs an ERROR
+# "KeyboardInterrupt caught in kernel" when jupyter_client interrupts it before shutting it down. Neither
+# is about the notebook (cell errors reach us through the notebook itself); keep the run's output readable.
+QUIET_KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+class WorkbookError(Exception):
+    """A problem with the user's request (notebook, parameter, folder): its message is one line."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notebooks and their parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a notebook's `parameters` cell: `name[: type] = default  # help`."""
+
+    name: str
+    type_name: str  # "int", "float", "bool", "str", "list", "dict", "<type> | None" or "any"
+    default: str  # the default as written in the cell
+    help: str = ""
+
+    @property
+    def nullable(self) -> bool:
+        """True when the parameter also accepts None."""
+        return self.type_name.endswith(" | None")
+
+    @property
+    def base_type(self) -> str:
+        """The type without its `| None`."""
+        return self.type_name.removesuffix(" | None")
+
+
+@dataclass(frozen=True)
+class NotebookInfo:
+    """A numbered notebook: where it is, its title and its parameters."""
+
+    path: Path
+    title: str
+    parameters: dict[str, Param]
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def discover_notebooks(notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The `NN_*.ipynb` notebooks in a folder, sorted by number."""
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise WorkbookError(f"notebooks folder not found: {folder}")
+    found = [p for p in folder.iterdir() if p.is_file() and NOTEBOOK_NAME.fullmatch(p.name)]
+    return sorted(found, key=lambda p: (int(p.name[:2]), p.name))
+
+
+def resolve_notebooks(selectors: Sequence[str], notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """Notebooks chosen by number ("2", "02"), stem, topic ("data_and_eda") or a unique prefix/suffix.
+
+    No selectors means every notebook. The result keeps the notebooks' own order (later notebooks build
+    on earlier ones), whatever order the selectors came in.
+    """
+    available = discover_notebooks(notebooks_dir)
+    if not available:
+        raise WorkbookError(f"no notebooks named NN_name.ipynb in {notebooks_dir}")
+    if not selectors:
+        return available
+    chosen = {_match_selector(selector, available) for selector in selectors}
+    return [path for path in available if path in chosen]
+
+
+def _topic(path: Path) -> str:
+    """The stem without its number: `02_data_and_eda` -> `data_and_eda`."""
+    return path.stem.split("_", 1)[1]
+
+
+def _match_selector(selector: str, available: list[Path]) -> Path:
+    """The one notebook a selector names, or a WorkbookError saying what exists."""
+    name = Path(selector).name.removesuffix(".ipynb")  # accept `notebooks/02_x.ipynb` from tab completion
+    if name.isdigit():
+        matches = [p for p in available if int(p.name[:2]) == int(name)]
+    elif name:
+        exact = [p for p in available if name in (p.stem, _topic(p))]
+        matches = exact or [
+            p
+            for p in available
+            if p.stem.startswith(name) or _topic(p).startswith(name) or p.stem.endswith(name)
+        ]
+    else:
+        matches = []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        names = ", ".join(p.stem for p in available)
+        raise WorkbookError(f"unknown notebook '{selector}'; available: {names}")
+    names = ", ".join(p.stem for p in matches)
+    raise WorkbookError(f"ambiguous notebook '{selector}' matches {names}; use its number")
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """A notebook file as plain JSON (enough to read cells and tags), or a clear error."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # json errors are ValueErrors
+        raise WorkbookError(f"cannot read notebook {path}: {_first_line(error)}") from error
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise WorkbookError(f"cannot read notebook {path}: no list of cells")
+    return nb
+
+
+def cell_source(cell: Mapping[str, Any]) -> str:
+    """A cell's source as one string (files store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def cell_tags(cell: Mapping[str, Any]) -> list[str]:
+    """A cell's tags (papermill looks for `parameters` and `injected-parameters`)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def parameters_cell_index(nb: Mapping[str, Any]) -> int | None:
+    """Index of the first cell tagged `parameters` (papermill's rule), or None."""
+    for index, cell in enumerate(nb["cells"]):
+        if "parameters" in cell_tags(cell):
+            return index
+    return None
+
+
+def read_notebook_info(path: str | Path) -> NotebookInfo:
+    """Title and parameters of one notebook, without running it."""
+    path = Path(path)
+    nb = read_notebook(path)
+    index = parameters_cell_index(nb)
+    parameters = {} if index is None else parse_parameters_cell(cell_source(nb["cells"][index]), path.stem)
+    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters)
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Param]:
+    """The parameters a notebook declares, by name, in the order of its `parameters` cell."""
+    return read_notebook_info(path).parameters
+
+
+def list_notebooks(notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[NotebookInfo]:
+    """Every notebook with its title and parameters (the data behind `workbook list`)."""
+    return [read_notebook_info(path) for path in discover_notebooks(notebooks_dir)]
+
+
+def _notebook_title(nb: Mapping[str, Any]) -> str:
+    """The first markdown heading of a notebook, without its `#`s."""
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "markdown":
+            for line in cell_source(cell).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def parse_parameters_cell(source: str, notebook: str = "notebook") -> dict[str, Param]:
+    """Read `name[: type] = default  # help` lines with Python's own parser.
+
+    papermill's `inspect_notebook` (2.7) reads these lines with a regular expression that drops
+    `x: int | None = None`, cuts `"a#b"` at the `#` and skips lines whose help text contains `=`;
+    `ast` and `tokenize` read the same convention exactly.
+    """
+    try:
+        tree = ast.parse(source)
+        comments = {
+            token.start[0]: token.string.lstrip("#").strip()
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.COMMENT
+        }
+    except (SyntaxError, tokenize.TokenError) as error:
+        problem = _first_line(error)
+        raise WorkbookError(f"{notebook}: the parameters cell is not valid Python: {problem}") from error
+    params: dict[str, Param] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, annotation = node.targets[0].id, None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, annotation = node.target.id, ast.unparse(node.annotation)
+        else:
+            continue
+        default = ast.get_source_segment(source, node.value) or ast.unparse(node.value)
+        type_name = _annotation_type(annotation) or _default_type(default)
+        params[name] = Param(name, type_name, default, comments.get(node.end_lineno, ""))
+    return params
+
+
+def _annotation_type(annotation: str | None) -> str | None:
+    """`int`, `float | None`, `Optional[str]`, `list[str]` -> a type name; None when not one we check."""
+    if not annotation:
+        return None
+    text = annotation.replace(" ", "").replace("typing.", "")
+    nullable = False
+    optional = re.fullmatch(r"Optional\[(.+)\]", text)
+    if optional:
+        text, nullable = optional.group(1), True
+    parts = text.split("|")
+    if "None" in parts:
+        parts.remove("None")
+        nullable = True
+    if len(parts) != 1:
+        return None
+    base = re.sub(r"\[.*\]$", "", parts[0])  # list[str] -> list: elements are not checked
+    base = {"List": "list", "Dict": "dict"}.get(base, base)
+    if base not in SIMPLE_TYPES:
+        return None
+    return f"{base} | None" if nullable else base
+
+
+def _default_type(default: str) -> str:
+    """The type of a default written as a Python literal; `None` means text or None; other code is `any`."""
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return "any"
+    if value is None:
+        return "str | None"
+    if isinstance(value, tuple):
+        return "list"
+    name = type(value).__name__  # exact type: True is a bool here, not an int
+    return name if name in SIMPLE_TYPES else "any"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking and coercing parameter values
+
+
+def coerce_value(param: Param, value: Any, notebook: str) -> Any:
+    """Turn a `-p` string or a YAML value into the parameter's declared type, or raise WorkbookError.
+
+    Text is read by the declared type, so `007` stays "007" for a str parameter and `1e-3` (a string
+    in YAML 1.1) becomes 0.001 for a float parameter.
+    """
+    base = param.base_type
+    if value is None:
+        if param.nullable or base == "any":
+            return None
+        raise _bad_value(param, value, notebook)
+    if isinstance(value, str):
+        if param.nullable and value.strip() in NULL_WORDS:
+            return None
+        return _coerce_text(param, value, notebook)
+    return _check_typed(param, value, notebook)
+
+
+def _coerce_text(param: Param, text: str, notebook: str) -> Any:
+    """Read a text value as the parameter's type."""
+    base, stripped = param.base_type, text.strip()
+    if base in ("str", "any"):
+        return text
+    if base == "int" and re.fullmatch(r"[+-]?\d+(_\d+)*", stripped):  # 10_683 as the notebooks write it
+        return int(stripped)
+    if base == "float":
+        try:
+            return float(stripped)
+        except ValueError:
+            pass
+    if base == "bool" and stripped.lower() in TRUE_WORDS | FALSE_WORDS:
+        return stripped.lower() in TRUE_WORDS
+    if base in ("list", "dict"):
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, list if base == "list" else dict):
+            return parsed
+    raise _bad_value(param, text, notebook)
+
+
+def _check_typed(param: Param, value: Any, notebook: str) -> Any:
+    """Check a typed (YAML) value fits the parameter; ints are accepted for floats."""
+    base = param.base_type
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if base == "int" and is_number and isinstance(value, int):
+        return value
+    if base == "float" and is_number:
+        return float(value)
+    if base == "bool" and isinstance(value, bool):
+        return value
+    if base == "list" and isinstance(value, (list, tuple)):
+        return list(value)
+    if base == "dict" and isinstance(value, dict):
+        return value
+    if base == "any" and isinstance(value, (bool, int, float, list, dict)):
+        return value
+    hint = "; quote it in the YAML file" if base in ("str", "any") else ""
+    raise _bad_value(param, value, notebook, hint)
+
+
+def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> WorkbookError:
+    """The one-line error for a value that does not fit a parameter."""
+    expected = param.type_name
+    if param.base_type == "bool":
+        expected += " (true/false/yes/no/1/0)"
+    got = repr(value) if isinstance(value, str) or value is None else f"{value!r} ({type(value).__name__})"
+    return WorkbookError(
+        f"bad value for parameter '{param.name}' of {notebook}: expected {expected}, got {got}{hint}"
+    )
+
+
+def plan_parameters(
+    notebooks: Sequence[NotebookInfo], params: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each notebook's checked values: a parameter goes to every selected notebook that declares it."""
+    reserved = [name for name in params if name in RESERVED_PARAMETERS]
+    if reserved:
+        raise WorkbookError(f"parameter '{reserved[0]}' is set by the runner; do not pass it")
+    declared = {nb.stem: nb.parameters for nb in notebooks}
+    for name in params:
+        if not any(name in parameters for parameters in declared.values()):
+            known = sorted({n for ps in declared.values() for n in ps} - set(RESERVED_PARAMETERS))
+            raise WorkbookError(
+                f"unknown parameter '{name}': no selected notebook declares it; "
+                f"known: {', '.join(known) or 'none'}"
+            )
+    return {
+        stem: {
+            name: coerce_value(parameters[name], value, stem)
+            for name, value in params.items()
+            if name in parameters
+        }
+        for stem, parameters in declared.items()
+    }
+
+
+def load_params_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file of `name: value` lines (values stay as YAML typed them; checks come later)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise WorkbookError(f"cannot read parameter file {path}: {error.strerror or error}") from error
+    except yaml.YAMLError as error:
+        raise WorkbookError(f"parameter file {path} is not valid YAML: {_first_line(error)}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        kind = type(data).__name__
+        raise WorkbookError(f"parameter file {path} must map parameter names to values, got {kind}")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Run folders and results
+
+
+@dataclass
+class NotebookRun:
+    """How one notebook of a run went."""
+
+    name: str
+    status: str  # "ok", "failed" or "skipped" (not reached because an earlier notebook failed)
+    seconds: float | None = None
+    error: str | None = None
+    output: str | None = None  # file name of the executed notebook in the run folder
+    parameters: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry for run.json (parameters and results are kept elsewhere in that file)."""
+        keys = ("name", "status", "seconds", "error", "output")
+        return {key: getattr(self, key) for key in keys}
+
+
+@dataclass
+class RunResult:
+    """What a run did; check `ok` (a failing notebook is reported here, not raised)."""
+
+    status: str  # "ok" or "failed"
+    out_dir: Path | None  # the run folder; None for a successful in-place run
+    notebooks: list[NotebookRun]
+    error: str | None = None
+    started: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        """Results recorded by every notebook that finished, by notebook stem."""
+        return {run.name: run.results for run in self.notebooks if run.status == "ok"}
+
+    @property
+    def results_file(self) -> Path | None:
+        """results.json when the run wrote one (only successful runs do)."""
+        path = self.out_dir / "results.json" if self.out_dir else None
+        return path if path and path.exists() else None
+
+    @property
+    def index_file(self) -> Path | None:
+        """The run's index.html, when there is a run folder."""
+        path = self.out_dir / "index.html" if self.out_dir else None
+        return path if path and path.exists() else None
+
+
+def new_run_dir(runs_dir: str | Path | None = None, now: datetime | None = None) -> Path:
+    """Create and return a new `runs/<YYYYmmdd-HHMMSS>` folder (`-2`, `-3`, ... when taken)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    for number in count(1):
+        candidate = Path(runs_dir or RUNS_DIR) / (stamp if number == 1 else f"{stamp}-{number}")
+        try:
+            candidate.mkdir(parents=True)  # mkdir, not exists(): two runs starting together get two folders
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise WorkbookError(f"cannot create run folder {candidate}: {error.strerror or error}") from error
+    raise AssertionError("unreachable")
+
+
+def prepare_out_dir(out_dir: str | Path | None, notebooks_dir: str | Path = NOTEBOOKS_DIR) -> Path:
+    """The folder a run writes to: new when not given; an existing one must not hold a run already."""
+    if out_dir is None:
+        path = new_run_dir()
+    else:
+        path = check_out_dir(out_dir, notebooks_dir)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WorkbookError(f"cannot create out dir {path}: {error.strerror or error}") from error
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise WorkbookError(f"cannot write to out dir {path}: {error.strerror or error}") from error
+    return path.resolve()
+
+
+def check_out_dir(out_dir: str | Path, notebooks_dir: str | Path = NOTEBOOKS_DIR) -> Path:
+    """The resolved out dir, unless it is the notebooks folder, a file, or already holds a run."""
+    path = Path(out_dir).resolve()
+    if path == Path(notebooks_dir).resolve():
+        raise WorkbookError(f"out dir {path} is the notebooks folder; use --in-place to refresh them")
+    if (path / "run.json").exists():
+        raise WorkbookError(f"out dir {path} already holds a run (run.json); choose another or remove it")
+    if path.exists() and not path.is_dir():
+        raise WorkbookError(f"out dir {path} is a file, not a folder")
+    return path
+
+
+def read_results(path: Path, notebook: str) -> dict[str, Any]:
+    """A notebook's recorded results; {} when it recorded none."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        problem = _first_line(error)
+        raise WorkbookError(f"{notebook} wrote an unreadable results file {path.name}: {problem}") from error
+    if not isinstance(data, dict):
+        raise WorkbookError(f"{notebook} wrote {path.name} without a key -> value mapping")
+    return data
+
+
+def check_kernel(kernel_name: str) -> None:
+    """Fail early, with the fix, when the Jupyter kernel is not registered."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel:
+        raise WorkbookError(
+            f"no Jupyter kernel named '{kernel_name}'; register it with: "
+            f"{sys.executable} -m ipykernel install --sys-prefix --name {kernel_name}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Executing notebooks
+
+
+def run_notebooks(
+    selectors: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    out_dir: str | Path | None = None,
+    in_place: bool = False,
+    notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    kernel_name: str = KERNEL_NAME,
+    progress: bool = True,
+    on_notebook: Callable[[NotebookRun], None] | None = None,
+) -> RunResult:
+    """Run notebooks in order; stop at the first failure. Bad requests raise WorkbookError before any kernel.
+
+    `params` values are `-p` strings or YAML values; each is checked against every selected notebook that
+    declares it. `in_place=True` refreshes the notebooks themselves with their default parameters.
+    `progress` shows a progress bar of cells per notebook on stderr; `on_notebook` is called as each
+    notebook finishes (or is skipped).
+    """
+    params = dict(params or {})
+    notebooks_dir = Path(notebooks_dir).resolve()
+    notebooks = [read_notebook_info(path) for path in resolve_notebooks(selectors, notebooks_dir)]
+    if in_place and params:
+        raise WorkbookError("parameters cannot be combined with --in-place: it runs each notebook's defaults")
+    plan = plan_parameters(notebooks, params)
+    check_kernel(kernel_name)
+    if in_place:
+        if out_dir is not None:  # it is only written on failure: check it now, not after the run
+            check_out_dir(out_dir, notebooks_dir)
+        return _run_in_place(notebooks, out_dir, notebooks_dir, kernel_name, progress, on_notebook)
+
+    run_dir = prepare_out_dir(out_dir, notebooks_dir)
+    started = _now_iso()
+    runs, interrupted = _execute_all(
+        notebooks, plan, run_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=False
+    )
+    result = _finish_run(run_dir, runs, started, kernel_name)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def _execute_all(
+    notebooks: Sequence[NotebookInfo],
+    plan: Mapping[str, Mapping[str, Any]],
+    work_dir: Path,
+    notebooks_dir: Path,
+    kernel_name: str,
+    progress: bool,
+    on_notebook: Callable[[NotebookRun], None] | None,
+    in_place: bool,
+) -> tuple[list[NotebookRun], bool]:
+    """Execute each notebook into `work_dir` until one fails (the rest are `skipped`); True if interrupted."""
+    runs: list[NotebookRun] = []
+    failed = interrupted = False
+    with _quiet_papermill():
+        for position, nb in enumerate(notebooks, 1):
+            if failed:
+                runs.append(NotebookRun(nb.stem, "skipped"))
+                if on_notebook:
+                    on_notebook(runs[-1])
+                continue
+            parameters = dict(plan.get(nb.stem, {}))
+            if not in_place and "results_path" in nb.parameters:
+                parameters["results_path"] = str(work_dir / f"{nb.stem}.results.json")
+            desc = f"[{position}/{len(notebooks)}] {nb.stem}" if progress else None
+            try:
+                run = execute_one(nb, work_dir / nb.path.name, parameters, kernel_name, notebooks_dir, desc)
+            except KeyboardInterrupt:
+                failed_name = _mark_failed(work_dir / nb.path.name)
+                run = NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", failed_name)
+                interrupted = True
+            run.parameters = {k: v for k, v in parameters.items() if k not in RESERVED_PARAMETERS}
+            if in_place and run.status == "ok":
+                write_clean_notebook(work_dir / nb.path.name, nb.path)
+            runs.append(run)
+            if on_notebook:
+                on_notebook(run)
+            failed = run.status != "ok"
+    return runs, interrupted
+
+
+def execute_one(
+    nb: NotebookInfo,
+    output: Path,
+    parameters: dict[str, Any],
+    kernel_name: str,
+    cwd: Path,
+    progress_desc: str | None,
+) -> NotebookRun:
+    """Execute one notebook; a failure keeps the partial notebook as `<stem>.FAILED.ipynb`."""
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.monotonic()
+    error: str | None = None
+    try:
+        execute_with_retry(nb.path, output, parameters, kernel_name, cwd, progress_desc)
+    except PapermillExecutionError as failure:
+        error = describe_cell_failure(nb, failure, injected=bool(parameters))
+    except Exception as failure:  # a kernel that died or never started: not a cell error, still this notebook
+        error = f"{nb.stem} failed: {type(failure).__name__}: {_first_line(failure)}"
+    seconds = round(time.monotonic() - start, 1)
+    if error:
+        return NotebookRun(nb.stem, "failed", seconds, error, _mark_failed(output))
+    results_file = Path(parameters["results_path"]) if "results_path" in parameters else None
+    try:
+        results = read_results(results_file, nb.stem) if results_file else {}
+    except WorkbookError as problem:
+        return NotebookRun(nb.stem, "failed", seconds, str(problem), _mark_failed(output))
+    return NotebookRun(nb.stem, "ok", seconds, None, output.name, results=results)
+
+
+def execute_with_retry(
+    source: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    kernel_name: str,
+    cwd: Path,
+    progress_desc: str | None,
+) -> None:
+    """papermill.execute_notebook, tried again when the kernel fails to start; cell errors raise at once."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    progress_bar: bool | dict[str, Any] = False
+    if progress_desc:
+        progress_bar = {"desc": progress_desc, "unit": "cell", "leave": False}
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                _brace_safe(source),
+                _brace_safe(output),
+                parameters=parameters,  # papermill injects a cell only when this is non-empty
+                kernel_name=kernel_name,
+                cwd=str(cwd),
+                progress_bar=progress_bar,
+                log_output=False,
+                extra_arguments=QUIET_KERNEL_ARGS,
+            )
+            return
+        except PapermillExecutionError:
+            raise
+        except Exception as error:
+            if attempt == KERNEL_START_ATTEMPTS or not is_kernel_start_failure(error):
+                raise
+            logger.warning(
+                "%s: the kernel failed to start (%s); trying again (%d/%d)",
+                source.stem, _first_line(error), attempt + 1, KERNEL_START_ATTEMPTS,
+            )
+
+
+def is_kernel_start_failure(error: BaseException) -> bool:
+    """True for the kernel start-up failures worth retrying (anywhere in the exception's chain)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if any(marker in str(seen) for marker in KERNEL_START_ERRORS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def describe_cell_failure(nb: NotebookInfo, failure: PapermillExecutionError, injected: bool) -> str:
+    """`<stem> failed at cell [N] (cell index I): <ename>: <last line of the message>`.
+
+    [N] is the execution count the executed notebook shows; I is the cell's 0-based position in the
+    source notebook (papermill's index counts its injected-parameters cell, which the source lacks).
+    """
+    index = source_cell_index(read_notebook(nb.path), failure.cell_index, injected)
+    where = f"cell index {index}"
+    if failure.exec_count:
+        where = f"cell [{failure.exec_count}] ({where})"
+    lines = ANSI_ESCAPE.sub("", str(failure.evalue or "")).strip().splitlines()
+    detail = f"{failure.ename}: {lines[-1].strip()}" if lines else str(failure.ename)
+    return f"{nb.stem} failed at {where}: {detail}"
+
+
+def source_cell_index(source: Mapping[str, Any], executed_index: int, injected: bool) -> int:
+    """Map a cell index of the executed notebook back to the source notebook."""
+    replaced = any("injected-parameters" in cell_tags(cell) for cell in source["cells"])
+    if not injected or replaced:  # papermill replaces an existing injected cell: nothing shifts
+        return executed_index
+    parameters_index = parameters_cell_index(source)
+    injected_at = 0 if parameters_index is None else parameters_index + 1
+    return executed_index - 1 if executed_index > injected_at else executed_index
+
+
+def _mark_failed(output: Path) -> str | None:
+    """Rename a partial executed notebook to `<stem>.FAILED.ipynb` so it never passes for a finished one."""
+    if not output.exists():
+        return None
+    failed = output.with_name(f"{output.stem}.FAILED.ipynb")
+    os.replace(output, failed)
+    return failed.name
+
+
+def _brace_safe(path: Path) -> str:
+    """papermill formats paths with the parameters (`{name}`); escape braces in real paths."""
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
+@contextmanager
+def _quiet_papermill() -> Iterator[None]:
+    """Silence papermill's INFO/WARNING chatter (and nbclient's, which logs through it) during a run."""
+    papermill_logger = logging.getLogger("papermill")
+    previous = papermill_logger.level
+    papermill_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        papermill_logger.setLevel(previous)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finishing a run: results.json, HTML, index.html, run.json
+
+
+def _finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_name: str) -> RunResult:
+    """Write a run's reports; results.json only when every notebook succeeded."""
+    error = next((run.error for run in runs if run.status == "failed"), None)
+    result = RunResult("failed" if error else "ok", run_dir, runs, error, started)
+    if result.ok:
+        write_json_atomic(run_dir / "results.json", result.results)
+    for run in runs:
+        if run.output:
+            render_html(run_dir / run.output)
+    write_run_json(result, kernel_name)
+    write_index_html(result)
+    return result
+
+
+def write_run_json(result: RunResult, kernel_name: str) -> None:
+    """`run.json`: status, per-notebook status/time/error, parameters, start time, versions."""
+    assert result.out_dir is not None
+    write_json_atomic(
+        result.out_dir / "run.json",
+        {
+            "status": result.status,
+            "error": result.error,
+            "started": result.started,
+            "finished": _now_iso(),
+            "kernel": kernel_name,
+            "workbook_version": __version__,
+            "notebooks": [run.to_json() for run in result.notebooks],
+            "parameters": {run.name: to_jsonable(run.parameters) for run in result.notebooks},
+        },
+    )
+
+
+@lru_cache(maxsize=1)
+def _html_exporter() -> Any:
+    """One HTML exporter per process: building it reads the templates (~0.4 s)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab")  # MathJax/require.js are <script src> links: no network here
+
+
+def render_html(notebook_path: Path) -> Path | None:
+    """Write `<name>.html` next to an executed notebook; a rendering problem is logged, not fatal."""
+    import nbformat
+
+    target = notebook_path.with_suffix(".html")
+    try:
+        body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook_path, as_version=4))
+        target.write_text(body, encoding="utf-8")
+    except Exception as error:  # the run's outcome is the notebooks', not the report's
+        logger.warning("could not render %s as HTML: %s", notebook_path.name, _first_line(error))
+        return None
+    return target
+
+
+INDEX_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } code { font-size: .9em; } .meta { color: #555; }
+.ok { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; }
+.skipped { color: #888; } ul.results { margin: 0; padding-left: 1.1rem; }
+.banner { padding: .6rem 1rem; border-radius: 4px; margin: 1rem 0; } .banner.ok { background: #e6f4ea; }
+.banner.failed { background: #fdecea; border: 1px solid #c62828; }
+"""
+
+
+def write_index_html(result: RunResult) -> Path:
+    """A small self-contained page: status, one row per notebook with links, time and key results."""
+    assert result.out_dir is not None
+    esc = html.escape
+    if result.ok:
+        banner = '<div class="banner ok">All notebooks ran: <a href="results.json">results.json</a></div>'
+    else:
+        banner = f'<div class="banner failed">Run failed: {esc(result.error or "")}</div>'
+    rows = "\n".join(_index_row(i, run, result.out_dir) for i, run in enumerate(result.notebooks, 1))
+    name = esc(result.out_dir.name)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Workbook run {name}</title><style>{INDEX_STYLE}</style></head>
+<body>
+<h1>Workbook run {name} <span class="{esc(result.status)}">{esc(result.status.upper())}</span></h1>
+<p class="meta">Started {esc(result.started)} &middot; workbook {esc(__version__)} &middot;
+<a href="run.json">run.json</a></p>
+{banner}
+<table>
+<thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Time</th><th>Parameters</th><th>Key results</th>
+</tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
+    target = result.out_dir / "index.html"
+    target.write_text(page, encoding="utf-8")
+    return target
+
+
+def _index_row(position: int, run: NotebookRun, run_dir: Path) -> str:
+    """One table row of index.html, every value escaped."""
+    esc = html.escape
+    name = esc(run.name)
+    if run.output:
+        html_file = Path(run.output).with_suffix(".html").name
+        links = f'<a href="{esc(quote(html_file))}">{name}</a> (<a href="{esc(quote(run.output))}">ipynb</a>)'
+        if not (run_dir / html_file).exists():
+            links = f'{name} (<a href="{esc(quote(run.output))}">ipynb</a>)'
+    else:
+        links = name
+    seconds = "" if run.seconds is None else f"{run.seconds:.1f} s"
+    status = esc(run.status) + (f'<br><span class="failed">{esc(run.error)}</span>' if run.error else "")
+    params = "<br>".join(f"<code>{esc(k)} = {esc(_short(v))}</code>" for k, v in run.parameters.items())
+    results = "".join(f"<li><code>{esc(k)}</code>: {esc(_short(v))}</li>" for k, v in run.results.items())
+    results_html = f'<ul class="results">{results}</ul>' if results else ""
+    return (
+        f'<tr><td>{position}</td><td>{links}</td><td class="{esc(run.status)}">{status}</td>'
+        f"<td>{seconds}</td><td>{params}</td><td>{results_html}</td></tr>"
+    )
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """A value as compact JSON, cut to `width` characters."""
+    text = json.dumps(to_jsonable(value), ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# In-place runs (refreshing the committed notebooks)
+
+
+def _run_in_place(
+    notebooks: Sequence[NotebookInfo],
+    out_dir: str | Path | None,
+    notebooks_dir: Path,
+    kernel_name: str,
+    progress: bool,
+    on_notebook: Callable[[NotebookRun], None] | None,
+) -> RunResult:
+    """Execute each notebook with its defaults and write it back, cleaned; a failure leaves the source alone.
+
+    The partial notebook of a failure goes to a run folder (`out_dir` or a new one under runs/) with
+    run.json and index.html, so nothing half-executed lands in the notebooks folder.
+    """
+    started = _now_iso()
+    with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch:
+        work_dir = Path(scratch)
+        runs, interrupted = _execute_all(
+            notebooks, {}, work_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=True
+        )
+        error = next((run.error for run in runs if run.status == "failed"), None)
+        if error is None:
+            result = RunResult("ok", None, runs, None, started)
+        else:
+            run_dir = prepare_out_dir(out_dir, notebooks_dir)
+            for run in runs:
+                if run.status == "failed" and run.output:
+                    shutil.move(work_dir / run.output, run_dir / run.output)  # /tmp may be another disk
+                elif run.output:
+                    run.output = None  # the refreshed notebook lives in the notebooks folder, not here
+            result = _finish_run(run_dir, runs, started, kernel_name)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what changes on every run (papermill/timing metadata) and number executed cells 1, 2, 3, ..."""
+    nb.metadata.pop("papermill", None)
+    number = 0
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:  # papermill adds empty tag lists
+            del cell.metadata["tags"]
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            number += 1
+            cell.execution_count = number
+            for output in cell.outputs:
+                if output.output_type == "execute_result":
+                    output.execution_count = number
+    return nb
+
+
+def write_clean_notebook(executed: Path, target: Path) -> None:
+    """Replace `target` with the executed notebook, stripped of volatile metadata, atomically."""
+    import nbformat
+
+    nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            nbformat.write(nb, handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _first_line(error: BaseException | str) -> str:
+    """The first non-empty line of an error message (tracebacks and YAML marks make long ones)."""
+    for line in ANSI_ESCAPE.sub("", str(error)).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(error).__name__ if isinstance(error, BaseException) else ""
+
+
+def _now_iso() -> str:
+    """Local time with its UTC offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
