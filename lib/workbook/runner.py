@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 NOTEBOOK_NAME = re.compile(r"(\d{2})_([^.]+)\.ipynb")  # no dots in the stem: `02_x.FAILED.ipynb` is not one
 RESERVED_PARAMETERS = ("results_path",)
+# Parameters named like this hold paths; a relative one means relative to where the user typed the
+# command, not to notebooks/ where the kernel runs, so the runner makes it absolute.
+PATH_SUFFIXES = ("_path", "_dir", "_file")
 SIMPLE_TYPES = ("int", "float", "bool", "str", "list", "dict")
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
@@ -360,9 +363,13 @@ def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> Workb
 
 
 def plan_parameters(
-    notebooks: Sequence[NotebookInfo], params: Mapping[str, Any]
+    notebooks: Sequence[NotebookInfo], params: Mapping[str, Any], base_dir: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Each notebook's checked values: a parameter goes to every selected notebook that declares it."""
+    """Each notebook's checked values: a parameter goes to every selected notebook that declares it.
+
+    Relative values of path parameters (`*_path`, `*_dir`, `*_file`) are resolved against `base_dir`
+    (default: the current directory).
+    """
     reserved = [name for name in params if name in RESERVED_PARAMETERS]
     if reserved:
         raise WorkbookError(f"parameter '{reserved[0]}' is set by the runner; do not pass it")
@@ -374,14 +381,23 @@ def plan_parameters(
                 f"unknown parameter '{name}': no selected notebook declares it; "
                 f"known: {', '.join(known) or 'none'}"
             )
+    base_dir = Path.cwd() if base_dir is None else base_dir
     return {
         stem: {
-            name: coerce_value(parameters[name], value, stem)
+            name: absolute_if_path(name, coerce_value(parameters[name], value, stem), base_dir)
             for name, value in params.items()
             if name in parameters
         }
         for stem, parameters in declared.items()
     }
+
+
+def absolute_if_path(name: str, value: Any, base_dir: Path) -> Any:
+    """`data_path='flights.csv'` -> '<base_dir>/flights.csv'; other names, URLs and absolute paths unchanged."""
+    if not name.endswith(PATH_SUFFIXES) or not isinstance(value, str) or not value or "://" in value:
+        return value
+    path = Path(value).expanduser()
+    return value if path.is_absolute() else str((base_dir / path).resolve())
 
 
 def load_params_file(path: str | Path) -> dict[str, Any]:
@@ -700,9 +716,20 @@ def describe_cell_failure(nb: NotebookInfo, failure: PapermillExecutionError, in
     where = f"cell index {index}"
     if failure.exec_count:
         where = f"cell [{failure.exec_count}] ({where})"
-    lines = ANSI_ESCAPE.sub("", str(failure.evalue or "")).strip().splitlines()
-    detail = f"{failure.ename}: {lines[-1].strip()}" if lines else str(failure.ename)
-    return f"{nb.stem} failed at {where}: {detail}"
+    return f"{nb.stem} failed at {where}: {one_line_error(failure.ename, failure.evalue)}"
+
+
+def one_line_error(ename: str, evalue: str | None, limit: int = 400) -> str:
+    """`ename: message` on one line, as a traceback's last line shows it.
+
+    Messages of several lines (a data-contract error lists one problem a line) are joined with ' | ' so
+    that no problem is hidden; very long ones are cut at `limit` characters.
+    """
+    lines = [line.strip() for line in ANSI_ESCAPE.sub("", str(evalue or "")).splitlines() if line.strip()]
+    message = " | ".join(lines)
+    if len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return f"{ename}: {message}" if message else str(ename)
 
 
 def source_cell_index(source: Mapping[str, Any], executed_index: int, injected: bool) -> int:

@@ -94,7 +94,7 @@ def test_failed_run_exits_one_with_a_one_line_error(failed_run) -> None:
     done, _ = failed_run
     assert done.returncode == 1
     assert stderr_lines(done) == [
-        "error: 02_beta failed at cell [4] (cell index 5): ValueError: asked to fail on purpose"
+        "error: 02_beta failed at cell [4] (cell index 5): ValueError: fail=True | asked to fail on purpose"
     ]
     assert "Traceback" not in done.stdout + done.stderr
 

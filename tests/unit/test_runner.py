@@ -266,6 +266,25 @@ def test_plan_names_the_notebook_whose_type_does_not_fit() -> None:
         runner.plan_parameters(notebooks, {"n": "x7"})
 
 
+def test_relative_path_parameters_are_resolved_where_the_user_typed_the_command(tmp_path: Path) -> None:
+    notebooks = [info("01_a", data_path="str | None", output_dir="str", label="str")]
+    params = {"data_path": "flights.csv", "output_dir": "/abs/out", "label": "flights.csv"}
+    plan = runner.plan_parameters(notebooks, params, base_dir=tmp_path)["01_a"]
+    assert plan == {"data_path": str(tmp_path / "flights.csv"), "output_dir": "/abs/out", "label": "flights.csv"}
+    url = {"data_path": "https://example.org/f.csv"}
+    assert runner.plan_parameters(notebooks, url, base_dir=tmp_path)["01_a"] == url
+
+
+def test_one_line_error_keeps_every_line_of_a_multi_line_message() -> None:
+    evalue = "flights.csv: 2 problem(s)\n- missing column(s) 'Price'\n- column 'Duration': bad"
+    assert runner.one_line_error("DataContractError", evalue) == (
+        "DataContractError: flights.csv: 2 problem(s) | - missing column(s) 'Price' | - column 'Duration': bad"
+    )
+    assert runner.one_line_error("ValueError", "x" * 1000).endswith("…")
+    assert len(runner.one_line_error("ValueError", "x" * 1000)) == len("ValueError: ") + 400
+    assert runner.one_line_error("KeyboardInterrupt", "") == "KeyboardInterrupt"
+
+
 def test_results_path_is_reserved() -> None:
     with pytest.raises(WorkbookError, match="parameter 'results_path' is set by the runner"):
         runner.plan_parameters([info("01_a", results_path="str | None")], {"results_path": "/tmp/x.json"})
@@ -413,7 +432,7 @@ def test_failing_run_marks_the_notebook_and_writes_no_results(fake: FakePapermil
     fake.fail = "02_beta"
     out = tmp_path / "run"
     result = run(out, fail="true")
-    message = "02_beta failed at cell [4] (cell index 5): ValueError: asked to fail on purpose"
+    message = "02_beta failed at cell [4] (cell index 5): ValueError: fail=True | asked to fail on purpose"
     assert not result.ok and result.error == message
     assert [(r.name, r.status) for r in result.notebooks] == [
         ("01_alpha", "ok"), ("02_beta", "failed"), ("03_gamma", "skipped"),
@@ -540,7 +559,7 @@ def test_in_place_failure_leaves_the_source_and_keeps_the_partial_copy(
     result = runner.run_notebooks(
         ["02"], in_place=True, out_dir=tmp_path / "run", notebooks_dir=folder, progress=False
     )
-    assert result.error == "02_beta failed at cell [3] (cell index 5): ValueError: asked to fail on purpose"
+    assert result.error == "02_beta failed at cell [3] (cell index 5): ValueError: fail=True | asked to fail on purpose"
     assert (folder / "02_beta.ipynb").read_bytes() == before
     assert (tmp_path / "run" / "02_beta.FAILED.ipynb").exists()
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"

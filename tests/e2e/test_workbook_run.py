@@ -1,0 +1,99 @@
+"""End-to-end: `workbook run` over the real notebooks, on the built-in twin and on a CSV file.
+
+These are the two ways a newcomer runs the workbook; each run is made once and checked by several tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbook.data import make_flights
+from workbook.features import TALK_FEATURE_NAMES
+from workbook.runner import discover_notebooks
+
+pytestmark = pytest.mark.e2e
+
+SPINE_KEYS = {
+    "02_data_and_eda": {"rows_raw", "rows_after_dropna", "rows_after_filter", "airline_counts", "duplicate_rows"},
+    "03_encoding": {"seed_train_shape", "seed_test_shape", "seed_feature_names"},
+}
+
+
+def workbook(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "workbook.cli", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("default") / "run"
+    return workbook("run", "--out", out, "--no-progress"), out
+
+
+@pytest.fixture(scope="module")
+def csv_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path, object]:
+    """Notebooks 02 and 03 on a CSV the twin wrote with a different seed and size, named relative to the
+    directory the command is typed in (the kernel itself runs in notebooks/)."""
+    folder = tmp_path_factory.mktemp("csv")
+    flights = make_flights(3_000, seed=7)
+    csv = folder / "flights.csv"
+    flights.to_csv(csv, index=False)
+    out = folder / "run"
+    done = workbook("run", "02", "03", "-p", "data_path", csv.name, "--out", out, "--no-progress", cwd=folder)
+    return done, out, flights
+
+
+def test_default_run_executes_every_notebook(default_run) -> None:
+    done, out = default_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    stems = [path.stem for path in discover_notebooks()]
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "ok"
+    assert [entry["name"] for entry in run["notebooks"]] == stems
+    for stem in stems:
+        assert (out / f"{stem}.ipynb").is_file() and (out / f"{stem}.html").is_file()
+    index = (out / "index.html").read_text()
+    assert all(f'href="{stem}.html"' in index for stem in stems)
+
+
+def test_default_run_records_the_talks_reference_figures(default_run) -> None:
+    _, out = default_run
+    results = json.loads((out / "results.json").read_text())
+    for notebook, keys in SPINE_KEYS.items():
+        assert keys <= set(results[notebook]), f"{notebook} lacks {keys - set(results[notebook])}"
+    eda, encoding = results["02_data_and_eda"], results["03_encoding"]
+    assert (eda["rows_raw"], eda["rows_after_dropna"], eda["rows_after_filter"]) == (10_683, 10_682, 10_465)
+    assert eda["airline_counts"]["Jet Airways"] == 3_849 and eda["airline_counts"]["Trujet"] == 1
+    assert eda["duplicate_rows"] == 220
+    assert encoding["seed_train_shape"] == [7848, 24] and encoding["seed_test_shape"] == [2617, 24]
+    assert encoding["seed_feature_names"] == TALK_FEATURE_NAMES
+
+
+def test_data_path_reaches_the_notebooks(csv_run) -> None:
+    done, out, flights = csv_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    eda = results["02_data_and_eda"]
+    assert eda["rows_raw"] == len(flights)
+    assert eda["rows_after_dropna"] == len(flights.dropna())
+    assert eda["airline_counts"] == flights["Airline"].value_counts().to_dict()
+    assert eda["duplicate_rows"] == int(flights.duplicated().sum())
+    train_rows, width = results["03_encoding"]["seed_train_shape"]
+    assert width == 24 and train_rows + results["03_encoding"]["seed_test_shape"][0] == eda["rows_after_filter"]
+
+
+def test_a_bad_data_file_stops_the_run_with_the_contract_message(tmp_path: Path) -> None:
+    bad = tmp_path / "flights.csv"
+    make_flights(200, seed=1).rename(columns={"Price": "Fare"}).to_csv(bad, index=False)
+    out = tmp_path / "run"
+    done = workbook("run", "02", "-p", "data_path", bad, "--out", out, "--no-progress")
+    assert done.returncode == 1
+    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "02_data_and_eda failed" in error[0] and "DataContractError" in error[0]
+    assert not (out / "results.json").exists()
+    assert (out / "02_data_and_eda.FAILED.ipynb").is_file()
