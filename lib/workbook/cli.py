@@ -13,7 +13,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from workbook import runner
-from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR
+from workbook.data import DEFAULT_ROWS, make_flights, write_flights
+from workbook.paths import DATA_DIR, KERNEL_NAME, NOTEBOOKS_DIR
 from workbook.runner import NotebookRun, RunResult, WorkbookError
 
 app = typer.Typer(
@@ -168,6 +169,23 @@ def list_(notebooks_dir: NotebooksDirOption = NOTEBOOKS_DIR) -> None:
         for name, type_name, default, help_text in rows:
             line = f"    {name:<{widths[0]}}  {type_name:<{widths[1]}}  {default:<{widths[2]}}  {help_text}"
             typer.echo(line.rstrip())
+
+
+@app.command()
+def twin(
+    out: Annotated[Path, typer.Argument(help="File to write: .csv or .xlsx.")] = DATA_DIR / "flights_twin.csv",
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Number of rows.")] = DEFAULT_ROWS,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    start: Annotated[str, typer.Option("--start", help="First journey date (YYYY-MM-DD).")] = "2019-03-01",
+    end: Annotated[str, typer.Option("--end", help="Last journey date (YYYY-MM-DD).")] = "2019-06-27",
+) -> None:
+    """Write the synthetic flight twin to a file, in the real file's format (use it as -p data_path)."""
+    try:
+        frame = make_flights(rows, seed, start=start, end=end)
+        path = write_flights(frame, out)
+    except (ValueError, OSError) as error:
+        fail(f"{out}: {error}" if str(out) not in str(error) else str(error))
+    typer.echo(f"wrote {len(frame):,} rows to {path}")
 
 
 if __name__ == "__main__":

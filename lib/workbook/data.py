@@ -11,15 +11,15 @@ import difflib
 import hashlib
 import hmac
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from workbook.files import atomic_write
 
 COLUMNS: list[str] = [
     "Airline", "Date_of_Journey", "Source", "Destination", "Route", "Dep_Time", "Arrival_Time",
@@ -1100,14 +1100,29 @@ def mask_pii(df: pd.DataFrame, salt: str, columns: list[str] = PII_COLUMNS) -> p
 def ingest_bookings(raw: pd.DataFrame, out_path: str | Path, salt: str) -> pd.DataFrame:
     """Mask PII first, then write the masked frame as CSV atomically (temp file + rename); return it."""
     masked = mask_pii(raw, salt)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            masked.to_csv(handle, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_csv_atomic(masked, out_path)
     return masked
+
+
+def write_flights(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write flight rows as .csv or .xlsx (the real file's format), atomically; return the path."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return write_csv_atomic(frame, path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: expected a .csv or .xlsx file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")
+    try:
+        frame.to_excel(tmp, index=False, engine="openpyxl")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write `frame` as CSV (no index) so that a reader never sees half a file; return the path."""
+    with atomic_write(path, newline="") as handle:
+        frame.to_csv(handle, index=False)
+    return Path(path)

@@ -148,3 +148,15 @@ def test_in_place_refreshes_a_notebook_without_papermill_metadata(tmp_path: Path
     assert "papermill" not in nb.metadata and all("execution" not in c.metadata for c in nb.cells)
     assert not (tmp_path / "run").exists()
     assert sorted(p.name for p in folder.iterdir()) == ["01_alpha.ipynb", "02_beta.ipynb", "03_gamma.ipynb"]
+
+
+def test_twin_writes_a_file_the_loader_accepts_and_rejects_unknown_formats(tmp_path: Path) -> None:
+    from workbook.data import load_flights, make_flights
+
+    done = workbook("twin", tmp_path / "t.xlsx", "--rows", "80", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote 80 rows to {tmp_path / 't.xlsx'}"
+    assert load_flights(tmp_path / "t.xlsx").equals(make_flights(80, seed=5))
+    bad = workbook("twin", tmp_path / "t.json")
+    assert bad.returncode == 1 and bad.stderr.strip() == f"error: {tmp_path / 't.json'}: expected a .csv or .xlsx file name"
+    assert not (tmp_path / "t.json").exists()

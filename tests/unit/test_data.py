@@ -500,3 +500,22 @@ def test_ingest_never_writes_raw_pii(tmp_path, bookings):
     read_back = pd.read_csv(out, dtype={"booking_id": str})
     assert read_back["passenger_name"].tolist() == masked["passenger_name"].tolist()
     assert read_back["Price"].tolist() == bookings["Price"].tolist()
+
+
+def test_committed_twin_file_matches_the_generator() -> None:
+    """data/flights_twin.csv is the default twin; regenerate it with `workbook twin` when the generator changes."""
+    from workbook.paths import DATA_DIR
+
+    committed = load_flights(DATA_DIR / "flights_twin.csv")
+    pd.testing.assert_frame_equal(committed, load_flights(None))
+
+
+def test_write_flights_round_trips_csv_and_xlsx(tmp_path) -> None:
+    from workbook.data import write_flights
+
+    frame = make_flights(60, seed=3)
+    for name in ("twin.csv", "twin.xlsx"):
+        pd.testing.assert_frame_equal(load_flights(write_flights(frame, tmp_path / name)), frame)
+    with pytest.raises(ValueError, match="expected a .csv or .xlsx"):
+        write_flights(frame, tmp_path / "twin.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.csv", "twin.xlsx"]  # no temporary files left
