@@ -1077,6 +1077,20 @@ def make_bookings(flights: pd.DataFrame, n_rows: int = 500, seed: int = 42) -> p
     })
 
 
+def redact(value: object) -> str:
+    """'Asha Rao' -> 'A••• R••': keeps each word's first character and the punctuation, hides the rest."""
+    return re.sub(r"(?<=\w)\w", "•", str(value))
+
+
+def pii_preview(df: pd.DataFrame, rows: int = 3, columns: list[str] = PII_COLUMNS) -> pd.DataFrame:
+    """The first rows with PII columns redacted: a notebook output is a file on disk too."""
+    preview = df.head(rows).copy()
+    for column in columns:
+        if column in preview.columns:
+            preview[column] = preview[column].map(redact)
+    return preview
+
+
 def pii_token(value: object, salt: str, prefix: str) -> str:
     """Stable pseudonym: prefix + the first 12 hex characters of HMAC-SHA256(salt, value)."""
     digest = hmac.new(salt.encode("utf-8"), str(value).encode("utf-8"), hashlib.sha256).hexdigest()

@@ -608,8 +608,8 @@ def _execute_all(
                     on_notebook(runs[-1])
                 continue
             parameters = dict(plan.get(nb.stem, {}))
-            if not in_place and "results_path" in nb.parameters:
-                parameters["results_path"] = str(work_dir / f"{nb.stem}.results.json")
+            if not in_place:
+                parameters.update(run_folder_parameters(nb, work_dir, parameters))
             desc = f"[{position}/{len(notebooks)}] {nb.stem}" if progress else None
             try:
                 run = execute_one(nb, work_dir / nb.path.name, parameters, kernel_name, notebooks_dir, desc)
@@ -704,6 +704,17 @@ def is_kernel_start_failure(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def run_folder_parameters(nb: NotebookInfo, run_dir: Path, given: Mapping[str, Any]) -> dict[str, str]:
+    """What the runner sets so a batch run keeps everything in its folder: the results file always, and
+    `output_dir` (notebooks write their files under `output_dir/<stem>/`) unless the user chose one."""
+    values: dict[str, str] = {}
+    if "results_path" in nb.parameters:
+        values["results_path"] = str(run_dir / f"{nb.stem}.results.json")
+    if "output_dir" in nb.parameters and "output_dir" not in given:
+        values["output_dir"] = str(run_dir)
+    return values
 
 
 def describe_cell_failure(nb: NotebookInfo, failure: PapermillExecutionError, injected: bool) -> str:

@@ -97,3 +97,21 @@ def test_a_bad_data_file_stops_the_run_with_the_contract_message(tmp_path: Path)
     assert len(error) == 1 and "02_data_and_eda failed" in error[0] and "DataContractError" in error[0]
     assert not (out / "results.json").exists()
     assert (out / "02_data_and_eda.FAILED.ipynb").is_file()
+
+
+def test_scratch_files_land_in_the_run_folder_and_no_raw_pii_reaches_disk(default_run) -> None:
+    """Notebook 02 ingests a bookings extract with names, e-mails and phones: none may appear in any file
+    the run wrote (executed notebooks, HTML, CSV, JSON), nor in the committed notebooks."""
+    from workbook.data import PII_COLUMNS, make_bookings
+    from workbook.paths import NOTEBOOKS_DIR
+
+    _, out = default_run
+    assert (out / "02_data_and_eda" / "bookings_masked.csv").is_file()
+    raw = make_bookings(make_flights(), n_rows=500, seed=42)  # notebook 02's defaults
+    raw_values = {str(v) for column in PII_COLUMNS for v in raw[column]}
+    files = [p for p in out.rglob("*") if p.is_file()] + sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert len(files) > 10
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        leaked = [value for value in raw_values if value in text]
+        assert not leaked, f"{path.name} holds raw PII, e.g. {leaked[:2]}"

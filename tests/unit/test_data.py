@@ -519,3 +519,15 @@ def test_write_flights_round_trips_csv_and_xlsx(tmp_path) -> None:
     with pytest.raises(ValueError, match="expected a .csv or .xlsx"):
         write_flights(frame, tmp_path / "twin.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.csv", "twin.xlsx"]  # no temporary files left
+
+
+def test_pii_preview_redacts_every_pii_value_and_keeps_other_columns() -> None:
+    from workbook.data import PII_COLUMNS, make_bookings, pii_preview, redact
+
+    assert redact("Asha Rao") == "A••• R••"
+    assert redact("asha.rao7@example.com") == "a•••.r•••@e••••••.c••"
+    raw = make_bookings(make_flights(300, seed=2), n_rows=5, seed=2)
+    preview = pii_preview(raw, rows=5)
+    for column in PII_COLUMNS:
+        assert not set(preview[column]) & set(raw[column])
+    pd.testing.assert_frame_equal(preview.drop(columns=PII_COLUMNS), raw.drop(columns=PII_COLUMNS))

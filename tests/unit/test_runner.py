@@ -275,6 +275,17 @@ def test_relative_path_parameters_are_resolved_where_the_user_typed_the_command(
     assert runner.plan_parameters(notebooks, url, base_dir=tmp_path)["01_a"] == url
 
 
+def test_run_folder_parameters_keep_a_batch_run_in_its_folder(tmp_path: Path) -> None:
+    nb = info("02_b", results_path="str | None", output_dir="str", label="str")
+    assert runner.run_folder_parameters(nb, tmp_path, {}) == {
+        "results_path": str(tmp_path / "02_b.results.json"), "output_dir": str(tmp_path),
+    }
+    assert runner.run_folder_parameters(nb, tmp_path, {"output_dir": "/mine"}) == {
+        "results_path": str(tmp_path / "02_b.results.json"),
+    }
+    assert runner.run_folder_parameters(info("03_c", label="str"), tmp_path, {}) == {}
+
+
 def test_one_line_error_keeps_every_line_of_a_multi_line_message() -> None:
     evalue = "flights.csv: 2 problem(s)\n- missing column(s) 'Price'\n- column 'Duration': bad"
     assert runner.one_line_error("DataContractError", evalue) == (
