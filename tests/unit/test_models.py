@@ -1,0 +1,361 @@
+"""Tests for workbook.models: the zoo, evaluation, comparison, taxonomy, search and robustness checks."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from workbook import models
+from workbook.data import make_flights
+from workbook.features import STOPS_MAP, TALK_FEATURE_NAMES
+
+SMALL_ROWS = 2_000
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_native_thread():
+    """One native thread for the whole module, as the workbook fits: two OpenMP threads on a busy machine make
+    boosting ~8x slower (threadpoolctl's limit is process state, so it holds across the tests)."""
+    with models.fitting_context():
+        yield
+
+
+@pytest.fixture(scope="module")
+def splits() -> dict[str, tuple]:
+    return models.comparison_splits(make_flights(SMALL_ROWS))
+
+
+@pytest.fixture(scope="module")
+def raw_split(splits):
+    return splits["improved"]
+
+
+@pytest.fixture(scope="module")
+def good_model(raw_split):
+    X_train, _, y_train, _ = raw_split
+    return models.make_pipeline("hist_gradient_boosting", "improved", log_target=True).fit(X_train, y_train)
+
+
+# ------------------------------------------------------------------------------------------------
+# The zoo and its pipelines
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unknown_model_name_is_one_line_error_listing_known_models():
+    with pytest.raises(ValueError) as error:
+        models.make_model("xgboost")
+    message = str(error.value)
+    assert "\n" not in message and "'xgboost'" in message
+    assert all(name in message for name in models.MODEL_NAMES)
+    with pytest.raises(ValueError, match="feature set 'fancy'"):
+        models.make_pipeline("tree", "fancy")
+
+
+def test_make_model_applies_defaults_seed_and_rejects_unknown_parameters():
+    forest = models.make_model("random_forest", random_state=7, n_estimators=10)
+    assert forest.get_params()["n_estimators"] == 10 and forest.get_params()["random_state"] == 7
+    assert forest.get_params()["max_features"] == models.DEFAULT_PARAMS["random_forest"]["max_features"]
+    with pytest.raises(ValueError, match="learning_rte"):
+        models.make_model("hist_gradient_boosting", learning_rte=0.1)
+
+
+def test_comparison_splits_are_the_talks_rows_and_split(splits):
+    talk_X_train, talk_X_test, talk_y_train, _ = splits["talk"]
+    raw_X_train, raw_X_test, raw_y_train, _ = splits["improved"]
+    assert list(talk_X_train.columns) == TALK_FEATURE_NAMES
+    assert talk_X_train.index.equals(raw_X_train.index) and talk_X_test.index.equals(raw_X_test.index)
+    assert talk_y_train.equals(raw_y_train)
+    assert len(talk_X_test) == math.ceil(0.25 * (len(talk_X_train) + len(talk_X_test)))  # test_size=0.25
+    assert "Price" not in raw_X_train.columns
+
+
+@pytest.mark.parametrize("name", models.MODEL_NAMES)
+def test_improved_pipeline_fits_and_predicts_on_raw_rows(name, raw_split):
+    X_train, X_test, y_train, _ = raw_split
+    with models.fitting_context():  # pytest resets warning filters per test; this quiets ElasticNet's max_iter
+        pipeline = models.make_pipeline(name, "improved").fit(X_train, y_train)
+    predicted = pipeline.predict(X_test)
+    assert predicted.shape == (len(X_test),)
+    assert np.isfinite(predicted).all()
+    # Raw rows straight from the file (with Price and the original index) work too.
+    assert np.isfinite(pipeline.predict(make_flights(5, seed=3).dropna())).all()
+
+
+def test_talk_pipelines_scale_linear_models_and_leave_trees_alone(splits):
+    X_train, X_test, y_train, _ = splits["talk"]
+    with models.fitting_context():
+        linear = models.make_pipeline("elasticnet", "talk").fit(X_train, y_train)
+    tree = models.make_pipeline("tree", "talk").fit(X_train, y_train)
+    assert isinstance(linear.named_steps["scale"], StandardScaler)
+    assert tree.named_steps["scale"] == "passthrough"
+    assert np.isfinite(tree.predict(X_test)).all()
+
+
+def test_improved_pipeline_refuses_rows_without_the_raw_columns(raw_split):
+    X_train, _, y_train, _ = raw_split
+    with pytest.raises(ValueError, match="Duration"):
+        models.make_pipeline("tree", "improved").fit(X_train.drop(columns="Duration"), y_train)
+
+
+def test_log_target_predicts_positive_fares_in_the_price_range(raw_split, good_model):
+    _, X_test, y_train, _ = raw_split
+    assert isinstance(good_model, TransformedTargetRegressor)
+    predicted = good_model.predict(X_test)
+    assert (predicted > 0).all()
+    assert predicted.min() > 0.5 * y_train.min() and predicted.max() < 2 * y_train.max()
+    # The inner pipeline learned log(price): exp of its output is the prediction.
+    np.testing.assert_allclose(np.exp(good_model.regressor_.predict(X_test)), predicted, rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# Evaluation, cross-validation, comparison
+# ------------------------------------------------------------------------------------------------
+
+
+def test_evaluate_returns_metrics_timings_size_and_the_fitted_pipeline(raw_split):
+    X_train, X_test, y_train, y_test = raw_split
+    pipeline = models.make_pipeline("tree", "improved")
+    result = models.evaluate(pipeline, X_train, X_test, y_train, y_test)
+    assert {"MAE", "RMSE", "R2", "MAPE", "fit_seconds", "latency_ms_per_1k", "size_bytes", "pipeline"} <= set(result)
+    assert 0 < result["MAE"] <= result["RMSE"]
+    assert 0 < result["R2"] <= 1 and 0 < result["MAPE"] < 1
+    assert result["fit_seconds"] > 0 and result["latency_ms_per_1k"] > 0 and result["size_bytes"] > 1_000
+    np.testing.assert_allclose(np.abs(y_test - result["pipeline"].predict(X_test)).mean(), result["MAE"])
+    assert not hasattr(pipeline.named_steps["model"], "tree_")  # the caller's pipeline stays unfitted
+
+
+def test_evaluate_names_mismatched_lengths(raw_split):
+    X_train, X_test, y_train, y_test = raw_split
+    with pytest.raises(ValueError, match="X_test has .* rows but y_test has"):
+        models.evaluate(models.make_pipeline("tree", "improved"), X_train, X_test, y_train, y_test[:-1])
+
+
+def test_cross_validation_is_reproducible_and_summarises_the_folds(splits):
+    X_train, _, y_train, _ = splits["talk"]
+    pipeline = models.make_pipeline("tree", "talk")
+    first = models.cross_validate_model(pipeline, X_train, y_train, cv=3)
+    again = models.cross_validate_model(pipeline, X_train, y_train, cv=3)
+    assert len(first["cv_mae_folds"]) == 3 and first == again
+    assert first["cv_mae_mean"] == pytest.approx(np.mean(first["cv_mae_folds"]))
+    assert first["cv_mae_std"] == pytest.approx(np.std(first["cv_mae_folds"])) and first["cv_mae_std"] > 0
+    with pytest.raises(ValueError, match="cv must be an integer >= 2"):
+        models.cross_validate_model(pipeline, X_train, y_train, cv=1)
+
+
+def test_compare_models_gives_one_sorted_row_per_combination():
+    table = models.compare_models(make_flights(SMALL_ROWS), models=("tree", "hist_gradient_boosting"),
+                                  targets=("raw", "log"), cv=2)
+    assert list(table.columns) == models.TABLE_COLUMNS
+    assert len(table) == 2 * 2 * 2
+    assert len(table.drop_duplicates(["model", "features", "target"])) == len(table)
+    assert table["MAE"].is_monotonic_increasing
+    assert table.loc[table["features"] == "talk", "cv_mae_mean"].isna().all()  # CV spent on the candidates
+    assert (table.loc[table["features"] == "improved", "cv_mae_mean"] > 0).all()
+    assert set(table["explainability"]) == {models.EXPLAINABILITY["tree"],
+                                            models.EXPLAINABILITY["hist_gradient_boosting"]}
+    view = models.stable_view(table)
+    assert not set(models.TIMING_COLUMNS) & set(view.columns)
+    assert (view["MAE"] == view["MAE"].round()).all()
+    best = models.best_row(table)
+    assert best["MAE"] == table["MAE"].min()
+    assert models.best_row(table, features="talk")["features"] == "talk"
+    assert isinstance(models.pipeline_for_row(best), (TransformedTargetRegressor, Pipeline))
+
+
+def test_compare_models_refuses_unknown_choices():
+    with pytest.raises(ValueError, match="target 'sqrt'"):
+        models.compare_models(make_flights(200), targets=("sqrt",))
+
+
+# ------------------------------------------------------------------------------------------------
+# The talk's classifier
+# ------------------------------------------------------------------------------------------------
+
+
+def test_classifier_report_matches_a_plain_forest_and_counts_fares_as_classes(splits):
+    X_train, X_test, y_train, y_test = splits["talk"]
+    report = models.talk_classifier_report(X_train, X_test, y_train, y_test, n_estimators=5, batch_size=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = RandomForestClassifier(n_estimators=5, random_state=42, n_jobs=models.N_JOBS).fit(X_train, y_train)
+    np.testing.assert_array_equal(report["predictions"].to_numpy(), plain.predict(X_test))
+    assert report["n_classes"] == y_train.nunique()
+    assert report["test_unseen_share"] == pytest.approx((~y_test.isin(set(y_train))).mean())
+    assert report["accuracy"] <= report["best_possible_accuracy"]
+    assert 0 <= report["macro_recall"] <= 1 and 0 <= report["macro_f1"] <= 1
+    assert report["MAE"] == pytest.approx(np.abs(y_test - report["predictions"]).mean())
+    assert report["fit_seconds"] > 0 and report["tree_memory_gb"] > 0
+
+
+def test_best_improved_pipeline_beats_the_talks_classifier(splits, raw_split, good_model):
+    X_train, X_test, y_train, y_test = splits["talk"]
+    classifier = models.talk_classifier_report(X_train, X_test, y_train, y_test, n_estimators=30)
+    _, raw_test, _, _ = raw_split
+    improved_mae = np.abs(y_test - good_model.predict(raw_test)).mean()
+    assert improved_mae < 0.8 * classifier["MAE"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Plots and tidy frames
+# ------------------------------------------------------------------------------------------------
+
+
+def test_prediction_frames_and_plots(raw_split, good_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, X_test, _, y_test = raw_split
+    predicted = good_model.predict(X_test)
+    frame = models.prediction_frame(y_test, predicted, X_test["Airline"], "Airline")
+    assert list(frame.columns) == ["actual", "predicted", "residual", "abs_error", "Airline"]
+    np.testing.assert_allclose(frame["residual"], y_test.to_numpy() - predicted)
+    summary = models.residuals_by_group(y_test, predicted, X_test["Airline"], "Airline")
+    assert summary["rows"].sum() == len(X_test) and summary["MAE"].is_monotonic_decreasing
+    ax = models.plot_predicted_vs_actual(y_test, predicted)
+    assert "₹" in ax.get_xlabel() and "₹" in ax.get_ylabel()
+    ax = models.plot_residuals_by_group(y_test, predicted, X_test["Airline"], group_name="Airline", kind="box")
+    assert "₹" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(summary.index)
+    plt.close("all")
+    with pytest.raises(ValueError, match="y_pred has"):
+        models.prediction_frame(y_test, predicted[:-1])
+
+
+# ------------------------------------------------------------------------------------------------
+# The evaluation taxonomy
+# ------------------------------------------------------------------------------------------------
+
+
+def test_fare_bands_use_the_edges_and_refuse_bad_input():
+    bands = models.fare_bands([1_000, 4_000, 7_999, 8_000, 20_000], edges=(4_000, 8_000))
+    assert list(bands) == ["budget", "standard", "standard", "premium", "premium"]
+    tertiles = models.fare_bands(pd.Series(np.arange(1, 301)))
+    assert tertiles.value_counts().to_dict() == {"budget": 100, "standard": 100, "premium": 100}
+    with pytest.raises(ValueError, match="increasing"):
+        models.fare_bands([1, 2], edges=(5, 3))
+    with pytest.raises(ValueError, match="missing price"):
+        models.fare_bands([1.0, np.nan], edges=(1, 2))
+
+
+def test_fare_band_report_has_per_class_scores_and_a_3x3_confusion(raw_split):
+    X_train, X_test, y_train, y_test = raw_split
+    report = models.fare_band_report(X_train, X_test, y_train, y_test)
+    low, high = report["edges"]
+    assert y_train.min() < low < high < y_train.max()
+    assert report["confusion"].shape == (3, 3)
+    assert report["confusion"].to_numpy().sum() == len(X_test)
+    assert list(report["per_class"]["band"]) == models.FARE_BANDS
+    assert report["per_class"]["support"].sum() == len(X_test)
+    assert len(report["confusion_long"]) == 9 and report["confusion_long"]["count"].sum() == len(X_test)
+    assert report["accuracy"] > 0.6  # three balanced bands: chance is 1/3
+
+
+def test_route_clustering_scores_are_in_range():
+    data = make_flights(SMALL_ROWS)
+    result = models.route_clustering(data, k=3)
+    assert -1 <= result["silhouette"] <= 1 and result["silhouette"] > 0
+    assert -1 <= result["ari_stops"] <= 1 and -1 <= result["ari_market"] <= 1
+    assert len(result["routes"]) == data["Route"].nunique()
+    assert result["routes"]["cluster"].nunique() == 3
+    with pytest.raises(ValueError, match="k must be an integer"):
+        models.route_clustering(data, k=1)
+
+
+# ------------------------------------------------------------------------------------------------
+# Hyper-parameter search
+# ------------------------------------------------------------------------------------------------
+
+
+def test_search_space_parsing():
+    space = models.parse_search_space(
+        "hist_gradient_boosting",
+        {"learning_rate": [0.03, 0.3], "max_leaf_nodes": [15, 63], "l2_regularization": (0.0, 1.0),
+         "max_iter": [100, 200, 300], "min_samples_leaf": 5})
+    assert space["learning_rate"].dist.name == "loguniform" and space["learning_rate"].support() == (0.03, 0.3)
+    assert space["max_leaf_nodes"].dist.name == "randint" and space["max_leaf_nodes"].support() == (15, 63)
+    assert space["l2_regularization"].dist.name == "uniform" and space["l2_regularization"].support() == (0.0, 1.0)
+    assert space["max_iter"] == [100, 200, 300] and space["min_samples_leaf"] == [5]
+
+
+@pytest.mark.parametrize("space, budget, match", [
+    ({}, 3, "empty"),
+    ({"learning_rte": [0.01, 0.1]}, 3, "learning_rte"),
+    ({"learning_rate": [0.3, 0.03]}, 3, "learning_rate.*inverted"),
+    ({"learning_rate": [0.03, 0.3]}, 0, "budget"),
+])
+def test_search_refuses_bad_spaces_and_budgets(raw_split, space, budget, match):
+    X_train, _, y_train, _ = raw_split
+    with pytest.raises(ValueError, match=match) as error:
+        models.search_hyperparameters("hist_gradient_boosting", X_train, y_train, space, budget=budget)
+    assert "\n" not in str(error.value)
+
+
+def test_search_returns_the_best_candidate_and_the_results(raw_split):
+    X_train, _, y_train, _ = raw_split
+    result = models.search_hyperparameters("tree", X_train, y_train, {"max_depth": [2, 12]}, budget=3, cv=2)
+    results = result["results"]
+    assert len(results) == 3 == result["n_candidates"]
+    assert set(result["best_params"]) == {"max_depth"} and 2 <= result["best_params"]["max_depth"] <= 12
+    assert result["best_cv_mae"] == pytest.approx(results["cv_mae_mean"].min())
+    assert results.loc[0, "max_depth"] == result["best_params"]["max_depth"]
+    # A finite grid caps the budget instead of warning.
+    small = models.search_hyperparameters("tree", X_train, y_train, {"max_depth": [2, 4, 6]}, budget=10, cv=2)
+    assert small["n_candidates"] == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# Robustness checks
+# ------------------------------------------------------------------------------------------------
+
+
+class SpellingSensitiveModel:
+    """A bad model: reads the raw Additional_Info label, so 'No Info' and 'No info' get different fares."""
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return np.where(rows["Additional_Info"] == "No Info", 6_000.0, 5_000.0)
+
+
+class FewerStopsDearerModel:
+    """A bad model: every extra stop makes the fare 2,000 rupees cheaper."""
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return 12_000.0 - 2_000.0 * rows["Total_Stops"].map(STOPS_MAP).to_numpy(dtype=float)
+
+
+class NegativeModel:
+    """A bad model: predicts a refund instead of a fare for every other row."""
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return np.where(np.arange(len(rows)) % 2 == 0, 5_000.0, -100.0)
+
+
+def test_robustness_checks_pass_for_a_good_model(raw_split, good_model):
+    _, X_test, _, y_test = raw_split
+    table = models.run_robustness_checks(good_model, X_test.assign(Price=y_test), max_mae=2_000, min_r2=0.6)
+    assert list(table.columns) == ["check", "passed", "detail"] and len(table) == 4
+    assert table["passed"].all(), table.to_string()
+
+
+def test_robustness_checks_fail_for_bad_models(raw_split, good_model):
+    _, X_test, _, y_test = raw_split
+    spelling = models.check_invariance_no_info_spelling(SpellingSensitiveModel(), X_test)
+    assert not spelling.passed and "largest change ₹1,000.00" in spelling.detail
+    directional = models.check_directional_stops(FewerStopsDearerModel(), X_test)
+    assert not directional.passed and "stop(s)" in directional.detail
+    outputs = models.check_valid_outputs(NegativeModel(), X_test)
+    assert not outputs.passed and "negative" in outputs.detail
+    performance = models.check_min_performance(good_model, X_test, y_test, max_mae=10, min_r2=0.5)
+    assert not performance.passed and "limit ₹10" in performance.detail
+    table = models.run_robustness_checks(NegativeModel(), X_test.assign(Price=y_test)).set_index("check")
+    assert not table.loc["minimum performance", "passed"]
+    assert not table.loc["valid outputs: finite and positive", "passed"]
