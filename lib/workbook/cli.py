@@ -188,5 +188,110 @@ def twin(
     typer.echo(f"wrote {len(frame):,} rows to {path}")
 
 
+# --- models: batch scoring, serving, the MLflow UI, robustness tests ------------------------------------
+# workbook.serving imports MLflow (seconds); it is imported inside these commands so `workbook list` stays fast.
+
+MODEL_URI_HELP = "Model URI: models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/PATH."
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def warn_if_exposed(host: str) -> None:
+    """Say so when a server will accept connections from other machines."""
+    if host not in LOOPBACK_HOSTS:
+        typer.echo(f"warning: listening on {host} lets other machines reach this server", err=True)
+
+
+@app.command()
+def predict(
+    model_uri: Annotated[str, typer.Argument(metavar="MODEL_URI", help=MODEL_URI_HELP, show_default=False)],
+    in_file: Annotated[Path, typer.Argument(help="Flight rows to score (.csv or .xlsx; Price optional).",
+                                            show_default=False)],
+    out_file: Annotated[Path, typer.Argument(help="Where to write the rows plus predicted_price (.csv or .xlsx).",
+                                             show_default=False)],
+) -> None:
+    """Score a file of raw flight rows with a model; write the rows with a predicted_price column."""
+    from workbook import serving
+
+    try:
+        scored = serving.score_file(model_uri, in_file, out_file)
+    except (serving.TrackingError, serving.InputSchemaError, OSError) as error:
+        fail(str(error))
+    typer.echo(f"wrote {len(scored):,} predictions to {out_file}")
+
+
+@app.command()
+def serve(
+    model_uri: Annotated[str, typer.Argument(metavar="MODEL_URI", help=MODEL_URI_HELP, show_default=False)],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5001,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
+                    ] = "127.0.0.1",
+) -> None:
+    """Serve a model over REST with MLflow's scoring server (POST /invocations) until Ctrl-C."""
+    from workbook import serving
+
+    warn_if_exposed(host)
+    try:
+        server = serving.start_server(model_uri, port, host, capture_output=False)
+    except (serving.TrackingError, serving.ServingError) as error:
+        fail(str(error))
+    typer.echo(f"serving {model_uri} at {server.url} (ready in {server.started_s:.1f} s); "
+               f"POST {server.url}/invocations; Ctrl-C stops")
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:
+        code = 0  # Ctrl-C is how a foreground server is meant to stop
+    finally:
+        server.stop()
+    if code != 0:
+        fail(f"the model server exited with code {code}")
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5000,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
+                    ] = "127.0.0.1",
+) -> None:
+    """Open the MLflow UI on the project's store (or MLFLOW_TRACKING_URI) until Ctrl-C."""
+    from workbook import serving, tracking
+
+    warn_if_exposed(host)
+    try:
+        store = tracking.ensure_store()
+        typer.echo(f"MLflow UI for {store} at http://{serving.url_host(host)}:{port} (Ctrl-C stops)")
+        code = serving.run_ui(store, port, host)
+    except (serving.TrackingError, serving.ServingError) as error:
+        fail(str(error))
+    if code not in (0, 130):
+        fail(f"the MLflow UI exited with code {code}")
+
+
+@app.command("test-model")
+def check_model(
+    model_uri: Annotated[str, typer.Argument(metavar="MODEL_URI", help=MODEL_URI_HELP, show_default=False)],
+    data: Annotated[Path | None, typer.Option("--data", help="Flight file with Price (.csv/.xlsx). "
+                                              "Default: the synthetic twin.", show_default=False)] = None,
+    max_mae: Annotated[float | None, typer.Option("--max-mae", help="Largest acceptable MAE (rupees). "
+                                                  "Default: workbook.models.MIN_PERFORMANCE.",
+                                                  show_default=False)] = None,
+    min_r2: Annotated[float | None, typer.Option("--min-r2", help="Smallest acceptable R². "
+                                                 "Default: workbook.models.MIN_PERFORMANCE.",
+                                                 show_default=False)] = None,
+    all_rows: Annotated[bool, typer.Option("--all-rows", help="Use every row of --data (a new batch) instead "
+                                           "of the talk's test split of it.")] = False,
+) -> None:
+    """Run the robustness tests (performance, 'No Info' invariance, stops, valid outputs) against a model.
+
+    The exit status is pytest's: 0 when every check passes, 1 when one fails.
+    """
+    from workbook import serving
+
+    try:
+        code = serving.run_model_tests(model_uri, data, max_mae, min_r2, all_rows)
+    except (serving.TrackingError, OSError) as error:
+        fail(str(error))
+    raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app(prog_name="workbook")

@@ -55,6 +55,9 @@ MODEL_PACKAGES = ["scikit-learn", "skops", "scipy", "pandas", "numpy"]
 # skops refuses types that can crash a process if a file was crafted (tree nodes, KD-trees). A model we
 # just fitted in this process is not crafted, so its own sklearn/workbook types are safe to trust.
 TRUSTED_TYPE_PREFIXES = ("sklearn.", "workbook.")
+# scikit-learn's HistGradientBoosting keeps a functools.partial in its native-categorical preprocessing;
+# skops refuses partials on principle, but this one comes from the model we just fitted ourselves.
+TRUSTED_TYPE_NAMES = ("functools.partial",)
 # Warnings MLflow 3.17 raises on every call or import that are advice or its own housekeeping, not problems
 # in the learner's code: the integer-column hint, a duplicate source registration, a SQLAlchemy deprecation.
 NOISY_WARNINGS = [
@@ -358,7 +361,7 @@ def _own_types_to_trust(model: Any) -> list[str]:
         untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
     except Exception:  # noqa: BLE001 - skops cannot save this model; MLflow's own error explains why
         return []
-    return [name for name in untrusted if name.startswith(TRUSTED_TYPE_PREFIXES)]
+    return [name for name in untrusted if name.startswith(TRUSTED_TYPE_PREFIXES) or name in TRUSTED_TYPE_NAMES]
 
 
 def log_sklearn_model(

@@ -1,0 +1,201 @@
+"""End-to-end: a registered champion scored in batch, served over REST and put through the robustness tests.
+
+Everything runs against a throw-away store in tmp_path. Each CLI call is a subprocess (about 5 s of imports);
+the REST server takes about 6 s to start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import mlflow.tracking.fluent
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyRegressor
+from threadpoolctl import threadpool_limits
+
+from workbook import serving, tracking
+from workbook.data import load_flights, make_flights
+from workbook.models import RAW_COLUMNS, comparison_splits, make_pipeline
+
+pytestmark = pytest.mark.e2e
+
+GOOD, BAD = "fares", "fares-broken"
+
+
+def workbook(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -m workbook.cli ARGS` against the test store and capture its output."""
+    command = [sys.executable, "-m", "workbook.cli", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+
+
+def _forget_mlflow_state() -> None:
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    mlflow.tracking.fluent._active_experiment_id = None
+
+
+def _log_champion(model, name: str, X_example: pd.DataFrame) -> None:
+    with mlflow.start_run(run_name=name):
+        info = tracking.log_sklearn_model(model, "model", X_example, registered_model_name=name)
+    tracking.set_alias(name, "champion", info.registered_model_version)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> dict:
+    """A store with two champions: a decent boosting pipeline and a broken constant (negative) model."""
+    folder = tmp_path_factory.mktemp("serving-e2e")
+    uri = f"sqlite:///{(folder / 'store' / 'mlflow.db').as_posix()}"
+    # The twin's training split, as notebook 04 splits it: `test-model` holds out the matching test split.
+    X_train, _, y_train, _ = comparison_splits(load_flights())["improved"]
+    with threadpool_limits(limits=1, user_api="openmp"):  # two OpenMP threads on 2 busy cores: 10x slower
+        decent = make_pipeline("hist_gradient_boosting", "improved", log_target=True).fit(X_train, y_train)
+    broken = DummyRegressor(strategy="constant", constant=-500.0).fit(X_train, y_train)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        try:
+            tracking.setup_tracking("serving-e2e")
+            _log_champion(decent, GOOD, X_train)
+            _log_champion(broken, BAD, X_train)
+        finally:
+            _forget_mlflow_state()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env.pop(name, None)  # the CLI talks to 127.0.0.1 only
+    # Rows to score: a small twin of its own (another seed), minus the row with neither Route nor stops.
+    rows = make_flights(1500, seed=5).dropna().reset_index(drop=True)
+    return {"uri": uri, "env": env, "decent": decent, "rows": rows, "folder": folder}
+
+
+@pytest.fixture
+def store(registry, monkeypatch) -> str:
+    """In-process helpers (serving.serve, load_model) resolve URIs against the test store."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["uri"])
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    yield registry["uri"]
+    _forget_mlflow_state()
+
+
+# --- batch scoring ------------------------------------------------------------------------------------
+
+
+def test_predict_scores_a_file_with_the_champion(registry, tmp_path):
+    in_path, out_path = tmp_path / "in.csv", tmp_path / "out.csv"
+    registry["rows"].to_csv(in_path, index=False)
+    done = workbook("predict", f"models:/{GOOD}@champion", in_path, out_path, env=registry["env"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"wrote {len(registry['rows']):,} predictions to {out_path}\n"
+    scored = pd.read_csv(out_path)
+    assert list(scored.columns) == list(registry["rows"].columns) + ["predicted_price"]
+    expected = registry["decent"].predict(registry["rows"][RAW_COLUMNS])
+    np.testing.assert_allclose(scored["predicted_price"], expected, rtol=1e-9)
+    assert scored["Price"].tolist() == registry["rows"]["Price"].tolist()
+
+
+def test_predict_errors_are_one_line(registry, tmp_path):
+    bad = tmp_path / "no_route.csv"
+    registry["rows"].head(10).drop(columns=["Route"]).to_csv(bad, index=False)
+    done = workbook("predict", f"models:/{GOOD}@champion", bad, tmp_path / "out.csv", env=registry["env"])
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {bad}: missing column(s) ['Route']; the model expects [")
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "out.csv").exists()
+
+    done = workbook("predict", f"models:/{GOOD}@staging", bad, tmp_path / "out.csv", env=registry["env"])
+    assert done.returncode == 1
+    assert done.stderr == (f"error: models:/{GOOD}@staging: registered model '{GOOD}' has no alias 'staging' "
+                           f"at {registry['uri']}\n")
+
+
+# --- serving over REST --------------------------------------------------------------------------------
+
+
+def test_served_champion_predicts_like_the_model_and_rejects_a_wrong_schema(registry, store):
+    rows = registry["rows"].head(8)
+    local = serving.load_model(f"models:/{GOOD}@champion").predict(rows[RAW_COLUMNS])
+    with serving.serve(f"models:/{GOOD}@champion") as url:
+        assert url.startswith("http://127.0.0.1:")
+        np.testing.assert_allclose(serving.invoke(url, rows[RAW_COLUMNS]), local, rtol=1e-9)
+        status, body = serving.invoke_raw(url, serving.dataframe_split_payload(rows[RAW_COLUMNS].drop(columns="Route")))
+        assert 400 <= status < 500
+        assert serving.server_message(body) == "Model is missing inputs ['Route']."
+        with pytest.raises(serving.ServingError, match=r"answered HTTP 400: Model is missing inputs \['Route'\]\.$"):
+            serving.invoke(url, rows[RAW_COLUMNS].drop(columns="Route"))
+        status, body = serving.invoke_raw(url, {"columns": ["Airline"], "data": [["IndiGo"]]})  # MLflow 1.x's shape
+        assert status == 400 and server_says(body, "The input must be a JSON dictionary with exactly one of")
+    with pytest.raises(serving.ServingError, match="did not answer"):
+        serving.invoke(url, rows[RAW_COLUMNS])  # the server is gone once the block ends
+
+
+def server_says(body: dict, start: str) -> bool:
+    return serving.server_message(body).startswith(start)
+
+
+def _wait_for(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        try:
+            with opener.open(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@pytest.mark.skipif(os.name == "nt", reason="sends SIGINT as Ctrl-C would")
+def test_workbook_serve_runs_in_the_foreground_until_ctrl_c(registry, store):
+    port = serving.free_port()
+    command = [sys.executable, "-m", "workbook.cli", "serve", f"models:/{GOOD}@champion", "--port", str(port)]
+    cli = subprocess.Popen(command, env=registry["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/ping", 120), "the server never answered /ping"
+        predictions = serving.invoke(f"http://127.0.0.1:{port}", registry["rows"].head(2)[RAW_COLUMNS])
+        assert len(predictions) == 2 and all(p > 0 for p in predictions)
+        cli.send_signal(signal.SIGINT)
+        stdout, _ = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert cli.returncode == 0
+    assert f"serving models:/{GOOD}@champion at http://127.0.0.1:{port}" in stdout
+    assert not _wait_for(f"http://127.0.0.1:{port}/ping", 0.5)  # nothing left listening on the port
+
+
+# --- robustness tests ---------------------------------------------------------------------------------
+
+
+def test_test_model_passes_for_a_decent_champion(registry):
+    done = workbook("test-model", f"models:/{GOOD}@champion", env=registry["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 passed" in done.stdout
+    for check in ("minimum performance", "invariance: 'No Info' spelling", "directional: more stops not cheaper",
+                  "valid outputs: finite and positive"):
+        assert f"PASS  {check}: " in done.stdout
+
+
+def test_test_model_fails_for_a_broken_model_naming_the_failures(registry):
+    done = workbook("test-model", f"models:/{BAD}@champion", "--max-mae", "5000", env=registry["env"])
+    assert done.returncode == 1
+    assert "FAIL  minimum performance: MAE" in done.stdout and "(limit ₹5,000)" in done.stdout
+    assert "FAIL  valid outputs: finite and positive: " in done.stdout and "zero or negative" in done.stdout
+    assert "PASS  invariance: 'No Info' spelling" in done.stdout  # a constant is invariant to everything
+    assert "2 failed, 2 passed" in done.stdout
+
+
+def test_test_model_with_an_unknown_model_is_one_line(registry):
+    done = workbook("test-model", "models:/nobody@champion", env=registry["env"])
+    assert done.returncode == 1
+    assert done.stderr == f"error: models:/nobody@champion: no registered model 'nobody' at {registry['uri']}\n"
+    assert done.stdout == ""
