@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -213,6 +214,9 @@ class TwinConfig:
     noise_sigma: float = 0.04  # row-level fare noise (log scale): "a few %"
     price_min: int = 1759  # fares bend smoothly into [price_min, price_max], the real file's range
     price_max: int = 79512
+    # Airlines sell fares from a ladder of price levels, so the same fare recurs (the real file has ~1,870
+    # distinct prices in 10,683 rows; 0.007 gives ~1,880 here); each airline's ladder steps by this ratio; 0 = off.
+    fare_step: float = 0.007
     rows_per_flight: float = 8.0  # timetable size: about this many rows per scheduled flight at 10,683 rows
     inject_flaws: bool = True  # the missing row, the 5-minute flight, 'No Info' spellings, duplicates
     duplicate_rate: float = 220 / DEFAULT_ROWS
@@ -513,8 +517,20 @@ def _prices(rows: pd.DataFrame, timetable: pd.DataFrame, dates: pd.DatetimeIndex
     date_factor = per_date[rows["date"].to_numpy()]
     info_factor = np.array([config.info_price.get(i, 1.0) for i in rows["info"]])
     noise = rng.lognormal(0.0, config.noise_sigma, len(rows))
-    price = base * date_factor * info_factor * noise * config.price_level
-    return np.round(_soft_bounds(price, config.price_min, config.price_max)).astype(np.int64)
+    price = _soft_bounds(base * date_factor * info_factor * noise * config.price_level,
+                         config.price_min, config.price_max)
+    if config.fare_step > 0:
+        airlines = timetable["airline"].to_numpy()[rows["flight"].to_numpy()]
+        price = _snap_to_fare_ladder(price, airlines, config.fare_step, config.price_min)
+    return np.round(price).astype(np.int64)
+
+
+def _snap_to_fare_ladder(price: np.ndarray, airlines: np.ndarray, step: float, low: float) -> np.ndarray:
+    """Round each fare to its airline's nearest ladder level: low x (1 + step) ** (k + offset)."""
+    # A fixed per-airline offset keeps airlines on different levels, as real carriers' fares are.
+    offsets = np.array([zlib.crc32(str(a).encode()) % 1000 / 1000 for a in airlines])
+    rungs = np.round(np.log(price / low) / np.log1p(step) - offsets)
+    return low * np.exp((rungs + offsets) * np.log1p(step))
 
 
 def _soft_bounds(price: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -531,3 +531,13 @@ def test_pii_preview_redacts_every_pii_value_and_keeps_other_columns() -> None:
     for column in PII_COLUMNS:
         assert not set(preview[column]) & set(raw[column])
     pd.testing.assert_frame_equal(preview.drop(columns=PII_COLUMNS), raw.drop(columns=PII_COLUMNS))
+
+
+def test_fares_recur_on_a_ladder_like_the_real_file() -> None:
+    """The real file has about 1,870 distinct prices in 10,683 rows: fares are sold from levels."""
+    twin = make_flights()
+    assert 1_500 <= twin["Price"].nunique() <= 2_300
+    unladdered = make_flights(config=dataclasses.replace(TwinConfig(), fare_step=0))
+    assert unladdered["Price"].nunique() > 3 * twin["Price"].nunique()
+    # Snapping to the ladder moves a fare by at most half a step (plus rounding to whole rupees).
+    assert ((twin["Price"] / unladdered["Price"] - 1).abs() <= 0.0035 + 1 / 1_800).all()
