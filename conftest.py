@@ -1,0 +1,24 @@
+"""Settings for the whole test session: unit, end-to-end and notebook (nbval) tests alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+_STORE_DIR: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point MLflow at a throwaway store: test runs (and the notebook kernels nbval starts, which inherit
+    this environment) must never add runs to a learner's mlruns/ or to a team's tracking server."""
+    global _STORE_DIR
+    _STORE_DIR = tempfile.mkdtemp(prefix="workbook-test-mlflow-")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _STORE_DIR:
+        shutil.rmtree(_STORE_DIR, ignore_errors=True)
