@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from papermill.exceptions import PapermillExecutionError
 
 from workbook import __version__
+from workbook.files import atomic_write
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
 
@@ -972,14 +973,8 @@ def write_clean_notebook(executed: Path, target: Path) -> None:
     import nbformat
 
     nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as handle:
+        nbformat.write(nb, handle)
 
 
 # ---------------------------------------------------------------------------------------------------------
