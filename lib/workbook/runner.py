@@ -50,7 +50,7 @@ NOTEBOOK_NAME = re.compile(r"(\d{2})_([^.]+)\.ipynb")  # no dots in the stem: `0
 RESERVED_PARAMETERS = ("results_path",)
 # Parameters named like this hold paths; a relative one means relative to where the user typed the
 # command, not to notebooks/ where the kernel runs, so the runner makes it absolute.
-PATH_SUFFIXES = ("_path", "_dir", "_file")
+PATH_SUFFIXES = ("_path", "_dir", "_file", "_csv")
 SIMPLE_TYPES = ("int", "float", "bool", "str", "list", "dict")
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
@@ -368,7 +368,7 @@ def plan_parameters(
 ) -> dict[str, dict[str, Any]]:
     """Each notebook's checked values: a parameter goes to every selected notebook that declares it.
 
-    Relative values of path parameters (`*_path`, `*_dir`, `*_file`) are resolved against `base_dir`
+    Relative values of path parameters (`*_path`, `*_dir`, `*_file`, `*_csv`) are resolved against `base_dir`
     (default: the current directory).
     """
     reserved = [name for name in params if name in RESERVED_PARAMETERS]

@@ -267,10 +267,11 @@ def test_plan_names_the_notebook_whose_type_does_not_fit() -> None:
 
 
 def test_relative_path_parameters_are_resolved_where_the_user_typed_the_command(tmp_path: Path) -> None:
-    notebooks = [info("01_a", data_path="str | None", output_dir="str", label="str")]
-    params = {"data_path": "flights.csv", "output_dir": "/abs/out", "label": "flights.csv"}
+    notebooks = [info("01_a", data_path="str | None", output_dir="str", wine_csv="str", label="str")]
+    params = {"data_path": "flights.csv", "output_dir": "/abs/out", "wine_csv": "w.csv", "label": "flights.csv"}
     plan = runner.plan_parameters(notebooks, params, base_dir=tmp_path)["01_a"]
-    assert plan == {"data_path": str(tmp_path / "flights.csv"), "output_dir": "/abs/out", "label": "flights.csv"}
+    assert plan == {"data_path": str(tmp_path / "flights.csv"), "output_dir": "/abs/out",
+                    "wine_csv": str(tmp_path / "w.csv"), "label": "flights.csv"}
     url = {"data_path": "https://example.org/f.csv"}
     assert runner.plan_parameters(notebooks, url, base_dir=tmp_path)["01_a"] == url
 
