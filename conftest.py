@@ -19,6 +19,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Re-point at the throwaway store before every test: MLflow's set_tracking_uri(None), which tests use
+    to forget their own store, also deletes the variable, and later notebook kernels would inherit that."""
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _STORE_DIR:
         shutil.rmtree(_STORE_DIR, ignore_errors=True)

@@ -249,6 +249,18 @@ def _get_or_create_experiment(client: MlflowClient, experiment: str, uri: str):
     return found
 
 
+def forget_tracking_state() -> None:
+    """End active runs and forget this process's tracking URI and experiment (MLflow keeps them globally).
+
+    Note that MLflow's `set_tracking_uri(None)` also removes the MLFLOW_TRACKING_URI it exported.
+    """
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    mlflow.tracking.fluent._active_experiment_id = None  # MLflow has no public way to forget it
+
+
 def setup_tracking(experiment: str, uri: str | None = None) -> str:
     """Point MLflow at the store, make `experiment` the active experiment (created if new); return its id."""
     if not experiment or not isinstance(experiment, str):

@@ -37,14 +37,6 @@ def workbook(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProc
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
 
 
-def _forget_mlflow_state() -> None:
-    while mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    mlflow.tracking.fluent._active_experiment_id = None
-
-
 def _log_champion(model, name: str, X_example: pd.DataFrame) -> None:
     with mlflow.start_run(run_name=name):
         info = tracking.log_sklearn_model(model, "model", X_example, registered_model_name=name)
@@ -68,7 +60,7 @@ def registry(tmp_path_factory) -> dict:
             _log_champion(decent, GOOD, X_train)
             _log_champion(broken, BAD, X_train)
         finally:
-            _forget_mlflow_state()
+            tracking.forget_tracking_state()
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         env.pop(name, None)  # the CLI talks to 127.0.0.1 only
@@ -84,7 +76,7 @@ def store(registry, monkeypatch) -> str:
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     yield registry["uri"]
-    _forget_mlflow_state()
+    tracking.forget_tracking_state()
 
 
 # --- batch scoring ------------------------------------------------------------------------------------

@@ -28,14 +28,6 @@ def _uri(db: Path) -> str:
     return f"sqlite:///{db.as_posix()}"
 
 
-def _forget_mlflow_state() -> None:
-    while mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    mlflow.tracking.fluent._active_experiment_id = None
-
-
 @pytest.fixture(scope="module")
 def flights() -> pd.DataFrame:
     """A small twin without the one row that has neither Route nor Total_Stops."""
@@ -54,7 +46,7 @@ def logged(tmp_path_factory, flights):
             info = tracking.log_sklearn_model(pipeline, "model", flights[RAW_COLUMNS], registered_model_name=MODEL)
         tracking.set_alias(MODEL, "champion", info.registered_model_version)
     finally:
-        _forget_mlflow_state()
+        tracking.forget_tracking_state()
         if saved is not None:
             os.environ["MLFLOW_TRACKING_URI"] = saved
     return {"db": db, "pipeline": pipeline, "run_id": run.info.run_id}
@@ -69,7 +61,7 @@ def store(tmp_path, monkeypatch, logged) -> str:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _uri(db))
     monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield _uri(db)
-    _forget_mlflow_state()
+    tracking.forget_tracking_state()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import multiprocessing
-import os
 import re
 import shutil
 import socket
@@ -42,11 +41,7 @@ def isolated_mlflow(tmp_path, monkeypatch):
     # Anything that falls back to the default store lands here instead of in the project.
     monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield
-    while mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)  # also removes MLFLOW_TRACKING_URI, which set_tracking_uri exported
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    mlflow.tracking.fluent._active_experiment_id = None  # MLflow has no public way to forget it
+    tracking.forget_tracking_state()
 
 
 def _uri(db) -> str:

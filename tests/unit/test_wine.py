@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import os
 import threading
 import time
 from pathlib import Path
@@ -33,11 +32,7 @@ def store(tmp_path, monkeypatch) -> str:
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield uri
-    while mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    mlflow.tracking.fluent._active_experiment_id = None
+    tracking.forget_tracking_state()
 
 
 def _write(path: Path, text: str) -> Path:
