@@ -234,6 +234,8 @@ def serve(
         server = serving.start_server(model_uri, port, host, capture_output=False)
     except (serving.TrackingError, serving.ServingError) as error:
         fail(str(error))
+    except KeyboardInterrupt:  # start_server has already stopped the half-started server
+        fail("interrupted before the server was ready", code=130)
     typer.echo(f"serving {model_uri} at {server.url} (ready in {server.started_s:.1f} s); "
                f"POST {server.url}/invocations; Ctrl-C stops")
     try:

@@ -146,11 +146,18 @@ def _wait_for(url: str, timeout: float) -> bool:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="sends SIGINT as Ctrl-C would")
-def test_workbook_serve_runs_in_the_foreground_until_ctrl_c(registry, store):
+def test_workbook_serve_runs_in_the_foreground_until_ctrl_c(registry, store, tmp_path):
     port = serving.free_port()
     command = [sys.executable, "-m", "workbook.cli", "serve", f"models:/{GOOD}@champion", "--port", str(port)]
-    cli = subprocess.Popen(command, env=registry["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The server's own log goes to the command's stderr: a file, so that an undrained pipe can never stall it.
+    log = (tmp_path / "serve.log").open("w")
+    cli = subprocess.Popen(command, env=registry["env"], stdout=subprocess.PIPE, stderr=log, text=True)
     try:
+        # As a person would: wait for the command to say it is serving (the server may answer /ping a moment
+        # before the command has noticed), then use it, then press Ctrl-C.
+        lines = iter(cli.stdout.readline, "")  # the server's access log shares stdout with the command
+        banner = next((line for line in lines if line.startswith("serving ")), "")
+        assert banner.startswith(f"serving models:/{GOOD}@champion at http://127.0.0.1:{port}"), banner
         assert _wait_for(f"http://127.0.0.1:{port}/ping", 120), "the server never answered /ping"
         predictions = serving.invoke(f"http://127.0.0.1:{port}", registry["rows"].head(2)[RAW_COLUMNS])
         assert len(predictions) == 2 and all(p > 0 for p in predictions)
@@ -160,8 +167,8 @@ def test_workbook_serve_runs_in_the_foreground_until_ctrl_c(registry, store):
         if cli.poll() is None:
             cli.kill()
             cli.wait()
-    assert cli.returncode == 0
-    assert f"serving models:/{GOOD}@champion at http://127.0.0.1:{port}" in stdout
+    log.close()
+    assert cli.returncode == 0, stdout + (tmp_path / "serve.log").read_text()
     assert not _wait_for(f"http://127.0.0.1:{port}/ping", 0.5)  # nothing left listening on the port
 
 
