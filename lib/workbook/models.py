@@ -128,6 +128,8 @@ CLASSIFIER_METRICS_NOTE = (
     "weigh thousands of one-row 'classes' equally. For a price, measure how far off it is (MAE, RMSE, R2)."
 )
 TIMING_COLUMNS = ["fit_s", "latency_ms_per_1k"]
+METRIC_COLUMNS = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std", "fit_s", "latency_ms_per_1k",
+                  "size_kb"]  # the numbers of a comparison row (what a tracked run logs)
 TABLE_COLUMNS = ["model", "features", "target", "MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std",
                  "fit_s", "latency_ms_per_1k", "size_kb", "explainability"]
 FARE_BANDS = ["budget", "standard", "premium"]
@@ -435,15 +437,28 @@ def comparison_splits(data: pd.DataFrame, random_state: int = 42) -> dict[str, t
 
 def compare_models(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
                    feature_sets: Sequence[str] = FEATURE_SETS, targets: Sequence[str] = TARGETS,
-                   cv: int | None = 5, random_state: int = 42, cv_feature_sets: Sequence[str] = ("improved",),
+                   cv: int | None = 5, random_state: int = 42, cv_feature_sets: Sequence[str] = FEATURE_SETS,
                    progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """ONE table: each model x feature set x target fitted on the talk's split, sorted by test MAE.
 
+    See `compare_models_fitted`, which also returns the fitted pipelines.
+    """
+    table, _ = compare_models_fitted(data, models, feature_sets, targets, cv, random_state, cv_feature_sets,
+                                     progress)
+    return table
+
+
+def compare_models_fitted(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
+                          feature_sets: Sequence[str] = FEATURE_SETS, targets: Sequence[str] = TARGETS,
+                          cv: int | None = 5, random_state: int = 42,
+                          cv_feature_sets: Sequence[str] = FEATURE_SETS,
+                          progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict]:
+    """The comparison table and each row's fitted pipeline, keyed by `row_key(row)`.
+
     Columns: TABLE_COLUMNS. cv_mae_* come from `cv`-fold CV on the training rows, for the feature sets in
-    `cv_feature_sets` (NaN elsewhere; cv=None skips CV). By default only the improved candidates are
-    cross-validated: the talk rows reproduce the talk's single split, and CV of all 20 pipelines would take
-    about twice as long. fit_s and latency vary from run to run: show `stable_view(table)` where output
-    must be deterministic. `progress`, if given, is called with a short label before each combination.
+    `cv_feature_sets` (NaN elsewhere; cv=None skips CV). fit_s and latency vary from run to run: show
+    `stable_view(table)` where output must be deterministic. `progress`, if given, is called with a short
+    label before each combination.
     """
     for name in models:
         check_model_name(name)
@@ -454,7 +469,7 @@ def compare_models(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
     for feature_set in cv_feature_sets:
         _check_choice(feature_set, FEATURE_SETS, "feature set in cv_feature_sets")
     splits = comparison_splits(data, random_state)
-    rows = []
+    rows, fitted = [], {}
     for feature_set in feature_sets:
         X_train, X_test, y_train, y_test = splits[feature_set]
         for name in models:
@@ -473,8 +488,20 @@ def compare_models(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
                     "fit_s": result["fit_seconds"], "latency_ms_per_1k": result["latency_ms_per_1k"],
                     "size_kb": result["size_bytes"] / 1024, "explainability": EXPLAINABILITY[name],
                 })
+                fitted[(name, feature_set, target)] = result["pipeline"]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    return table.sort_values(["MAE", "model", "features", "target"], kind="stable").reset_index(drop=True)
+    table = table.sort_values(["MAE", "model", "features", "target"], kind="stable").reset_index(drop=True)
+    return table, fitted
+
+
+def row_key(row: pd.Series | dict) -> tuple[str, str, str]:
+    """(model, features, target) of a comparison row: the key of `compare_models_fitted`'s pipelines."""
+    return (row["model"], row["features"], row["target"])
+
+
+def row_name(row: pd.Series | dict) -> str:
+    """'hist_gradient_boosting-improved-log': a comparison row as a run name."""
+    return "-".join(row_key(row))
 
 
 def stable_view(table: pd.DataFrame) -> pd.DataFrame:

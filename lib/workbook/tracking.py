@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -49,12 +50,16 @@ DEFAULT_DB = TRACKING_DIR / "mlflow.db"
 REMOTE_TIMEOUT_S = 3.0
 GIT_TIMEOUT_S = 2.0
 EXAMPLE_ROWS = 5
+# A JSON object of extra tags every run_tags() call adds: a sweep sets it so the runs a notebook logs for one
+# sweep point carry that point's key and can be found from the sweep's parent run.
+EXTRA_TAGS_ENV = "WORKBOOK_RUN_TAGS"
 # Packages a served sklearn model needs; MLflow adds `mlflow` itself. Listing them skips MLflow's
 # requirement inference, which imports the model in a subprocess and takes seconds per logged model.
 MODEL_PACKAGES = ["scikit-learn", "skops", "scipy", "pandas", "numpy"]
 # skops refuses types that can crash a process if a file was crafted (tree nodes, KD-trees). A model we
-# just fitted in this process is not crafted, so its own sklearn/workbook types are safe to trust.
-TRUSTED_TYPE_PREFIXES = ("sklearn.", "workbook.")
+# just fitted in this process is not crafted, so its own sklearn/workbook types are safe to trust; so are
+# scipy's sparse matrices (k-NN on one-hot columns keeps its training rows as one).
+TRUSTED_TYPE_PREFIXES = ("sklearn.", "workbook.", "scipy.sparse.")
 # scikit-learn's HistGradientBoosting keeps a functools.partial in its native-categorical preprocessing;
 # skops refuses partials on principle, but this one comes from the model we just fitted ourselves.
 TRUSTED_TYPE_NAMES = ("functools.partial",)
@@ -329,7 +334,21 @@ def run_tags(notebook: str, data_source: str, data_hash: str) -> dict[str, str]:
     }
     if commit := git_commit():
         tags["mlflow.source.git.commit"] = commit  # MLflow's own key: the UI shows it on the run page
-    return tags
+    return tags | extra_tags_from_env()
+
+
+def extra_tags_from_env() -> dict[str, str]:
+    """The tags in $WORKBOOK_RUN_TAGS (a JSON object); a malformed value is an error naming the variable."""
+    text = os.environ.get(EXTRA_TAGS_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        tags = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TrackingError(f"{EXTRA_TAGS_ENV} must be a JSON object of tags, got {text[:60]!r}: {error.msg}") from None
+    if not isinstance(tags, dict):
+        raise TrackingError(f"{EXTRA_TAGS_ENV} must be a JSON object of tags, got {type(tags).__name__}")
+    return {str(k): str(v) for k, v in tags.items()}
 
 
 def _require_active_run(action: str) -> None:
@@ -413,6 +432,35 @@ def log_sklearn_model(
     if registered_model_name:
         info.registered_model_version = register_model(info.model_uri, registered_model_name)
     return info
+
+
+def log_model_run(
+    run_name: str,
+    *,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    model: Any,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    data_source: str,
+    dataset_name: str,
+    tags: dict[str, str] | None = None,
+    log_model: bool = True,
+) -> ModelInfo | None:
+    """One nested run for one fitted model: params, metrics, its training rows as a dataset input, the model.
+
+    The dataset is what the model was fitted on (`X_train` with `y_train` as the target column). With
+    `log_model=False` the model itself is left out (a tag says so). Returns the ModelInfo, or None.
+    """
+    target = y_train.name or "target"
+    with mlflow.start_run(run_name=run_name, nested=True, tags=tags):
+        mlflow.log_params(params)
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)})
+        log_dataset(X_train.assign(**{target: y_train}), dataset_name, data_source, targets=target)
+        if not log_model:
+            mlflow.set_tag("workbook.model_logged", "false")
+            return None
+        return log_sklearn_model(model, "model", X_train)
 
 
 # --- the model registry (aliases only: stages are deprecated) --------------------------------------

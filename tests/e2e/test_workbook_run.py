@@ -115,3 +115,34 @@ def test_scratch_files_land_in_the_run_folder_and_no_raw_pii_reaches_disk(defaul
         text = path.read_text(encoding="utf-8", errors="replace")
         leaked = [value for value in raw_values if value in text]
         assert not leaked, f"{path.name} holds raw PII, e.g. {leaked[:2]}"
+
+
+def test_every_model_run_of_the_comparison_is_tracked_with_its_model_and_data(default_run) -> None:
+    """Issue 3: each regressor run in 04 has params, metrics, its training rows as an input and its model
+    with a signature; only the talk's classifier (tens of GB of trees) is recorded without its model."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from workbook import models
+
+    done, _ = default_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    client = MlflowClient()  # the session's throw-away store (conftest.py), which the run logged to
+    experiment = client.get_experiment_by_name("04_model_comparison")
+    runs = client.search_runs([experiment.experiment_id], "tags.mlflow.parentRunId != ''", max_results=1000)
+    parents = {run.data.tags["mlflow.parentRunId"] for run in runs}
+    logged_models = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list")
+    model_of_run = {model.source_run_id: model for model in logged_models}
+    expected = {"-".join((m, f, t)) for m in models.MODEL_NAMES for f in models.FEATURE_SETS for t in models.TARGETS}
+    for parent in parents:
+        children = {run.info.run_name: run for run in runs if run.data.tags["mlflow.parentRunId"] == parent}
+        assert expected | {"talk-classifier", "hyperparameter-search", "final-model"} <= set(children)
+        for name in expected | {"final-model"}:
+            run = children[name]
+            assert {"MAE", "R2"} <= set(run.data.metrics), name
+            assert run.inputs.dataset_inputs, f"{name} has no dataset input"
+            assert run.info.run_id in model_of_run, f"{name} has no logged model"
+            info = mlflow.models.get_model_info(f"models:/{model_of_run[run.info.run_id].model_id}")
+            assert info.signature is not None and info.saved_input_example_info is not None, name
+        assert {"cv_mae_mean", "cv_mae_std", "fit_s", "size_kb"} <= set(children["elasticnet-talk-raw"].data.metrics)
+        assert children["talk-classifier"].data.tags["workbook.model_logged"] == "false"

@@ -151,14 +151,25 @@ def test_cross_validation_is_reproducible_and_summarises_the_folds(splits):
 
 
 def test_compare_models_gives_one_sorted_row_per_combination():
-    table = models.compare_models(make_flights(SMALL_ROWS), models=("tree", "hist_gradient_boosting"),
-                                  targets=("raw", "log"), cv=2)
+    flights = make_flights(SMALL_ROWS)
+    table, fitted = models.compare_models_fitted(flights, models=("tree", "hist_gradient_boosting"),
+                                                 targets=("raw", "log"), cv=2)
     assert list(table.columns) == models.TABLE_COLUMNS
     assert len(table) == 2 * 2 * 2
     assert len(table.drop_duplicates(["model", "features", "target"])) == len(table)
     assert table["MAE"].is_monotonic_increasing
-    assert table.loc[table["features"] == "talk", "cv_mae_mean"].isna().all()  # CV spent on the candidates
-    assert (table.loc[table["features"] == "improved", "cv_mae_mean"] > 0).all()
+    assert (table["cv_mae_mean"] > 0).all() and (table["cv_mae_std"] > 0).all()  # both feature sets
+    # Each row's fitted pipeline reproduces the row's test MAE.
+    assert set(fitted) == {models.row_key(row) for _, row in table.iterrows()}
+    splits = models.comparison_splits(flights)
+    for _, row in table.iterrows():
+        _, X_test, _, y_test = splits[row["features"]]
+        mae = models.regression_metrics(y_test, fitted[models.row_key(row)].predict(X_test))["MAE"]
+        assert mae == pytest.approx(row["MAE"])
+    assert models.row_name(table.iloc[0]) == "-".join(models.row_key(table.iloc[0]))
+    only_improved = models.compare_models(flights, models=("tree",), targets=("raw",), cv=2,
+                                          cv_feature_sets=("improved",))
+    assert only_improved.loc[only_improved["features"] == "talk", "cv_mae_mean"].isna().all()
     assert set(table["explainability"]) == {models.EXPLAINABILITY["tree"],
                                             models.EXPLAINABILITY["hist_gradient_boosting"]}
     view = models.stable_view(table)

@@ -274,6 +274,19 @@ def test_run_tags_name_notebook_data_version_and_commit(tmp_path):
     assert tracking.git_commit(tmp_path) is None  # not a repository: no tag, no error
 
 
+def test_run_tags_add_the_tags_a_sweep_puts_in_the_environment(monkeypatch):
+    monkeypatch.setenv(tracking.EXTRA_TAGS_ENV, '{"workbook.sweep": "s1", "workbook.point": "p7"}')
+    tags = tracking.run_tags("05_mlflow_tracking", "synthetic twin", "abc123")
+    assert tags["workbook.sweep"] == "s1" and tags["workbook.point"] == "p7"
+    assert tags["workbook.notebook"] == "05_mlflow_tracking"
+    monkeypatch.setenv(tracking.EXTRA_TAGS_ENV, "[1, 2]")
+    with pytest.raises(TrackingError, match="WORKBOOK_RUN_TAGS must be a JSON object"):
+        tracking.run_tags("05_mlflow_tracking", "synthetic twin", "abc123")
+    monkeypatch.setenv(tracking.EXTRA_TAGS_ENV, "{not json")
+    with pytest.raises(TrackingError, match="WORKBOOK_RUN_TAGS"):
+        tracking.run_tags("05_mlflow_tracking", "synthetic twin", "abc123")
+
+
 def test_log_dataset_records_an_input_of_the_active_run(store):
     tracking.setup_tracking("data", store)
     X, y = _frame()
@@ -304,6 +317,45 @@ def test_logged_model_has_signature_example_pins_and_loads_back_equal(store):
     assert f"mlflow=={mlflow.__version__}" in requirements
     loaded = mlflow.sklearn.load_model(info.model_uri)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_log_model_run_records_params_metrics_dataset_and_model_in_a_nested_run(store):
+    tracking.setup_tracking("candidates", store)
+    X, y = _frame()
+    model = Ridge().fit(X, y)
+    with mlflow.start_run() as parent:
+        info = tracking.log_model_run("ridge", params={"alpha": 1.0}, metrics={"MAE": 12.5, "cv": float("nan")},
+                                      model=model, X_train=X, y_train=y, data_source="synthetic twin",
+                                      dataset_name="toy-train", tags={"workbook.notebook": "t"})
+        skipped = tracking.log_model_run("ridge-no-model", params={"alpha": 1.0}, metrics={"MAE": 12.5},
+                                         model=model, X_train=X, y_train=y, data_source="synthetic twin",
+                                         dataset_name="toy-train", log_model=False)
+    client = MlflowClient(store)
+    children = {r.info.run_name: r for r in client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")}
+    assert set(children) == {"ridge", "ridge-no-model"}
+    run = children["ridge"]
+    assert run.data.params == {"alpha": "1.0"} and run.data.metrics == {"MAE": 12.5}  # NaN left out
+    assert run.data.tags["workbook.notebook"] == "t"
+    dataset = run.inputs.dataset_inputs[0].dataset
+    assert dataset.name == "toy-train" and "Price" in dataset.schema
+    assert info.signature.inputs.input_names() == ["duration_min", "stops"]
+    np.testing.assert_allclose(mlflow.sklearn.load_model(info.model_uri).predict(X), model.predict(X))
+    assert skipped is None and children["ridge-no-model"].data.tags["workbook.model_logged"] == "false"
+    assert children["ridge-no-model"].inputs.dataset_inputs  # the data is recorded even without the model
+
+
+def test_a_knn_model_on_sparse_one_hot_columns_logs_without_naming_trusted_types(store):
+    from sklearn.neighbors import KNeighborsRegressor
+    from scipy import sparse
+
+    tracking.setup_tracking("sparse", store)
+    X, y = _frame()
+    model = KNeighborsRegressor(n_neighbors=3).fit(sparse.csr_matrix(X.to_numpy()), y)
+    with mlflow.start_run():
+        info = tracking.log_sklearn_model(model, "model", X.to_numpy())
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    np.testing.assert_allclose(loaded.predict(X.to_numpy()[:5]), model.predict(X.to_numpy()[:5]))
 
 
 class ConstantModel:
