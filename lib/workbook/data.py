@@ -230,11 +230,14 @@ class TwinConfig:
 
 
 def make_flights(n_rows: int = DEFAULT_ROWS, seed: int = 42, *, start: str = "2019-03-01",
-                 end: str = "2019-06-27", config: TwinConfig | None = None) -> pd.DataFrame:
+                 end: str = "2019-06-27", config: TwinConfig | None = None,
+                 draw_seed: int | None = None) -> pd.DataFrame:
     """Generate the synthetic twin of the flight-fare file: same columns, formats and quirks, deterministic.
 
     Journeys are drawn from a timetable of scheduled flights, priced by airline, market, stops, duration,
     departure time, journey date and fare class, then formatted like the real file (text, Price int64).
+    `seed` fixes the timetable; `draw_seed`, when given, seeds everything drawn after it (journeys, notes,
+    prices, flaws, row order), so later months can fly the same scheduled flights with fresh draws.
     """
     if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
         raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
@@ -243,6 +246,8 @@ def make_flights(n_rows: int = DEFAULT_ROWS, seed: int = 42, *, start: str = "20
     rng = np.random.default_rng(seed)
     airlines, joint = _airline_market_shares(config)
     timetable = _timetable(airlines, joint, config, rng)
+    if draw_seed is not None:
+        rng = np.random.default_rng(draw_seed)
     dates, date_weights = _journey_dates(start, end, config)
     cells = _assign_airlines(int(n_rows), airlines, joint, config)
     rows = _draw_journeys(timetable, cells, airlines, date_weights, rng)

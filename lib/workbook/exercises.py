@@ -421,3 +421,69 @@ def check_signature_inputs(answer: Any, model: Any) -> Feedback:
                                                                 "the signature describes what it receives."),
         ],
     )
+
+
+# --- notebook 06 --------------------------------------------------------------------------------------
+
+
+def check_first_alert_month(answer: Any, report: Any) -> Feedback:
+    """Exercise: in which production month did the first alert fire ("2019-09"; "none" when nothing fired)?"""
+    months = list(report.model["month"])
+    first = report.first_alert_month
+    hint = "look at report.alerts_frame() (or the heatmap and the error trend) and give the first month"
+    if answer is None:
+        return not_answered(hint)
+    given = str(answer).strip().casefold()
+    if first is None:
+        if given in {"none", "no alert", "never", ""}:
+            return correct("nothing fired: with this scenario the monitored months look like training.")
+        return incorrect(f"no alert fired in this run; {answer!r} is not it. Check report.alerts.")
+    kinds = sorted({a["kind"] for a in report.alerts if a["month"] == first})
+    if given == first.casefold():
+        return correct(f"{first} ({', '.join(kinds)}): the month the scenario started, not a month later; "
+                       "a monthly check catches a change within one period.")
+    if _as_number(answer) is not None and 1 <= _as_number(answer) <= len(months):
+        number = int(_as_number(answer))
+        if months[number - 1] == first:
+            return close(f"month number {number} is {first}: give the month label as the report shows it.")
+    if given in {m.casefold() for m in months}:
+        return incorrect(f"{answer} is a monitored month, but not the first with an alert; sort the alerts by month.")
+    return incorrect(f"{answer!r} is not one of the monitored months {months}.")
+
+
+def check_psi(answer: Any, reference: Any, current: Any, *, categorical: bool = True) -> Feedback:
+    """Exercise: the population stability index of one column between training and a production month."""
+    from workbook.monitoring import population_stability_index
+
+    expected = population_stability_index(reference, current, categorical=categorical)
+    return check_number(
+        answer, round(expected, 3),
+        hint="shares p (training) and q (month) per category; PSI = sum((q - p) * ln(q / p))",
+        why=f"PSI {expected:.3f} ({'a shift worth acting on' if expected >= 0.2 else 'below the 0.2 alert line'}). "
+            "PSI is symmetric in p and q and counts every category, the unseen ones included.",
+        look_at="Use shares (value_counts(normalize=True)), not counts, and the natural log.",
+        tolerance=0.005,
+    )
+
+
+def check_most_disparate_group(answer: Any, bias: pd.DataFrame) -> Feedback:
+    """Exercise: which group (value) has the largest disparity among groups large enough to be flagged?"""
+    min_count = bias.attrs.get("min_count", 1)
+    trusted = bias[bias["count"] >= min_count].sort_values("disparity", ascending=False, kind="stable")
+    if trusted.empty:
+        raise ValueError(f"no group in the bias table has at least {min_count} rows")
+    top = trusted.iloc[0]
+    hint = "sort the bias table by disparity, ignoring groups with fewer than min_count rows"
+    if answer is None:
+        return not_answered(hint)
+    given = _normalise_label(answer)
+    if given == _normalise_label(top["group"]):
+        return correct(f"{top['group']} ({top['group_by']}): its {bias.attrs.get('metric', 'error')} is "
+                       f"{top['disparity']:.2f}x the overall one over {top['count']:,} rows.")
+    small = bias[(bias["count"] < min_count) & (bias["disparity"] > top["disparity"])]
+    if given in {_normalise_label(g) for g in small["group"]}:
+        return close(f"{answer} has a larger disparity, but fewer than {min_count} rows: too few to call it a "
+                     "finding. Look among the larger groups.")
+    if given in {_normalise_label(g) for g in bias["group"]}:
+        return incorrect(f"{answer} is a group here but not the one with the largest disparity; {hint}.")
+    return incorrect(f"{answer!r} is not a group in the table; the groups are in its 'group' column.")

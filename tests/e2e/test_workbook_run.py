@@ -146,3 +146,35 @@ def test_every_model_run_of_the_comparison_is_tracked_with_its_model_and_data(de
             assert info.signature is not None and info.saved_input_example_info is not None, name
         assert {"cv_mae_mean", "cv_mae_std", "fit_s", "size_kb"} <= set(children["elasticnet-talk-raw"].data.metrics)
         assert children["talk-classifier"].data.tags["workbook.model_logged"] == "false"
+
+
+def test_the_monitoring_notebook_records_its_alerts_card_and_promotion(default_run) -> None:
+    """Issue 4: the default scenario (price_shock from month 3) raises model drift in 2019-09 and no earlier,
+    promotes a retrained challenger, and leaves its model card in the run folder."""
+    _, out = default_run
+    results = json.loads((out / "results.json").read_text())["06_monitoring"]
+    assert results["scenario"] == "price_shock"
+    assert results["alerts"] and results["alerts"][0] == {"month": "2019-09", "kind": "model_drift",
+                                                          "feature_or_metric": "MAE"}
+    assert {alert["kind"] for alert in results["alerts"]} == {"model_drift"}
+    assert results["promoted"] is True and results["psi_max"] < 0.2
+    assert isinstance(results["bias_flags"], list)
+    card = out / results["model_card_path"]
+    assert card.is_file() and card.read_text().startswith("# Model card")
+
+
+def test_the_monitoring_notebook_stays_quiet_when_nothing_changes(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = workbook("run", "06", "-p", "scenario", "none", "-p", "rows_per_month", "1000", "--out", out,
+                    "--no-progress")
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())["06_monitoring"]
+    assert results["scenario"] == "none" and results["alerts"] == [] and results["promoted"] is False
+
+
+def test_a_scenario_name_outside_the_declared_choices_is_refused_before_any_kernel(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = workbook("run", "06", "-p", "scenario", "price_crash", "--out", out, "--no-progress")
+    assert done.returncode != 0
+    assert "price_crash" in done.stderr and "one of: none, price_shock" in done.stderr
+    assert not (out / "results.json").exists()
