@@ -295,5 +295,162 @@ def check_model(
     raise typer.Exit(code)
 
 
+# --- sweeps and the team tracking server ------------------------------------------------------------------
+# workbook.sweep imports no MLflow at import time; workbook.team_server is imported inside its command.
+
+
+@app.command(
+    context_settings={"ignore_unknown_options": True},  # lets `-p NAME VALUE` through to split_param_args
+    options_metavar="[--grid NAME=V1,V2,...]... [-p NAME VALUE]... [OPTIONS]",
+)
+def sweep(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="NOTEBOOK", help="The notebook to sweep: number (5), name, or a path to an .ipynb.",
+                       show_default=False),
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", "-g", help="NAME=V1,V2,... values of one parameter (repeatable); "
+                     "NAME=[...] reads a YAML list.", show_default=False),
+    ] = None,
+    grid_file: Annotated[
+        Path | None,
+        typer.Option("-f", "--grid-file", help="YAML file: grid: {name: [values]}, params: {name: value}, "
+                     "sample, seed, metric, goal. Options given here win.", show_default=False),
+    ] = None,
+    sample: Annotated[int | None, typer.Option("--sample", help="Run N distinct random points of the grid.",
+                                               show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of --sample (default 42).",
+                                             show_default=False)] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Points run at once by the local executor.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Sweep folder; rerun into the same one to finish an interrupted sweep. "
+                     "Default: runs/sweep-STEM-YYYYmmdd-HHMMSS.", show_default=False),
+    ] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local (a process pool) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. "
+                                                  "tcp://10.0.0.5:8786 (with --executor dask).",
+                                                  show_default=False)] = None,
+    metric: Annotated[str | None, typer.Option("--metric", help="Result that ranks the points "
+                                               "(default: the first numeric result).", show_default=False)] = None,
+    goal: Annotated[str | None, typer.Option("--goal", help="min or max (default min).",
+                                             show_default=False)] = None,
+    experiment: Annotated[str, typer.Option("--experiment", help="MLflow experiment of the sweep's runs.")
+                          ] = "sweeps",
+    kernel: Annotated[str, typer.Option("--kernel", help="Jupyter kernel to execute with.")] = KERNEL_NAME,
+    notebooks_dir: NotebooksDirOption = NOTEBOOKS_DIR,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Show a progress bar (default: when stderr is a terminal).",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Run a notebook once per point of a parameter grid, log every point to MLflow, summarise.
+
+    Vary parameters with --grid NAME=V1,V2,... (the grid is their cartesian product) and fix others with
+    -p NAME VALUE; every value is checked against the notebook before anything runs. Each point is one
+    papermill execution with its own folder; a failing point does not stop the others.
+    Rerunning with the same --out skips the points already complete with the same parameters and data.
+    Exit status: 0 all points ran, 1 some failed, 2 a bad request, 130 interrupted.
+    """
+    from workbook import sweep as sweeps
+
+    try:
+        selectors, fixed = split_param_args(args or [])
+    except typer.BadParameter as error:
+        fail(error.format_message(), code=2)
+    if len(selectors) != 1:
+        fail("give one notebook to sweep, e.g. workbook sweep 05 --grid alpha=0.1,0.5"
+             if not selectors else f"sweep takes one notebook, got {len(selectors)}: {', '.join(selectors)}", code=2)
+    try:
+        request = sweeps.build_request(selectors[0], grid or [], fixed, grid_file, sample, seed, metric, goal)
+        plan = sweeps.plan_sweep(request, notebooks_dir)
+        result = sweeps.run_sweep(
+            plan, out, executor=executor, workers=workers, scheduler=scheduler, experiment=experiment,
+            kernel_name=kernel, notebooks_dir=notebooks_dir,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            on_message=typer.echo, on_point=print_sweep_point,
+        )
+    except sweeps.SweepUsageError as error:
+        fail(str(error), code=2)
+    except WorkbookError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted", code=130)
+    print_sweep_result(result)
+    if result.interrupted:
+        fail(f"interrupted: rerun with --out {result.out_dir} to run the remaining points", code=130)
+    if result.exit_code:
+        problems = [f"{len(result.failed)} of {len(result.reports)} points failed"] if result.failed else []
+        fail("; ".join(problems + result.tracking_problems))
+
+
+def print_sweep_point(report: Any) -> None:
+    """One line as each point finishes; a failed one adds its error's line."""
+    seconds = "" if report.seconds is None else f"{report.seconds:6.1f} s"
+    typer.echo(f"  {report.status:<7} {report.point.folder}  {report.point.label}  {seconds}".rstrip())
+    if report.status != "ok":
+        typer.echo(f"          {report.error}")
+
+
+def print_sweep_result(result: Any) -> None:
+    """The summary table, the best point, the failures with their notebooks, and where the files are."""
+    from workbook import sweep as sweeps
+
+    if result.interrupted:
+        complete = sum(1 for report in result.reports if report.status == "ok")
+        typer.echo(f"interrupted: {complete} of {len(result.plan.points)} points complete in {result.out_dir}")
+        return
+    typer.echo("")
+    typer.echo(sweeps.summary_table(result))
+    typer.echo(f"metric: {sweeps.metric_note(result)}")
+    best = sweeps.best_points(result.frame, result.metric, result.goal, 1)
+    if not best.empty:
+        row = best.iloc[0]
+        report = next(r for r in result.reports if r.point.index == row["point"])
+        value = row[f"metrics.{result.metric}"]
+        typer.echo(f"best:   {report.folder} ({report.point.label}): {result.metric} = {value:g}")
+    for report in result.failed:
+        typer.echo(f"failed: {report.folder} ({report.point.label}): {report.error}")
+        if report.notebook:
+            typer.echo(f"        notebook: {result.out_dir / report.notebook}")
+    typer.echo(f"sweep folder: {result.out_dir}")
+    typer.echo(f"summary:      {result.summary_csv}")
+    typer.echo(f"report:       {result.summary_html}")
+
+
+@app.command()
+def server(
+    backend_store_uri: Annotated[
+        str | None,
+        typer.Option("--backend-store-uri", help="SQLAlchemy URL of the tracking database, e.g. "
+                     "postgresql://user@host/mlflow. Default: SQLite in mlruns/server/.",
+                     show_default=False),
+    ] = None,
+    artifacts_dir: Annotated[
+        str | None,
+        typer.Option("--artifacts-dir", help="Where the server keeps the artifacts it serves to clients. "
+                     "Default: mlruns/server/artifacts/.",
+                     show_default=False),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5000,
+) -> None:
+    """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
+
+    Clients log to it with MLFLOW_TRACKING_URI=http://HOST:PORT (notebooks, `workbook run`, sweeps).
+    """
+    from workbook import team_server
+
+    try:  # run_server warns about a non-loopback host and reports a server that dies, each in one line
+        code = team_server.run_server(backend_store_uri, artifacts_dir, host, port)
+    except team_server.TrackingServerError as error:
+        fail(str(error))
+    raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app(prog_name="workbook")

@@ -363,6 +363,77 @@ def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> Workb
     )
 
 
+# Ranges and choices a notebook declares in a parameter's comment: `# penalty; range: 0..10`,
+# `# what to simulate; one of: none, price_shock`. Parts of the comment are separated by ';'.
+
+
+def _declaration(param: Param, keyword: str) -> str | None:
+    """The text after `keyword` in the `;`-separated part of the comment that starts with it."""
+    for part in param.help.split(";"):
+        part = part.strip()
+        if part.lower().startswith(keyword):
+            return part[len(keyword):].strip()
+    return None
+
+
+def declared_range(param: Param) -> tuple[float | None, float | None] | None:
+    """The `range: LOW..HIGH` a parameter's comment declares (either end may be left open), or None."""
+    text = _declaration(param, "range:")
+    if text is None:
+        return None
+    low_text, dots, high_text = text.partition("..")
+    try:
+        low = float(low_text) if low_text.strip() else None
+        high = float(high_text) if high_text.strip() else None
+    except ValueError:
+        low = high = None
+    if not dots or (low is None and high is None) or (low is not None and high is not None and low > high):
+        raise WorkbookError(f"parameter '{param.name}' declares range {text!r}; expected LOW..HIGH, e.g. range: 0..10")
+    return low, high
+
+
+def declared_choices(param: Param) -> list[str] | None:
+    """The values a parameter's comment allows (`one of: a, b, c`), as written, or None."""
+    text = _declaration(param, "one of:")
+    if text is None:
+        return None
+    choices = [item.strip().strip("'\"") for item in text.split(",") if item.strip()]
+    if not choices:
+        raise WorkbookError(f"parameter '{param.name}' declares 'one of:' without values; e.g. one of: a, b")
+    return choices
+
+
+def check_declared(param: Param, value: Any, notebook: str) -> None:
+    """Raise WorkbookError when a (typed) value is outside the range or choices the notebook declares."""
+    if value is None:
+        return
+    try:
+        bounds, choices = declared_range(param), declared_choices(param)
+    except WorkbookError as error:
+        raise WorkbookError(f"{notebook}: {error}") from None
+    if bounds is not None:
+        low, high = bounds
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or (low is not None and value < low) or (high is not None and value > high):
+            raise WorkbookError(
+                f"value {value!r} for parameter '{param.name}' of {notebook} is outside its declared range "
+                f"{_declaration(param, 'range:')}"
+            )
+    if choices is not None:
+        allowed = [coerce_value(param, choice, notebook) for choice in choices]
+        if not any(value == choice and type(value) is type(choice) for choice in allowed):
+            raise WorkbookError(
+                f"value {value!r} for parameter '{param.name}' of {notebook} is not one of: {', '.join(choices)}"
+            )
+
+
+def checked_value(param: Param, value: Any, notebook: str) -> Any:
+    """The value typed as the notebook's parameter, and inside the range or choices its comment declares."""
+    typed = coerce_value(param, value, notebook)
+    check_declared(param, typed, notebook)
+    return typed
+
+
 def plan_parameters(
     notebooks: Sequence[NotebookInfo], params: Mapping[str, Any], base_dir: Path | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -385,7 +456,7 @@ def plan_parameters(
     base_dir = Path.cwd() if base_dir is None else base_dir
     return {
         stem: {
-            name: absolute_if_path(name, coerce_value(parameters[name], value, stem), base_dir)
+            name: absolute_if_path(name, checked_value(parameters[name], value, stem), base_dir)
             for name, value in params.items()
             if name in parameters
         }

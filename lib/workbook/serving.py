@@ -252,8 +252,15 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(probe.getsockname()[1])
 
 
-def _check_port_free(host: str, port: int) -> None:
+def check_port_free(host: str, port: int) -> None:
+    """A one-line ServingError when something listens on host:port already.
+
+    Probes as uvicorn binds (SO_REUSEADDR on POSIX), so a port a stopped server left in TIME_WAIT counts as
+    free: uvicorn binds it at once, while a plain bind would call it busy for a minute after every restart.
+    """
     with socket.socket() as probe:
+        if os.name != "nt":  # on Windows the option would let two servers share a port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -273,7 +280,7 @@ def _direct_opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _child_env(tracking_uri: str) -> dict[str, str]:
+def child_env(tracking_uri: str) -> dict[str, str]:
     """The server's environment: the store, and this environment's bin/ first on PATH (for `uvicorn`)."""
     env = os.environ.copy()
     env["MLFLOW_TRACKING_URI"] = tracking_uri
@@ -357,7 +364,7 @@ def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_
         process.wait(timeout=timeout)
 
 
-def _answers(url: str, timeout: float = 2.0) -> bool:
+def answers(url: str, timeout: float = 2.0) -> bool:
     try:
         with _direct_opener().open(url, timeout=timeout) as response:
             return response.status == 200
@@ -375,7 +382,7 @@ def start_server(model_uri: str, port: int | None = None, host: str = DEFAULT_HO
     """
     uri = check_model_uri(model_uri, tracking_uri)
     port = free_port(host) if port is None else int(port)
-    _check_port_free(host, port)
+    check_port_free(host, port)
     log_path = None
     output: Any = None
     if capture_output:
@@ -383,7 +390,7 @@ def start_server(model_uri: str, port: int | None = None, host: str = DEFAULT_HO
         log_path, output = Path(name), os.fdopen(handle, "w")
     started = time.monotonic()
     try:
-        process = subprocess.Popen(serve_command(model_uri, port, host), env=_child_env(uri), stdout=output,
+        process = subprocess.Popen(serve_command(model_uri, port, host), env=child_env(uri), stdout=output,
                                    stderr=subprocess.STDOUT if capture_output else None, stdin=subprocess.DEVNULL,
                                    start_new_session=True)  # its own process group: stop() ends its children too
     finally:
@@ -408,7 +415,7 @@ def _wait_until_ready(server: ModelServer, timeout: float) -> None:
             last = f": {tail[-1].strip()}" if tail else ""
             raise ServingError(f"the model server for {server.model_uri} exited with code "
                                f"{server.process.returncode} before answering{last}", tail)
-        if _answers(f"{server.url}/ping"):
+        if answers(f"{server.url}/ping"):
             return
         time.sleep(POLL_INTERVAL_S)
     tail = server.log_tail()
@@ -508,8 +515,8 @@ def ui_command_args(tracking_uri: str | None = None, port: int = DEFAULT_UI_PORT
 def run_ui(tracking_uri: str | None = None, port: int = DEFAULT_UI_PORT, host: str = DEFAULT_HOST) -> int:
     """Run the MLflow UI on the store in the foreground until Ctrl-C; its exit code."""
     uri = tracking.ensure_store(tracking_uri)
-    _check_port_free(host, port)
-    process = subprocess.Popen(ui_command_args(uri, port, host), env=_child_env(uri), start_new_session=True)
+    check_port_free(host, port)
+    process = subprocess.Popen(ui_command_args(uri, port, host), env=child_env(uri), start_new_session=True)
     try:
         return process.wait()
     except KeyboardInterrupt:

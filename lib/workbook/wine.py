@@ -162,10 +162,11 @@ def _log_wine_run(result: dict[str, Any], alpha: float, l1_ratio: float, experim
     from workbook import tracking
 
     tracking.setup_tracking(experiment)
-    with mlflow.start_run(run_name=run_name(alpha, l1_ratio)):
+    # The sweep's tags too ($WORKBOOK_RUN_TAGS), so a rerun of a killed sweep point can find this run.
+    tags = tracking.extra_tags_from_env() | {"workbook.data_source": source}
+    with mlflow.start_run(run_name=run_name(alpha, l1_ratio), tags=tags):
         mlflow.log_params({"alpha": alpha, "l1_ratio": l1_ratio})
         mlflow.log_metrics(result["metrics"])
-        mlflow.set_tag("workbook.data_source", source)
         tracking.log_sklearn_model(result["model"], "model", result["X_train"],
                                    registered_model_name=registered_model_name)
 

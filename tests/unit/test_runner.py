@@ -6,6 +6,7 @@ so the run logic (failure marking, results.json, run.json, index.html, retries) 
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import shutil
@@ -630,3 +631,21 @@ def test_list_notebooks_gives_titles_and_parameters() -> None:
         ("01_alpha", "Alpha fixture"), ("02_beta", "Beta fixture"), ("03_gamma", "Gamma fixture"),
     ]
     assert listed[0].parameters["scale"] == Param("scale", "float", "1.5", "multiplier for every value")
+
+
+def test_workbook_run_checks_the_ranges_and_choices_a_notebook_declares():
+    """`# ...; range: 0..10` and `# ...; one of: plain, squared` bind `workbook run -p` as they bind sweeps."""
+    toy = runner.read_notebook_info(FIXTURES.parent / "sweep_notebooks" / "01_toy.ipynb")
+    assert runner.plan_parameters([toy], {"x": "10", "mode": "squared"})["01_toy"] == {"x": 10, "mode": "squared"}
+    with pytest.raises(WorkbookError, match=r"value 11\.0 for parameter 'x' of 01_toy is outside its declared range 0\.\.10"):
+        runner.plan_parameters([toy], {"x": "11"})
+    with pytest.raises(WorkbookError, match="'cubed' for parameter 'mode' of 01_toy is not one of: plain, squared"):
+        runner.plan_parameters([toy], {"mode": "cubed"})
+
+
+def test_the_committed_notebooks_declare_readable_ranges_and_choices():
+    """A malformed declaration would only surface when someone passes that parameter: check them all now."""
+    for info in runner.list_notebooks():
+        for param in info.parameters.values():
+            runner.declared_range(param), runner.declared_choices(param)
+            runner.check_declared(param, ast.literal_eval(param.default), info.stem)  # every default sits inside its own declaration

@@ -222,7 +222,7 @@ def test_serve_command_uses_this_environment_and_binds_loopback(store):
     assert command[:5] == [sys.executable, "-m", "mlflow", "models", "serve"]
     assert command[5:] == ["-m", f"models:/{MODEL}@champion", "--env-manager", "local", "--host", "127.0.0.1",
                            "--port", "5123"]
-    env = serving._child_env(store)
+    env = serving.child_env(store)
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)  # `uvicorn` found there
     assert env["MLFLOW_TRACKING_URI"] == store
 

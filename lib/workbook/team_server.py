@@ -1,0 +1,460 @@
+"""A shared MLflow tracking server for a team or a workshop room: `workbook server`.
+
+One `mlflow server` with a SQL backend (SQLite by default, any SQLAlchemy database URL accepted) that also
+serves the artifacts, so clients on other machines never need the server's disk: they set
+`MLFLOW_TRACKING_URI=http://host:port` and log as usual. It binds 127.0.0.1 unless told otherwise and keeps
+MLflow's Host-header and CORS protections on. Process handling (own process group, readiness, Ctrl-C) is
+workbook.serving's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from workbook import serving, tracking
+from workbook.paths import PROJECT_ROOT
+from workbook.serving import (
+    DEFAULT_HOST,
+    LOG_TAIL_LINES,
+    POLL_INTERVAL_S,
+    START_TIMEOUT_S,
+    ServingError,
+    answers,
+    child_env,
+    free_port,
+    stop_process_group,
+    url_host,
+)
+
+# Its own database and artifact folder, not the learner's mlruns/mlflow.db: that store's experiments keep
+# artifacts at file:// paths on this disk, which a client on another machine cannot reach. Under mlruns/,
+# so it is git-ignored with the rest.
+DEFAULT_SERVER_DIR = PROJECT_ROOT / "mlruns" / "server"
+DEFAULT_PORT = 5000
+# One uvicorn worker costs ~250 MB and several seconds of start-up; two keep the UI responsive while the
+# other streams an artifact, without MLflow's default of four swamping a 2-core laptop.
+DEFAULT_WORKERS = 2
+# Every experiment's artifacts go through the server (`--serve-artifacts`), never to a client's own disk.
+SERVED_ARTIFACT_ROOT = "mlflow-artifacts:/"
+DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # what MLflow's SQL stores accept
+# Variables `mlflow server` reads that would override what our command line says: a disabled security
+# middleware or a '*' host list, artifacts written to a client-visible path, another web server. The
+# command line is the one place the server's settings come from.
+OVERRIDING_ENV = (
+    "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE",
+    "MLFLOW_SERVER_ALLOWED_HOSTS",
+    "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+    "MLFLOW_SERVER_X_FRAME_OPTIONS",
+    "MLFLOW_DEFAULT_ARTIFACT_ROOT",
+    "MLFLOW_ARTIFACTS_ONLY",
+    "MLFLOW_REGISTRY_STORE_URI",
+    "MLFLOW_READ_REPLICA_BACKEND_STORE_URI",
+    "MLFLOW_STATIC_PREFIX",
+    "MLFLOW_GUNICORN_OPTS",
+    "MLFLOW_UVICORN_OPTS",
+)
+# MLflow 3.17 starts a job runner and seven huey consumers beside the web server by default (GenAI scorer
+# and judge jobs the workbook never uses): measured here, ~1.6 GB more memory and slower start-up.
+JOB_EXECUTION_ENV = "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"
+
+
+class TrackingServerError(ServingError):
+    """The tracking server cannot be configured, would not start, or died; the message says why in one line."""
+
+
+# --- what the server is given ------------------------------------------------------------------------
+
+
+def default_backend_uri() -> str:
+    """The team server's own SQLite database: `sqlite:///<project>/mlruns/server/mlflow.db`."""
+    return f"sqlite:///{(DEFAULT_SERVER_DIR / 'mlflow.db').as_posix()}"
+
+
+def default_artifacts_dir() -> Path:
+    """Where the team server keeps the artifacts it serves: `<project>/mlruns/server/artifacts`."""
+    return DEFAULT_SERVER_DIR / "artifacts"
+
+
+def check_backend_uri(uri: str) -> str:
+    """`uri` if MLflow can keep a server's runs and registry in it (SQLite made absolute); else a one-line error.
+
+    Accepted: sqlite:///path.db and SQLAlchemy URLs of PostgreSQL, MySQL and SQL Server (driver suffixes
+    such as postgresql+psycopg2:// too). The file store and server URLs are refused.
+    """
+    expected = ("expected a database URL such as sqlite:///path/to/mlflow.db, "
+                "postgresql://user@host/db, mysql://user@host/db or mssql://user@host/db")
+    if not isinstance(uri, str) or not uri.strip():
+        raise TrackingServerError(f"backend store URI must be a non-empty string; {expected}")
+    scheme = urlsplit(uri).scheme.lower()
+    engine = scheme.split("+", 1)[0]
+    if engine not in DATABASE_SCHEMES or "://" not in uri:
+        raise TrackingServerError(f"backend store URI {redacted(uri)!r} is not a database URL; {expected}")
+    if engine == "sqlite":
+        try:
+            db = tracking.sqlite_path(uri)
+        except tracking.TrackingError:
+            raise TrackingServerError(f"backend store URI {uri!r}: {expected}") from None
+        query = urlsplit(uri).query  # options such as ?timeout=20 stay
+        # Absolute: the server must not depend on the folder it was started from.
+        return f"sqlite:///{db.as_posix()}" + (f"?{query}" if query else "")
+    if not uri.split("://", 1)[1].strip("/"):
+        raise TrackingServerError(f"backend store URI {uri!r} names no database server; {expected}")
+    return uri
+
+
+def redacted(uri: str) -> str:
+    """`uri` with any password replaced by ***, fit to print (database URLs often carry one)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_allowed_hosts(allowed_hosts: Sequence[str]) -> list[str]:
+    """The extra Host headers to accept, as a list; a '*' would switch MLflow's protection off, so it is refused."""
+    hosts = [allowed_hosts] if isinstance(allowed_hosts, str) else list(allowed_hosts)
+    for host in hosts:
+        if not isinstance(host, str) or not host.strip() or "," in host:
+            raise TrackingServerError(f"allowed_hosts: expected host names such as mlflow.example.org, got {host!r}")
+        if host.strip() == "*":
+            raise TrackingServerError("allowed_hosts: '*' would switch off MLflow's Host-header protection; "
+                                      "name the hosts clients use instead")
+    return [host.strip() for host in hosts]
+
+
+def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, *,
+                   workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = ()) -> list[str]:
+    """`mlflow server` in this environment: SQL backend, artifacts served from `artifacts_dir`, bound to host:port.
+
+    MLflow's security middleware stays at its defaults (localhost and private-network Host headers, localhost
+    CORS origins); `allowed_hosts` adds Host headers. uvicorn's per-request access log is off: with a
+    sweep logging through the server, it would bury the warnings and errors that matter.
+    """
+    command = [sys.executable, "-m", "mlflow", "server",
+               "--backend-store-uri", backend_uri, "--registry-store-uri", backend_uri,
+               "--default-artifact-root", SERVED_ARTIFACT_ROOT,
+               "--serve-artifacts", "--artifacts-destination", str(Path(artifacts_dir).resolve()),
+               "--host", host, "--port", str(int(port)), "--workers", str(int(workers)),
+               "--uvicorn-opts", "--no-access-log"]
+    hosts = _check_allowed_hosts(allowed_hosts)
+    if hosts:
+        command += ["--allowed-hosts", ",".join(hosts)]
+    return command
+
+
+def check_port_free(host: str, port: int) -> None:
+    """serving.check_port_free, raising TrackingServerError."""
+    try:
+        serving.check_port_free(host, port)
+    except ServingError as error:
+        raise TrackingServerError(str(error)) from None
+
+
+def server_env(backend_uri: str) -> dict[str, str]:
+    """The server's environment: serving's (PATH, threads) minus variables that would override the command."""
+    env = child_env(backend_uri)
+    for name in OVERRIDING_ENV:
+        env.pop(name, None)
+    env.setdefault(JOB_EXECUTION_ENV, "false")  # someone who set it wants MLflow's jobs: leave it
+    return env
+
+
+# --- the store ---------------------------------------------------------------------------------------
+
+
+def prepare_sqlite_store(backend_uri: str) -> None:
+    """Create a new SQLite backend once, under the workbook's store lock, its artifacts served by the server.
+
+    The lock is tracking.ensure_store's, so a notebook opening the same new file at that moment waits instead
+    of racing MLflow's schema creation; the Default experiment gets a served (mlflow-artifacts:/) location.
+    """
+    db = tracking.sqlite_path(backend_uri)
+    if db is None:
+        return
+    try:
+        with tracking._file_lock(db.with_name(db.name + ".lock")):
+            if tracking._store_created(db):
+                return
+            # Imported here: SQLAlchemy and alembic take most of a second to import.
+            with tracking._without_noisy_warnings():
+                from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as SqlRegistryStore
+                from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as SqlTrackingStore
+
+                SqlTrackingStore(backend_uri, SERVED_ARTIFACT_ROOT)
+                SqlRegistryStore(backend_uri)
+    except Exception as error:  # noqa: BLE001 - OS, sqlite, SQLAlchemy and MLflow errors all mean "cannot create"
+        problem = tracking._one_line(error)
+        raise TrackingServerError(f"cannot create the backend store {backend_uri}: {problem}") from None
+
+
+def local_artifact_experiments(backend_uri: str) -> list[str]:
+    """Active experiments of an existing SQLite store whose artifacts live at local paths, not behind a server.
+
+    A client on another machine cannot log artifacts to those; other kinds of database are not inspected.
+    """
+    db = tracking.sqlite_path(backend_uri) if backend_uri.startswith("sqlite:") else None
+    if db is None or not db.exists():
+        return []
+    query = "SELECT name, artifact_location FROM experiments WHERE lifecycle_stage = 'active' ORDER BY experiment_id"
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=20)) as connection:
+            rows = connection.execute(query).fetchall()
+    except sqlite3.Error:
+        return []  # not an MLflow store (yet): the server says so when it starts
+    return [str(name) for name, location in rows if _is_local_location(str(location or ""))]
+
+
+def _is_local_location(location: str) -> bool:
+    """True for file:// URIs and bare paths (POSIX or Windows), which only this machine can write to."""
+    return location.startswith(("file:", "/")) or re.match(r"^[A-Za-z]:[\\/]", location) is not None
+
+
+def prepare_artifacts_dir(artifacts_dir: str | Path) -> Path:
+    """The artifact folder as an absolute path, created if missing; a one-line error if it is not a usable folder."""
+    text = str(artifacts_dir)
+    if not text.strip():
+        raise TrackingServerError("artifacts_dir must name a folder, got an empty string")
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", text):
+        raise TrackingServerError(f"artifacts_dir must be a local folder, got the URI {text!r}")
+    folder = Path(text).expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TrackingServerError(f"artifacts_dir {folder}: cannot create it ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise TrackingServerError(f"artifacts_dir {folder}: not writable by this user")
+    return folder
+
+
+# --- the running server ------------------------------------------------------------------------------
+
+
+@dataclass
+class TrackingServer:
+    """A running `mlflow server` process group; `stop()` ends it and everything it started."""
+
+    backend_uri: str
+    artifacts_dir: Path
+    url: str
+    process: subprocess.Popen
+    log_path: Path | None = None
+    started_s: float = field(default=0.0)  # seconds from launch until /health answered
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
+        """The last non-empty lines the server wrote (when its output is captured)."""
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if line.strip()][-lines:]
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait(self) -> int:
+        """Block until the server exits; its exit code."""
+        return self.process.wait()
+
+    def stop(self) -> None:
+        """Terminate the whole process group (MLflow's CLI, uvicorn and its workers), then drop the log."""
+        stop_process_group(self.process)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+
+
+def summary_line(tail: Sequence[str]) -> str:
+    """The one log line that best says why a server died: the last error or exception line, else the last line."""
+    for line in reversed(tail):
+        if re.search(r"(Error|Exception|error:)", line):
+            return line.strip()
+    return tail[-1].strip() if tail else ""
+
+
+def _launch(command: list[str], env: dict[str, str], capture_output: bool) -> tuple[subprocess.Popen, Path | None]:
+    """Start `command` in its own process group (so stop() reaches its children); its log file when captured."""
+    if not capture_output:
+        # MLflow's own chatter goes to stderr as well: stdout keeps only the line the workbook prints.
+        process = subprocess.Popen(command, env=env, stdout=_stderr_fd(), stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+        return process, None
+    handle, name = tempfile.mkstemp(prefix="workbook-tracking-server-", suffix=".log")
+    try:
+        with os.fdopen(handle, "w") as log:  # closed here: the child holds its own copy
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return process, Path(name)
+
+
+def _stderr_fd() -> int | None:
+    """This process's stderr as a file descriptor; None (inherit stdout) where stderr is not a real file."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
+
+
+def _wait_until_healthy(server: TrackingServer, timeout: float) -> None:
+    """Poll `/health` until it answers; one-line TrackingServerError with the likeliest cause if it dies or hangs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.running():
+            tail = server.log_tail()
+            why = f": {summary_line(tail)}" if tail else "; see its output above"
+            raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} exited with "
+                                      f"code {server.process.returncode} before answering{why}", tail)
+        if answers(f"{server.url}/health"):
+            return
+        time.sleep(POLL_INTERVAL_S)
+    raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} did not answer "
+                              f"{server.url}/health within {timeout:g} s", server.log_tail())
+
+
+def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None,
+                          host: str = DEFAULT_HOST, port: int | None = None, timeout: float = START_TIMEOUT_S, *,
+                          workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
+                          capture_output: bool = True) -> TrackingServer:
+    """Start `mlflow server` and wait until it answers `/health`; returns the running server (call `stop()`).
+
+    Defaults: the project's team store under mlruns/server/, a free port on 127.0.0.1. A new SQLite backend
+    is created first, under the store lock. With `capture_output` the server's log goes to a temporary file
+    whose likeliest error line ends up in the error if the server dies; otherwise it prints to this terminal.
+    """
+    backend = check_backend_uri(backend_uri or default_backend_uri())
+    if not isinstance(host, str) or not host.strip():
+        raise TrackingServerError(f"host must be an address or host name such as 127.0.0.1, got {host!r}")
+    if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+        raise TrackingServerError(f"port must be a whole number from 1 to 65535, got {port!r}")
+    if not (isinstance(workers, int) and workers >= 1):
+        raise TrackingServerError(f"workers must be a whole number of at least 1, got {workers!r}")
+    hosts = _check_allowed_hosts(allowed_hosts)
+    try:
+        command_port = free_port(host) if port is None else port
+    except OSError as error:  # a host name that does not resolve, an address this machine does not have
+        raise TrackingServerError(f"cannot listen on {host} ({error.strerror or error}); check --host") from None
+    check_port_free(host, command_port)  # before anything is created on disk
+    folder = prepare_artifacts_dir(artifacts_dir if artifacts_dir is not None else default_artifacts_dir())
+    command = server_command(backend, folder, host, command_port, workers=workers, allowed_hosts=hosts)
+    prepare_sqlite_store(backend)
+    started = time.monotonic()
+    process, log_path = _launch(command, server_env(backend), capture_output)
+    server = TrackingServer(backend, folder, f"http://{url_host(host)}:{command_port}", process, log_path)
+    try:
+        _wait_until_healthy(server, timeout)
+    except BaseException:  # Ctrl-C too: never leave a half-started server behind
+        server.stop()
+        raise
+    server.started_s = time.monotonic() - started
+    return server
+
+
+# --- the foreground command --------------------------------------------------------------------------
+
+
+def exposure_warning(host: str) -> str:
+    """The one-line warning for a server other machines can reach."""
+    return (f"warning: listening on {host} lets other machines reach this tracking server, and anyone who can "
+            "reach it may read and write every run (MLflow asks for no login); MLflow still refuses Host "
+            "headers other than localhost and private-network addresses unless allowed_hosts names them")
+
+
+def ready_line(server: TrackingServer) -> str:
+    """The line `workbook server` prints once the server answers: where it is and how clients use it."""
+    return (f"MLflow tracking server on {server.url} (store {redacted(server.backend_uri)}, artifacts "
+            f"{server.artifacts_dir}); MLFLOW_TRACKING_URI={server.url} points notebooks and sweeps at it; "
+            "Ctrl-C stops it")
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_signals_act_like_ctrl_c() -> Iterator[None]:
+    """Inside the block SIGTERM and SIGHUP raise KeyboardInterrupt, as Ctrl-C does.
+
+    The server runs in its own session, so a service manager's SIGTERM or a closed terminal would otherwise
+    end this process alone and leave the server running with nobody to stop it.
+    """
+    names = ("SIGTERM", "SIGHUP")
+    previous = {}
+    with contextlib.suppress(ValueError):  # signal handlers can only be set in the main thread
+        for name in names:
+            if hasattr(signal, name):
+                number = getattr(signal, name)
+                previous[number] = signal.signal(number, _raise_interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None, host: str = DEFAULT_HOST,
+               port: int = DEFAULT_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
+               timeout: float = START_TIMEOUT_S) -> int:
+    """Run the team's tracking server in the foreground until Ctrl-C; the exit status for the command line.
+
+    Prints one line once the server answers. Ctrl-C (or SIGTERM, SIGHUP) stops the whole process group and
+    returns 0: it is how a foreground server is meant to stop. 130 means interrupted before the server was
+    ready; a server that dies on its own returns its exit code after a one-line error. Start-up problems
+    raise TrackingServerError.
+    """
+    backend = check_backend_uri(backend_uri or default_backend_uri())
+    if not is_loopback(host):
+        _warn(exposure_warning(host))
+    if local := local_artifact_experiments(backend):
+        names = ", ".join(repr(name) for name in local[:3]) + (", ..." if len(local) > 3 else "")
+        _warn(f"warning: {len(local)} experiment(s) in {redacted(backend)} keep artifacts in local folders "
+              f"({names}); clients on other machines cannot log artifacts to them: use a fresh store")
+    with _stop_signals_act_like_ctrl_c():
+        try:
+            server = start_tracking_server(backend, artifacts_dir, host, port, timeout, workers=workers,
+                                           allowed_hosts=allowed_hosts, capture_output=False)
+        except KeyboardInterrupt:  # start_tracking_server has already stopped the half-started server
+            _warn("interrupted before the tracking server was ready")
+            return 130
+        try:
+            print(ready_line(server), flush=True)
+            code = server.wait()
+        except KeyboardInterrupt:
+            code = None
+        finally:
+            server.stop()
+    if code is None:
+        return 0
+    if code != 0:
+        _warn(f"error: the MLflow tracking server exited with code {code}; see its output above")
+    return code
