@@ -112,6 +112,9 @@ def _check_registry_entry(model_uri: str, uri: str) -> None:
         except MlflowException as error:
             raise TrackingError(f"{model_uri}: no run {match['run_id']!r} at {uri} "
                                 f"({tracking._one_line(error)})") from None
+    elif ":/" not in model_uri and not Path(model_uri).expanduser().exists():
+        raise TrackingError(f"{model_uri}: not a model URI; expected models:/<name>@<alias>, "
+                            "models:/<name>/<version>, runs:/<run_id>/<path> or a model folder")
 
 
 def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
@@ -533,8 +536,8 @@ def run_model_tests(model_uri: str, data_path: str | Path | None = None, max_mae
                     tracking_uri: str | None = None) -> int:
     """Run the packaged robustness suite (workbook/model_tests) against `model_uri`; pytest's exit code.
 
-    An unknown model URI raises TrackingError, a missing data file FileNotFoundError, before pytest starts. The project's pytest options (nbval) are
-    switched off and no third-party plugin is loaded: the suite is its own root and needs none (nbval alone
+    An unknown model URI raises TrackingError, a missing data file FileNotFoundError, before pytest starts.
+    The project's pytest options (nbval) are switched off and no third-party plugin is loaded: the suite is its own root and needs none (nbval alone
     took seconds to import).
     """
     import pytest  # imported here: only this command needs it

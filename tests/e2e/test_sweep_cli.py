@@ -262,3 +262,31 @@ def test_server_rejects_a_backend_that_is_not_a_database_in_one_line(tmp_path: P
     assert done.returncode == 1
     assert done.stderr.startswith("error: backend store URI 'http://example.org' is not a database URL; expected")
     assert done.stderr.count("\n") == 1 and not (tmp_path / "artifacts").exists()
+
+
+# --- through a team tracking server -----------------------------------------------------------------------
+
+
+def test_eight_parallel_points_logging_through_workbook_server_lose_nothing(tmp_path: Path) -> None:
+    """Issue 5: 8 points on 4 workers log through `workbook server`: 8 children and 8 notebook runs."""
+    from workbook.team_server import start_tracking_server
+
+    server = start_tracking_server(f"sqlite:///{tmp_path / 'server' / 'mlflow.db'}", tmp_path / "server" / "art")
+    try:
+        out = tmp_path / "sweep"
+        env = {**os.environ, "MLFLOW_TRACKING_URI": server.url}
+        done = subprocess.run(command(TOY, "--grid", "x=0,1,2,3,4,5,6,7", "-p", "log_run", "true",
+                                      "--workers", "4", "--out", out, "--no-progress"),
+                              capture_output=True, text=True, timeout=300, env=env, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        key = json.loads((out / "sweep.json").read_text())["sweep_key"]
+        client = MlflowClient(server.url)
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        runs = client.search_runs(experiments, f"tags.`workbook.sweep_key` = '{key}'")
+        assert len(by_role(runs, "sweep")) == 1
+        assert len(by_role(runs, "point")) == 8
+        notebook_runs = by_role(runs, None)
+        assert len(notebook_runs) == 8 and all(run.info.status == "FINISHED" for run in notebook_runs)
+        assert sorted(run.data.params["x"] for run in by_role(runs, "point")) == [f"{x}.0" for x in range(8)]
+    finally:
+        server.stop()

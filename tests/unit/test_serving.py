@@ -97,6 +97,11 @@ def test_unknown_model_uris_are_one_line_errors_naming_uri_and_store(store, uri,
     assert message.startswith(expected) and store in message and "\n" not in message
 
 
+def test_a_name_that_is_no_model_uri_says_which_forms_are_expected(store):
+    with pytest.raises(TrackingError, match=r"^flights@champion: not a model URI; expected models:/<name>@<alias>"):
+        serving.check_model_uri("flights@champion")
+
+
 def test_existing_run_without_that_artifact_is_a_one_line_error(logged, store):
     with pytest.raises(TrackingError) as caught:
         serving.load_model(f"runs:/{logged['run_id']}/no-such-model")

@@ -1,0 +1,134 @@
+"""A catalogue of bad inputs across the CLI, loaders, parameters, sweeps and tracking (issue 5).
+
+Each must end in ONE line `error: ...` that names what is wrong and where, a non-zero exit status, no
+traceback, and no output folder that looks complete. The commands are independent, so they run at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from workbook.data import make_flights
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TOY = FIXTURES / "sweep_notebooks" / "01_toy.ipynb"
+NOBODY = "http://127.0.0.1:9"  # the discard port: nothing answers there
+
+
+@dataclass
+class Case:
+    """One bad command: its arguments, the fragments its error line must contain, the folder it must not complete."""
+
+    args: list[str]
+    names: list[str]
+    out: str | None = None  # a folder (under tmp) that must not look complete afterwards
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
+    a_file = tmp / "a-file.txt"
+    bad_yaml = tmp / "bad.yaml"
+    renamed = tmp / "renamed.csv"
+    return {
+        # --- workbook run: notebooks, parameters, folders, data
+        "run: unknown notebook": Case(["run", "99"], ["99", "notebook"]),
+        "run: unknown parameter": Case(["run", "02", "-p", "colour", "red"], ["unknown parameter 'colour'"]),
+        "run: value of the wrong type": Case(["run", "02", "-p", "n_rows", "many"], ["n_rows", "many"]),
+        "run: value outside the declared range": Case(["run", "06", "-p", "severity", "5"],
+                                                       ["severity", "declared range 0..3"]),
+        "run: value outside the declared choices": Case(["run", "06", "-p", "scenario", "price_crash"],
+                                                         ["scenario", "price_crash", "one of: none"]),
+        "run: a parameter the runner sets": Case(["run", "02", "-p", "results_path", "x.json"], ["results_path"]),
+        "run: parameter file that is not YAML": Case(["run", "02", "-f", str(bad_yaml)], [bad_yaml.name]),
+        "run: output folder that is a file": Case(["run", "02", "--out", str(a_file)], [a_file.name]),
+        "run: data file missing": Case(["run", "02", "-p", "data_path", str(tmp / "nowhere.xlsx"), "--out",
+                                        str(tmp / "run-missing"), "--no-progress"], ["nowhere.xlsx"],
+                                       out="run-missing"),
+        "run: data file breaks the contract": Case(["run", "02", "-p", "data_path", str(renamed), "--out",
+                                                    str(tmp / "run-renamed"), "--no-progress"],
+                                                   ["DataContractError", "Price"], out="run-renamed"),
+        # --- sweeps
+        "sweep: empty grid": Case(["sweep", str(TOY), "--grid", "x=", "--out", str(tmp / "sw-empty")], ["x"],
+                                  out="sw-empty"),
+        "sweep: unknown parameter": Case(["sweep", str(TOY), "--grid", "colour=red,blue", "--out",
+                                          str(tmp / "sw-unknown")], ["colour"], out="sw-unknown"),
+        "sweep: value of the wrong type": Case(["sweep", str(TOY), "--grid", "x=1,abc", "--out",
+                                                str(tmp / "sw-type")], ["x", "abc"], out="sw-type"),
+        "sweep: value outside the declared range": Case(["sweep", str(TOY), "--grid", "x=1,11", "--out",
+                                                         str(tmp / "sw-range")], ["x", "0..10"], out="sw-range"),
+        "sweep: unwritable output folder": Case(["sweep", str(TOY), "--grid", "x=1,2", "--out", str(a_file)],
+                                                [a_file.name]),
+        "sweep: unreachable scheduler": Case(["sweep", str(TOY), "--grid", "x=1,2", "--executor", "dask",
+                                              "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp / "sw-dask")],
+                                             ["tcp://127.0.0.1:9"], out="sw-dask"),
+        "sweep: unreachable tracking server": Case(["sweep", str(TOY), "--grid", "x=1,2", "--out",
+                                                    str(tmp / "sw-server")], [NOBODY], out="sw-server",
+                                                   env={"MLFLOW_TRACKING_URI": NOBODY}),
+        "sweep: grid file that is not YAML": Case(["sweep", str(TOY), "-f", str(bad_yaml), "--out",
+                                                   str(tmp / "sw-yaml")], [bad_yaml.name], out="sw-yaml"),
+        # --- tracking, registry, scoring, servers
+        "predict: model alias that does not exist": Case(
+            ["predict", "models:/no-such-model@champion", str(renamed), str(tmp / "scored.csv")],
+            ["no-such-model"], env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'empty-store' / 'mlflow.db'}"}),
+        "predict: tracking server that does not answer": Case(
+            ["predict", "models:/flights@champion", str(renamed), str(tmp / "scored2.csv")], [NOBODY],
+            env={"MLFLOW_TRACKING_URI": NOBODY}),
+        "test-model: unknown model URI form": Case(["test-model", "flights@champion"], ["flights@champion"]),
+        "twin: unknown file format": Case(["twin", str(tmp / "flights.parquet")], ["flights.parquet"]),
+        "server: backend URI of an unknown kind": Case(["server", "--backend-store-uri", "ftp://host/db"],
+                                                       ["ftp://host/db"]),
+        "server: port already in use": Case(["server", "--port", str(busy_port),
+                                             "--backend-store-uri", f"sqlite:///{tmp / 'srv' / 'mlflow.db'}"],
+                                            [str(busy_port)]),
+    }
+
+
+def _run(case: Case) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **case.env}
+    command = [sys.executable, "-m", "workbook.cli", *case.args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("bad-inputs")
+    (tmp / "a-file.txt").write_text("not a folder\n")
+    (tmp / "bad.yaml").write_text("grid: [unclosed\n")
+    make_flights(200, seed=1).rename(columns={"Price": "Fare"}).to_csv(tmp / "renamed.csv", index=False)
+    with socket.socket() as listener:  # holds a port for the "port already in use" case
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        cases = _cases(tmp, listener.getsockname()[1])
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            done = dict(zip(cases, pool.map(_run, cases.values())))
+    return tmp, cases, done
+
+
+def test_the_catalogue_has_at_least_twenty_cases(outcomes) -> None:
+    _, cases, _ = outcomes
+    assert len(cases) >= 20
+
+
+@pytest.mark.parametrize("name", list(_cases(Path("/tmp"), 0)))
+def test_bad_input_ends_in_one_line_naming_what_and_where(outcomes, name: str) -> None:
+    tmp, cases, done = outcomes
+    case, result = cases[name], done[name]
+    assert result.returncode != 0, f"{name}: exit 0\n{result.stdout[-1000:]}"
+    assert "Traceback" not in result.stderr, f"{name}: traceback\n{result.stderr[-2000:]}"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, f"{name}: expected one error line, got\n{result.stderr[-2000:]}"
+    for fragment in case.names:
+        assert fragment in errors[0], f"{name}: {fragment!r} not in {errors[0]!r}"
+    if case.out:
+        folder = tmp / case.out
+        assert not (folder / "results.json").exists() and not (folder / "summary.csv").exists(), name
