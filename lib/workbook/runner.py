@@ -472,21 +472,25 @@ def absolute_if_path(name: str, value: Any, base_dir: Path) -> Any:
     return value if path.is_absolute() else str((base_dir / path).resolve())
 
 
-def load_params_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file of `name: value` lines (values stay as YAML typed them; checks come later)."""
+def read_yaml_mapping(path: str | Path, what: str, error: type[WorkbookError] = WorkbookError) -> dict[str, Any]:
+    """The mapping in a YAML file (empty file: {}); `error` naming the file as `what` when it is not one."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise WorkbookError(f"cannot read parameter file {path}: {error.strerror or error}") from error
-    except yaml.YAMLError as error:
-        raise WorkbookError(f"parameter file {path} is not valid YAML: {_first_line(error)}") from error
+    except OSError as problem:
+        raise error(f"cannot read {what} {path}: {problem.strerror or problem}") from None
+    except yaml.YAMLError as problem:
+        raise error(f"{what} {path} is not valid YAML: {_first_line(problem)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        kind = type(data).__name__
-        raise WorkbookError(f"parameter file {path} must map parameter names to values, got {kind}")
+        raise error(f"{what} {path} must be a mapping of names to values, got {type(data).__name__}")
     return data
+
+
+def load_params_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file of `name: value` lines (values stay as YAML typed them; checks come later)."""
+    return read_yaml_mapping(path, "parameter file")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -706,14 +710,18 @@ def execute_one(
     kernel_name: str,
     cwd: Path,
     progress_desc: str | None,
+    shutdown: str = "graceful",
 ) -> NotebookRun:
-    """Execute one notebook; a failure keeps the partial notebook as `<stem>.FAILED.ipynb`."""
+    """Execute one notebook; a failure keeps the partial notebook as `<stem>.FAILED.ipynb`.
+
+    `shutdown="immediate"` kills the kernel after the last cell instead of letting it run its exit hooks.
+    """
     from papermill.exceptions import PapermillExecutionError
 
     start = time.monotonic()
     error: str | None = None
     try:
-        execute_with_retry(nb.path, output, parameters, kernel_name, cwd, progress_desc)
+        execute_with_retry(nb.path, output, parameters, kernel_name, cwd, progress_desc, shutdown)
     except PapermillExecutionError as failure:
         error = describe_cell_failure(nb, failure, injected=bool(parameters))
     except Exception as failure:  # a kernel that died or never started: not a cell error, still this notebook
@@ -736,6 +744,7 @@ def execute_with_retry(
     kernel_name: str,
     cwd: Path,
     progress_desc: str | None,
+    shutdown: str = "graceful",
 ) -> None:
     """papermill.execute_notebook, tried again when the kernel fails to start; cell errors raise at once."""
     import papermill
@@ -755,6 +764,7 @@ def execute_with_retry(
                 progress_bar=progress_bar,
                 log_output=False,
                 extra_arguments=QUIET_KERNEL_ARGS,
+                shutdown_kernel=shutdown,  # passed on to nbclient: "graceful" or "immediate"
             )
             return
         except PapermillExecutionError:

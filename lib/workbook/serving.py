@@ -302,14 +302,13 @@ def serve_command(model_uri: str, port: int, host: str = DEFAULT_HOST) -> list[s
 
 
 @dataclass
-class ModelServer:
-    """A running `mlflow models serve` process group; `stop()` ends it and everything it started."""
+class ServerProcess:
+    """A server running as its own process group; `stop()` ends it and everything it started."""
 
-    model_uri: str
     url: str
     process: subprocess.Popen
     log_path: Path | None = None
-    started_s: float = field(default=0.0)  # seconds from launch until /ping answered
+    started_s: float = field(default=0.0)  # seconds from launch until it answered
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
         """The last non-empty lines the server wrote (when its output is captured)."""
@@ -326,10 +325,17 @@ class ModelServer:
         return self.process.wait()
 
     def stop(self) -> None:
-        """Terminate the whole process group (MLflow's CLI and the uvicorn it starts), then drop the log."""
+        """Terminate the whole process group (MLflow's CLI, uvicorn and its workers), then drop the log."""
         stop_process_group(self.process)
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
+
+
+@dataclass(kw_only=True)
+class ModelServer(ServerProcess):
+    """A running `mlflow models serve`."""
+
+    model_uri: str
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> bool:
@@ -399,7 +405,8 @@ def start_server(model_uri: str, port: int | None = None, host: str = DEFAULT_HO
     finally:
         if output is not None:
             output.close()  # the child holds its own copy
-    server = ModelServer(model_uri, f"http://{url_host(host)}:{port}", process, log_path)
+    server = ModelServer(url=f"http://{url_host(host)}:{port}", process=process, log_path=log_path,
+                         model_uri=model_uri)
     try:
         _wait_until_ready(server, timeout)
     except BaseException:

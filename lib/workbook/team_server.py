@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +32,7 @@ from workbook.serving import (
     LOG_TAIL_LINES,
     POLL_INTERVAL_S,
     START_TIMEOUT_S,
+    ServerProcess,
     ServingError,
     answers,
     child_env,
@@ -256,36 +257,12 @@ def prepare_artifacts_dir(artifacts_dir: str | Path) -> Path:
 # --- the running server ------------------------------------------------------------------------------
 
 
-@dataclass
-class TrackingServer:
-    """A running `mlflow server` process group; `stop()` ends it and everything it started."""
+@dataclass(kw_only=True)
+class TrackingServer(ServerProcess):
+    """A running `mlflow server`: its database and the folder whose artifacts it serves."""
 
     backend_uri: str
     artifacts_dir: Path
-    url: str
-    process: subprocess.Popen
-    log_path: Path | None = None
-    started_s: float = field(default=0.0)  # seconds from launch until /health answered
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
-        """The last non-empty lines the server wrote (when its output is captured)."""
-        if self.log_path is None or not self.log_path.exists():
-            return []
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return [line for line in text.splitlines() if line.strip()][-lines:]
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def wait(self) -> int:
-        """Block until the server exits; its exit code."""
-        return self.process.wait()
-
-    def stop(self) -> None:
-        """Terminate the whole process group (MLflow's CLI, uvicorn and its workers), then drop the log."""
-        stop_process_group(self.process)
-        if self.log_path is not None:
-            self.log_path.unlink(missing_ok=True)
 
 
 def summary_line(tail: Sequence[str]) -> str:
@@ -366,7 +343,8 @@ def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | P
     prepare_sqlite_store(backend)
     started = time.monotonic()
     process, log_path = _launch(command, server_env(backend), capture_output)
-    server = TrackingServer(backend, folder, f"http://{url_host(host)}:{command_port}", process, log_path)
+    server = TrackingServer(url=f"http://{url_host(host)}:{command_port}", process=process, log_path=log_path,
+                            backend_uri=backend, artifacts_dir=folder)
     try:
         _wait_until_healthy(server, timeout)
     except BaseException:  # Ctrl-C too: never leave a half-started server behind

@@ -317,7 +317,7 @@ def test_load_params_file_keeps_yaml_types_for_later_checks(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("- a\n- b\n", "must map parameter names to values, got list"), ("a: [1\n", "is not valid YAML")],
+    [("- a\n- b\n", "must be a mapping of names to values, got list"), ("a: [1\n", "is not valid YAML")],
 )
 def test_load_params_file_rejects_bad_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "params.yaml"

@@ -63,7 +63,7 @@ def test_command_line_overrides_the_grid_file_name_by_name(tmp_path: Path) -> No
     ("content", "message"),
     [
         ("grid: {x: [1, 2]", "is not valid YAML: while parsing a flow mapping"),
-        ("- 1\n- 2\n", "must be a mapping with a 'grid:' section, got list"),
+        ("- 1\n- 2\n", "must be a mapping of names to values, got list"),
         ("grid: {x: [1]}\nworkers: 2\n", "unknown key 'workers'; expected grid, params, sample, seed, metric, goal"),
         ("grid: {x: 1}\n", "grid.x must be a list of values, got 1"),
         ("grid: {x: [1]}\nparams: {x: 2}\n", "'x' is both in grid and in params"),
