@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 from workbook import __version__
 from workbook.files import atomic_write
+from workbook.messages import ANSI_ESCAPE, first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
 
@@ -55,7 +56,6 @@ SIMPLE_TYPES = ("int", "float", "bool", "str", "list", "dict")
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
 NULL_WORDS = {"None", "none", "null", "Null", "NULL", "~"}
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in tracebacks and error values
 
 # Kernel start-up failures that are not the notebook's fault (the ZMQ port race between kernels started
 # at the same moment, or a slow machine); worth another attempt. A cell error is never retried.
@@ -165,7 +165,7 @@ def read_notebook(path: Path) -> dict[str, Any]:
     try:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:  # json errors are ValueErrors
-        raise WorkbookError(f"cannot read notebook {path}: {_first_line(error)}") from error
+        raise WorkbookError(f"cannot read notebook {path}: {first_line(error)}") from error
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise WorkbookError(f"cannot read notebook {path}: no list of cells")
     return nb
@@ -234,7 +234,7 @@ def parse_parameters_cell(source: str, notebook: str = "notebook") -> dict[str, 
             if token.type == tokenize.COMMENT
         }
     except (SyntaxError, tokenize.TokenError) as error:
-        problem = _first_line(error)
+        problem = first_line(error)
         raise WorkbookError(f"{notebook}: the parameters cell is not valid Python: {problem}") from error
     params: dict[str, Param] = {}
     for node in tree.body:
@@ -480,7 +480,7 @@ def read_yaml_mapping(path: str | Path, what: str, error: type[WorkbookError] = 
     except OSError as problem:
         raise error(f"cannot read {what} {path}: {problem.strerror or problem}") from None
     except yaml.YAMLError as problem:
-        raise error(f"{what} {path} is not valid YAML: {_first_line(problem)}") from None
+        raise error(f"{what} {path} is not valid YAML: {first_line(problem)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
@@ -599,7 +599,7 @@ def read_results(path: Path, notebook: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        problem = _first_line(error)
+        problem = first_line(error)
         raise WorkbookError(f"{notebook} wrote an unreadable results file {path.name}: {problem}") from error
     if not isinstance(data, dict):
         raise WorkbookError(f"{notebook} wrote {path.name} without a key -> value mapping")
@@ -725,7 +725,7 @@ def execute_one(
     except PapermillExecutionError as failure:
         error = describe_cell_failure(nb, failure, injected=bool(parameters))
     except Exception as failure:  # a kernel that died or never started: not a cell error, still this notebook
-        error = f"{nb.stem} failed: {type(failure).__name__}: {_first_line(failure)}"
+        error = f"{nb.stem} failed: {type(failure).__name__}: {first_line(failure)}"
     seconds = round(time.monotonic() - start, 1)
     if error:
         return NotebookRun(nb.stem, "failed", seconds, error, _mark_failed(output))
@@ -774,7 +774,7 @@ def execute_with_retry(
                 raise
             logger.warning(
                 "%s: the kernel failed to start (%s); trying again (%d/%d)",
-                source.stem, _first_line(error), attempt + 1, KERNEL_START_ATTEMPTS,
+                source.stem, first_line(error), attempt + 1, KERNEL_START_ATTEMPTS,
             )
 
 
@@ -914,7 +914,7 @@ def render_html(notebook_path: Path) -> Path | None:
         body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook_path, as_version=4))
         target.write_text(body, encoding="utf-8")
     except Exception as error:  # the run's outcome is the notebooks', not the report's
-        logger.warning("could not render %s as HTML: %s", notebook_path.name, _first_line(error))
+        logger.warning("could not render %s as HTML: %s", notebook_path.name, first_line(error))
         return None
     return target
 
@@ -1060,14 +1060,6 @@ def write_clean_notebook(executed: Path, target: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def _first_line(error: BaseException | str) -> str:
-    """The first non-empty line of an error message (tracebacks and YAML marks make long ones)."""
-    for line in ANSI_ESCAPE.sub("", str(error)).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(error).__name__ if isinstance(error, BaseException) else ""
 
 
 def _now_iso() -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from workbook import tracking
 from workbook.data import write_flights
+from workbook.messages import first_line
 from workbook.tracking import TrackingError
 
 # MLflow after workbook.tracking on purpose: tracking silences MLflow's import-time warnings (notebook stderr).
@@ -105,13 +106,13 @@ def _check_registry_entry(model_uri: str, uri: str) -> None:
             raise TrackingError(f"{model_uri}: registered model {match['name']!r} has no alias "
                                 f"{match['alias']!r} at {uri}")
     elif match := _VERSION_URI.fullmatch(model_uri):
-        tracking._model_version(client, match["name"], match["version"], uri)
+        tracking.model_version(client, match["name"], match["version"], uri)
     elif match := _RUN_URI.fullmatch(model_uri):
         try:
             client.get_run(match["run_id"])
         except MlflowException as error:
             raise TrackingError(f"{model_uri}: no run {match['run_id']!r} at {uri} "
-                                f"({tracking._one_line(error)})") from None
+                                f"({first_line(error)})") from None
     elif ":/" not in model_uri and not Path(model_uri).expanduser().exists():
         raise TrackingError(f"{model_uri}: not a model URI; expected models:/<name>@<alias>, "
                             "models:/<name>/<version>, runs:/<run_id>/<path> or a model folder")
@@ -120,11 +121,11 @@ def _check_registry_entry(model_uri: str, uri: str) -> None:
 def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
     """The model at `model_uri` as an MLflow pyfunc model; a one-line TrackingError naming URI and store if not."""
     uri = check_model_uri(model_uri, tracking_uri)
-    with tracking._without_noisy_warnings():
+    with tracking.without_noisy_warnings():
         try:
             return mlflow.pyfunc.load_model(model_uri)
         except (MlflowException, OSError) as error:
-            raise TrackingError(f"cannot load {model_uri} from {uri}: {tracking._one_line(error)}") from None
+            raise TrackingError(f"cannot load {model_uri} from {uri}: {first_line(error)}") from None
 
 
 def input_columns(model: Any) -> tuple[list[str], list[str]]:
@@ -215,7 +216,7 @@ def predict_frame(model: Any, frame: pd.DataFrame, source: str = "input", model_
         check_columns(frame, required, optional, source)
         frame = frame[required + [c for c in optional if c in frame.columns]]
     frame = _to_model_types(frame, model, source)
-    with tracking._without_noisy_warnings():
+    with tracking.without_noisy_warnings():
         try:
             predicted = model.predict(frame)
         except MlflowException as error:  # MLflow's schema enforcement
@@ -223,7 +224,7 @@ def predict_frame(model: Any, frame: pd.DataFrame, source: str = "input", model_
             raise InputSchemaError(f"{source}: {model_uri} refused the rows: {problem}") from None
         except Exception as error:  # noqa: BLE001 - the model's own code (its features) refused a row
             raise InputSchemaError(f"{source}: {model_uri} cannot score these rows: "
-                                   f"{tracking._one_line(error)}") from None
+                                   f"{first_line(error)}") from None
     return np.asarray(predicted, dtype=float).ravel()
 
 

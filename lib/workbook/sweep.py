@@ -48,6 +48,7 @@ import yaml
 
 from workbook import runner
 from workbook.files import atomic_write
+from workbook.messages import first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
 from workbook.runner import NotebookInfo, Param, WorkbookError, check_declared
@@ -116,7 +117,7 @@ def parse_grid_option(text: str) -> tuple[str, list[Any]]:
         try:
             parsed = yaml.safe_load(values)
         except yaml.YAMLError as error:
-            raise SweepUsageError(f"--grid {name}: {values!r} is not a YAML list: {_first_line(error)}") from None
+            raise SweepUsageError(f"--grid {name}: {values!r} is not a YAML list: {first_line(error)}") from None
         if not isinstance(parsed, list):
             raise SweepUsageError(f"--grid {name}: {values!r} is not a YAML list")
         return name, parsed
@@ -642,7 +643,7 @@ def read_sweep_json(out_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SweepError(f"cannot read {path}: {_first_line(error)}; choose another --out") from None
+        raise SweepError(f"cannot read {path}: {first_line(error)}; choose another --out") from None
     if not isinstance(data, dict) or not isinstance(data.get("sweep_key"), str):
         raise SweepError(f"{path} is not a sweep's record; choose another --out")
     return data
@@ -904,7 +905,7 @@ def _outcome_of(future: Any, task: PointTask) -> PointOutcome:
         return future.result()
     except Exception as error:  # noqa: BLE001 - the point failed outside the notebook: say how, go on
         return PointOutcome(task.index, task.key, "failed",
-                            error=f"the point could not run: {type(error).__name__}: {_first_line(error)}")
+                            error=f"the point could not run: {type(error).__name__}: {first_line(error)}")
 
 
 def connect_dask(address: str, timeout: float = DASK_CONNECT_TIMEOUT_S) -> Any:
@@ -918,7 +919,7 @@ def connect_dask(address: str, timeout: float = DASK_CONNECT_TIMEOUT_S) -> Any:
         return Client(address, timeout=timeout, set_as_default=False)
     except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a malformed address
         raise SweepError(
-            f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {_first_line(error)}"
+            f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {first_line(error)}"
         ) from None
     finally:
         quiet.setLevel(previous)
@@ -1118,7 +1119,7 @@ class _Sweep:
             for report in self.result.reports:
                 self.tracker.ensure_child(report.point, report.results, report.seconds, report.folder or "")
         except Exception as error:  # noqa: BLE001 - MLflow raises many kinds; say which store failed
-            raise SweepError(f"tracking store {self.tracker.uri}: {_first_line(error)}") from None
+            raise SweepError(f"tracking store {self.tracker.uri}: {first_line(error)}") from None
 
     def _execute(self, pending: Sequence[Point], progress: bool,
                  on_point: Callable[[PointReport], None] | None) -> None:
@@ -1188,7 +1189,7 @@ def _record_outcome(out: Path, point: Point, outcome: PointOutcome, tracker: Swe
         try:
             tracker.ensure_child(point, outcome.results, outcome.seconds, folder)
         except Exception as error:  # noqa: BLE001 - the point is safe on disk; a rerun logs it
-            result.tracking_problems.append(f"point {point.folder} not logged to MLflow: {_first_line(error)}")
+            result.tracking_problems.append(f"point {point.folder} not logged to MLflow: {first_line(error)}")
     return report
 
 
@@ -1201,7 +1202,7 @@ def _close_parent(tracker: SweepTracker, result: SweepResult, status: str) -> No
     try:
         tracker.finish(status, summary)
     except Exception as error:  # noqa: BLE001
-        result.tracking_problems.append(f"sweep run not closed in MLflow: {_first_line(error)}")
+        result.tracking_problems.append(f"sweep run not closed in MLflow: {first_line(error)}")
 
 
 def _relative(out: Path, path: Path) -> str:
@@ -1421,9 +1422,3 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _first_line(error: BaseException | str) -> str:
-    """The first non-empty line of an error's message."""
-    for line in str(error).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(error).__name__ if isinstance(error, BaseException) else ""

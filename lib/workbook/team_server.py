@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from workbook import serving, tracking
+from workbook.messages import first_line
 from workbook.paths import PROJECT_ROOT
 from workbook.serving import (
     DEFAULT_HOST,
@@ -200,18 +201,9 @@ def prepare_sqlite_store(backend_uri: str) -> None:
     if db is None:
         return
     try:
-        with tracking._file_lock(db.with_name(db.name + ".lock")):
-            if tracking._store_created(db):
-                return
-            # Imported here: SQLAlchemy and alembic take most of a second to import.
-            with tracking._without_noisy_warnings():
-                from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as SqlRegistryStore
-                from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as SqlTrackingStore
-
-                SqlTrackingStore(backend_uri, SERVED_ARTIFACT_ROOT)
-                SqlRegistryStore(backend_uri)
+        tracking.create_sqlite_store(backend_uri, SERVED_ARTIFACT_ROOT)
     except Exception as error:  # noqa: BLE001 - OS, sqlite, SQLAlchemy and MLflow errors all mean "cannot create"
-        problem = tracking._one_line(error)
+        problem = first_line(error)
         raise TrackingServerError(f"cannot create the backend store {backend_uri}: {problem}") from None
 
 

@@ -43,6 +43,7 @@ from mlflow.models.model import ModelInfo  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from workbook import __version__  # noqa: E402
+from workbook.messages import first_line  # noqa: E402
 from workbook.paths import PROJECT_ROOT  # noqa: E402
 
 TRACKING_DIR = PROJECT_ROOT / "mlruns"
@@ -89,7 +90,7 @@ _quiet_mlflow_logs()
 
 
 @contextlib.contextmanager
-def _without_noisy_warnings() -> Iterator[None]:
+def without_noisy_warnings() -> Iterator[None]:
     """Hide MLflow's known advisory warnings inside the block; every other warning still shows."""
     with warnings.catch_warnings():
         for pattern in NOISY_WARNINGS:
@@ -97,12 +98,6 @@ def _without_noisy_warnings() -> Iterator[None]:
         # pandas 3 deprecations triggered inside MLflow's own code: MLflow's to fix, not the learner's.
         warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning, module=r"mlflow\.")
         yield
-
-
-def _one_line(error: BaseException) -> str:
-    """The first line of an exception's message (MLflow's messages run to paragraphs)."""
-    text = str(getattr(error, "message", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 # --- where runs are stored -------------------------------------------------------------------------
@@ -172,6 +167,11 @@ def _store_created(db: Path) -> bool:
 
 
 def _create_sqlite_store(uri: str) -> None:
+    """The project's kind of store: artifacts in a folder beside the database."""
+    create_sqlite_store(uri, str(artifact_root(uri)))
+
+
+def create_sqlite_store(uri: str, artifact_location: str) -> None:
     """Create the database, its schema and the Default experiment once, even with many processes racing.
 
     MLflow creates the schema without a lock, so processes opening a new database together fail on
@@ -182,15 +182,15 @@ def _create_sqlite_store(uri: str) -> None:
         if _store_created(db):
             return  # checked cheaply: MLflow's own schema check takes ~0.5 s and would run one at a time
         # Imported here: SQLAlchemy and alembic add most of a second to importing this module.
-        with _without_noisy_warnings():
+        with without_noisy_warnings():
             from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as SqlRegistryStore
             from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as SqlTrackingStore
 
         try:
-            SqlTrackingStore(uri, str(artifact_root(uri)))
+            SqlTrackingStore(uri, artifact_location)
             SqlRegistryStore(uri)
         except MlflowException as error:
-            raise TrackingError(f"tracking store {uri}: {_one_line(error)}") from None
+            raise TrackingError(f"tracking store {uri}: {first_line(error)}") from None
 
 
 def _check_server_answers(uri: str, timeout: float = REMOTE_TIMEOUT_S) -> None:
@@ -250,7 +250,7 @@ def _get_or_create_experiment(client: MlflowClient, experiment: str, uri: str):
         # Another process may have created it a moment ago; anything else is a real problem.
         found = client.get_experiment_by_name(experiment) if error.error_code == "RESOURCE_ALREADY_EXISTS" else None
         if found is None:
-            raise TrackingError(f"experiment {experiment!r} at {uri}: {_one_line(error)}") from None
+            raise TrackingError(f"experiment {experiment!r} at {uri}: {first_line(error)}") from None
     return found
 
 
@@ -362,7 +362,7 @@ def log_dataset(
 ) -> mlflow.data.Dataset:
     """Record `df` as an input of the active run (schema, digest, source) under `context`."""
     _require_active_run("log_dataset")
-    with _without_noisy_warnings():
+    with without_noisy_warnings():
         dataset = mlflow.data.from_pandas(df, source=source, name=name, targets=targets)
         mlflow.log_input(dataset, context=context)
     return dataset
@@ -417,7 +417,7 @@ def log_sklearn_model(
         raise TypeError(f"log_sklearn_model expects a fitted estimator with .predict, got {type(model).__name__}")
     example = _example_rows(X_example)
     outputs = model.predict(example) if y_example_or_pred is None else _example_rows(y_example_or_pred)
-    with _without_noisy_warnings():
+    with without_noisy_warnings():
         try:
             info = mlflow.sklearn.log_model(
                 model,
@@ -428,7 +428,7 @@ def log_sklearn_model(
                 skops_trusted_types=_own_types_to_trust(model) + list(skops_trusted_types or []) or None,
             )
         except MlflowException as error:
-            raise TrackingError(f"cannot log model {name!r}: {_one_line(error)}") from None
+            raise TrackingError(f"cannot log model {name!r}: {first_line(error)}") from None
     if registered_model_name:
         info.registered_model_version = register_model(info.model_uri, registered_model_name)
     return info
@@ -477,7 +477,7 @@ def _registered_model_or_fail(client: MlflowClient, name: str, uri: str):
     except MlflowException as error:
         if _not_found(error):
             raise TrackingError(f"no registered model {name!r} at {uri}") from None
-        raise TrackingError(f"registered model {name!r} at {uri}: {_one_line(error)}") from None
+        raise TrackingError(f"registered model {name!r} at {uri}: {first_line(error)}") from None
 
 
 def register_model(model_uri: str, name: str) -> int:
@@ -491,16 +491,16 @@ def register_model(model_uri: str, name: str) -> int:
         client.create_registered_model(name)
     except MlflowException as error:
         if error.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
-            raise TrackingError(f"cannot register model {name!r} at {uri}: {_one_line(error)}") from None
+            raise TrackingError(f"cannot register model {name!r} at {uri}: {first_line(error)}") from None
     model_id = model_uri.removeprefix("models:/") if re.fullmatch(r"models:/m-[0-9a-f]+", model_uri) else None
     try:
         created = client.create_model_version(name, source=model_uri, model_id=model_id)
     except MlflowException as error:
-        raise TrackingError(f"cannot register {model_uri} as {name!r} at {uri}: {_one_line(error)}") from None
+        raise TrackingError(f"cannot register {model_uri} as {name!r} at {uri}: {first_line(error)}") from None
     return int(created.version)
 
 
-def _model_version(client: MlflowClient, name: str, version: int | str, uri: str):
+def model_version(client: MlflowClient, name: str, version: int | str, uri: str):
     """The ModelVersion `version` of `name`, or a one-line TrackingError naming what is missing."""
     _registered_model_or_fail(client, name, uri)
     try:
@@ -508,25 +508,25 @@ def _model_version(client: MlflowClient, name: str, version: int | str, uri: str
     except MlflowException as error:
         if _not_found(error):
             raise TrackingError(f"no version {version} of registered model {name!r} at {uri}") from None
-        raise TrackingError(f"version {version} of {name!r} at {uri}: {_one_line(error)}") from None
+        raise TrackingError(f"version {version} of {name!r} at {uri}: {first_line(error)}") from None
 
 
 def _version_by_alias(client: MlflowClient, name: str, alias: str, uri: str):
     """The ModelVersion behind `name@alias`, or None when the alias is not set."""
     # Read the model's alias table rather than asking for the alias: stores disagree on the error code.
     version = _registered_model_or_fail(client, name, uri).aliases.get(alias)
-    return None if version is None else _model_version(client, name, version, uri)
+    return None if version is None else model_version(client, name, version, uri)
 
 
 def set_alias(name: str, alias: str, version: int | str) -> None:
     """Point `name@alias` at `version` (moving it if it pointed elsewhere)."""
     uri = _active_uri()
     client = MlflowClient(uri)
-    _model_version(client, name, version, uri)
+    model_version(client, name, version, uri)
     try:
         client.set_registered_model_alias(name, alias, str(version))
     except MlflowException as error:
-        raise TrackingError(f"cannot set alias {alias!r} of {name!r} at {uri}: {_one_line(error)}") from None
+        raise TrackingError(f"cannot set alias {alias!r} of {name!r} at {uri}: {first_line(error)}") from None
 
 
 def alias_version(name: str, alias: str = "champion") -> int | None:
@@ -551,10 +551,10 @@ def version_metric(name: str, version: int | str, metric: str) -> float:
     """The value of `metric` in the run that produced version `version` of `name`."""
     uri = _active_uri()
     client = MlflowClient(uri)
-    model_version = _model_version(client, name, version, uri)
-    if not model_version.run_id:
+    found = model_version(client, name, version, uri)
+    if not found.run_id:
         raise TrackingError(f"version {version} of {name!r} has no run behind it; pass the scores explicitly")
-    metrics = client.get_run(model_version.run_id).data.metrics
+    metrics = client.get_run(found.run_id).data.metrics
     if metric not in metrics:
         raise TrackingError(
             f"the run behind version {version} of {name!r} has no metric {metric!r} (it has: {sorted(metrics)})"
@@ -579,7 +579,7 @@ def promote_if_better(
     """
     uri = _active_uri()
     client = MlflowClient(uri)
-    _model_version(client, name, challenger_version, uri)
+    model_version(client, name, challenger_version, uri)
     champion = _version_by_alias(client, name, alias, uri)
     if champion is not None and int(champion.version) == int(challenger_version):
         return False
@@ -625,7 +625,7 @@ def runs_frame(experiment: str, uri: str | None = None, *, ids: bool = False) ->
             if not token:
                 break
     except MlflowException as error:
-        raise TrackingError(f"runs of experiment {experiment!r} at {uri}: {_one_line(error)}") from None
+        raise TrackingError(f"runs of experiment {experiment!r} at {uri}: {first_line(error)}") from None
     fixed = ["run_id", "start_time", "run_name", "status"]
     rows = []
     for run in runs:

@@ -465,11 +465,6 @@ def _store_uri(tracking_uri: str | None) -> str:
     return tracking.ensure_store(mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(getattr(error, "message", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _get_run(client: Any, run_id: str) -> Any:
     """The run, or a one-line TrackingError naming the run id."""
     if not isinstance(run_id, str) or not run_id.strip():
@@ -479,7 +474,7 @@ def _get_run(client: Any, run_id: str) -> Any:
     except MlflowException as error:
         if error.error_code == "RESOURCE_DOES_NOT_EXIST":
             raise TrackingError(f"no run with id {run_id!r} in the tracking store; check the id and the store") from None
-        raise TrackingError(f"cannot read run {run_id!r}: {_first_line(error)}") from None
+        raise TrackingError(f"cannot read run {run_id!r}: {first_line(error)}") from None
 
 
 def _readable_source(source: str) -> str:
