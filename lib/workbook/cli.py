@@ -397,16 +397,16 @@ def print_sweep_point(report: Any) -> None:
 
 def print_sweep_result(result: Any) -> None:
     """The summary table, the best point, the failures with their notebooks, and where the files are."""
-    from workbook import sweep as sweeps
+    from workbook import sweep_report
 
     if result.interrupted:
         complete = sum(1 for report in result.reports if report.status == "ok")
         typer.echo(f"interrupted: {complete} of {len(result.plan.points)} points complete in {result.out_dir}")
         return
     typer.echo("")
-    typer.echo(sweeps.summary_table(result))
-    typer.echo(f"metric: {sweeps.metric_note(result)}")
-    best = sweeps.best_points(result.frame, result.metric, result.goal, 1)
+    typer.echo(sweep_report.summary_table(result))
+    typer.echo(f"metric: {sweep_report.metric_note(result)}")
+    best = sweep_report.best_points(result.frame, result.metric, result.goal, 1)
     if not best.empty:
         row = best.iloc[0]
         report = next(r for r in result.reports if r.point.index == row["point"])

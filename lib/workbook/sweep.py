@@ -16,12 +16,9 @@ sweep into the same folder skips every point already complete with the same para
 from __future__ import annotations
 
 import ast
-import base64
 import contextlib
 import dataclasses
 import hashlib
-import html
-import io
 import itertools
 import json
 import logging
@@ -267,7 +264,7 @@ class Point:
     @property
     def label(self) -> str:
         """`alpha=0.1, l1_ratio=0.5`: the grid values as a reader wants to see them."""
-        return ", ".join(f"{name}={_short(value)}" for name, value in self.grid_values.items())
+        return ", ".join(f"{name}={short_text(value)}" for name, value in self.grid_values.items())
 
 
 @dataclass(frozen=True)
@@ -1082,7 +1079,9 @@ class _Sweep:
             self._execute(pending, progress, on_point)
             self.result.reports.sort(key=lambda report: report.point.index)
             if not self.result.interrupted:
-                write_summary(self.result)
+                from workbook import sweep_report  # imports this module: not at the top
+
+                sweep_report.write_summary(self.result)
             status = "KILLED" if self.result.interrupted else "FAILED" if self.result.failed else "FINISHED"
         except KeyboardInterrupt:
             status = "KILLED"
@@ -1196,7 +1195,9 @@ def _record_outcome(out: Path, point: Point, outcome: PointOutcome, tracker: Swe
 def _close_parent(tracker: SweepTracker, result: SweepResult, status: str) -> None:
     """Close the parent run (FINISHED, FAILED or KILLED) with counts and the best value of the metric."""
     summary = {"points_ok": len(result.reports) - len(result.failed), "points_failed": len(result.failed)}
-    best = best_value(result)
+    from workbook import sweep_report  # imports this module: not at the top
+
+    best = sweep_report.best_value(result)
     if best is not None and result.metric:
         summary[f"best_{result.metric}"] = best
     try:
@@ -1229,186 +1230,6 @@ def _advance(bar: Any, result: SweepResult) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The summary: summary.csv, a printed table, summary.html
-
-
-def summary_frame(reports: Sequence[PointReport], plan: SweepPlan) -> pd.DataFrame:
-    """One row per point: point, key, status, params.*, metrics.* (numeric results), seconds, notebook, error."""
-    import pandas as pd
-
-    names = list(plan.grid) + [name for name in plan.fixed if name not in plan.grid]
-    metrics: list[str] = []
-    for report in sorted(reports, key=lambda r: r.point.index):
-        metrics += [name for name in numeric_results(report.results) if name not in metrics]
-    rows = []
-    for report in sorted(reports, key=lambda r: r.point.index):
-        numbers = numeric_results(report.results)
-        row: dict[str, Any] = {"point": report.point.index, "key": report.point.key8, "status": report.status}
-        row |= {f"params.{name}": _cell(report.point.params.get(name)) for name in names}
-        row |= {f"metrics.{name}": numbers.get(name) for name in metrics}
-        row |= {"seconds": report.seconds, "notebook": report.notebook, "error": report.error}
-        rows.append(row)
-    columns = (["point", "key", "status"] + [f"params.{n}" for n in names] + [f"metrics.{n}" for n in metrics]
-               + ["seconds", "notebook", "error"])
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _cell(value: Any) -> Any:
-    """A parameter value as one table cell: lists and dicts as JSON text."""
-    return json.dumps(to_jsonable(value)) if isinstance(value, (list, dict)) else value
-
-
-def choose_metric(frame: pd.DataFrame, requested: str | None) -> tuple[str | None, bool]:
-    """The metric to rank by and whether it was chosen by default (the first numeric result)."""
-    if requested:
-        return requested, False
-    available = [column.removeprefix("metrics.") for column in frame.columns if column.startswith("metrics.")]
-    return (available[0] if available else None), True
-
-
-def best_points(frame: pd.DataFrame, metric: str | None, goal: str = "min", n: int = BEST_ROWS) -> pd.DataFrame:
-    """The `n` completed points with the best value of `metric` (ties keep grid order)."""
-    column = f"metrics.{metric}"
-    if metric is None or column not in frame.columns:
-        return frame.iloc[0:0]
-    ranked = frame[(frame["status"] == "ok") & frame[column].notna()]
-    ranked = ranked.sort_values([column, "point"], ascending=[goal == "min", True], kind="stable")
-    return ranked.head(n)
-
-
-def best_value(result: SweepResult) -> float | None:
-    """The best value of the sweep's metric, or None."""
-    if result.frame is None:
-        return None
-    best = best_points(result.frame, result.metric, result.goal, 1)
-    return None if best.empty else float(best[f"metrics.{result.metric}"].iloc[0])
-
-
-def write_summary(result: SweepResult) -> None:
-    """Choose the metric, then write summary.csv and summary.html into the sweep folder."""
-    result.frame = summary_frame(result.reports, result.plan)
-    result.metric, result.metric_is_default = choose_metric(result.frame, result.plan.request.metric)
-    with atomic_write(result.out_dir / SUMMARY_CSV, newline="") as handle:
-        result.frame.to_csv(handle, index=False)
-    with atomic_write(result.out_dir / SUMMARY_HTML) as handle:
-        handle.write(summary_html(result))
-
-
-def metric_note(result: SweepResult) -> str:
-    """Which metric ranks the points, and why: `rmse (min; the first numeric result, set --metric to choose)`."""
-    if result.metric is None:
-        return "no numeric results to rank the points by"
-    why = "; the first numeric result, set --metric to choose" if result.metric_is_default else ""
-    missing = ""
-    if result.frame is not None and f"metrics.{result.metric}" not in result.frame.columns:
-        available = [c.removeprefix("metrics.") for c in result.frame.columns if c.startswith("metrics.")]
-        missing = f"; no point recorded it (results: {', '.join(available) or 'none'})"
-    return f"{result.metric} ({result.goal}{why}){missing}"
-
-
-def summary_table(result: SweepResult) -> str:
-    """The summary as a text table: point, key, status, grid values, the metric and seconds."""
-    frame = result.frame if result.frame is not None else summary_frame(result.reports, result.plan)
-    columns = ["point", "key", "status"] + [f"params.{name}" for name in result.plan.grid]
-    if result.metric and f"metrics.{result.metric}" in frame.columns:
-        columns.append(f"metrics.{result.metric}")
-    columns.append("seconds")
-    shown = frame[columns].rename(columns=lambda c: c.split(".", 1)[-1])
-    return shown.to_string(index=False, na_rep="")
-
-
-SUMMARY_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
-table { border-collapse: collapse; margin-bottom: 1.5rem; }
-th, td { border-bottom: 1px solid #ddd; padding: .3rem .6rem; text-align: left; }
-th { background: #f4f4f4; } .meta { color: #555; } .ok { color: #1a7f37; } .failed { color: #c62828; }
-.plots img { margin: 0 1rem 1rem 0; border: 1px solid #eee; }
-"""
-
-
-def summary_html(result: SweepResult) -> str:
-    """A self-contained page: the best points, the metric against each grid parameter, every point."""
-    esc = html.escape
-    frame = result.frame if result.frame is not None else summary_frame(result.reports, result.plan)
-    stem, metric = result.plan.stem, result.metric
-    ok = int((frame["status"] == "ok").sum())
-    best = best_points(frame, metric, result.goal)
-    plots = "".join(
-        f'<img alt="{esc(metric or "")} against {esc(name)}" src="data:image/png;base64,{image}">'
-        for name in result.plan.grid
-        if (image := metric_plot(frame, name, metric))
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Sweep of {esc(stem)}</title><style>{SUMMARY_STYLE}</style></head>
-<body>
-<h1>Sweep of {esc(stem)}</h1>
-<p class="meta">{ok} of {len(frame)} points complete &middot; ranked by {esc(metric_note(result))} &middot;
-<a href="{SUMMARY_CSV}">{SUMMARY_CSV}</a> &middot; <a href="{SWEEP_FILE}">{SWEEP_FILE}</a></p>
-<h2>Best points</h2>
-{_html_table(best, result) if not best.empty else "<p>No completed point recorded the metric.</p>"}
-<h2>{esc(metric or "metric")} against each parameter</h2>
-<div class="plots">{plots or "<p>Nothing to plot.</p>"}</div>
-<h2>All points</h2>
-{_html_table(frame, result)}
-</body>
-</html>
-"""
-
-
-def _html_table(frame: pd.DataFrame, result: SweepResult) -> str:
-    """Rows of the summary as an HTML table, values escaped, notebooks linked."""
-    esc = html.escape
-    columns = [c for c in frame.columns if c not in ("notebook", "key")]
-    head = "".join(f"<th>{esc(c.split('.', 1)[-1] if c != 'point' else 'point')}</th>" for c in columns)
-    rows = []
-    for record in frame.to_dict(orient="records"):
-        cells = []
-        for column in columns:
-            value = record[column]
-            text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else _short(value)
-            css = f' class="{esc(str(value))}"' if column == "status" else ""
-            cells.append(f"<td{css}>{esc(text)}</td>")
-        link = f'<a href="{esc(record["notebook"])}">{esc(record["key"])}</a>' if record["notebook"] else esc(record["key"])
-        rows.append(f"<tr><td>{link}</td>{''.join(cells)}</tr>")
-    return f"<table><thead><tr><th>notebook</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def metric_plot(frame: pd.DataFrame, name: str, metric: str | None) -> str | None:
-    """A PNG (base64) of the metric against one grid parameter over the completed points; None if nothing to plot."""
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    column, param = f"metrics.{metric}", f"params.{name}"
-    if metric is None or column not in frame.columns or param not in frame.columns:
-        return None
-    ok = frame[(frame["status"] == "ok") & frame[column].notna()]
-    if ok.empty:
-        return None
-    figure = Figure(figsize=(4.5, 3.2), dpi=96)
-    axes = figure.add_subplot()
-    x, y = ok[param], ok[column].astype(float)
-    if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-        means = y.groupby(x.astype(float)).mean()
-        axes.plot(means.index, means.to_numpy(), color="#999", linewidth=1, zorder=1)
-        axes.scatter(x.astype(float), y, zorder=2)
-        if (x > 0).all() and x.max() / x.min() >= 100:  # alphas and learning rates spread over decades
-            axes.set_xscale("log")
-    else:
-        labels = list(dict.fromkeys(map(str, x)))
-        axes.scatter([labels.index(str(v)) for v in x], y)
-        axes.set_xticks(range(len(labels)), labels)
-        axes.set_xlim(-0.5, len(labels) - 0.5)
-    axes.set_xlabel(name)
-    axes.set_ylabel(metric)
-    axes.set_title(f"{metric} against {name}")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Small helpers
 
 
@@ -1416,7 +1237,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _short(value: Any, width: int = 60) -> str:
+def short_text(value: Any, width: int = 60) -> str:
     """A value as compact text (lists and dicts as JSON), cut to `width` characters."""
     text = json.dumps(to_jsonable(value), ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -28,6 +28,7 @@ from workbook import models, tracking
 from workbook.data import STOPS_LABELS
 from workbook.features import parse_duration_minutes, parse_journey_date
 from workbook.files import atomic_write
+from workbook.messages import first_line
 from workbook.tracking import TrackingError
 
 # MLflow after workbook.tracking on purpose: tracking silences MLflow's import-time warnings (notebook stderr).

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbook import runner, sweep, tracking
+from workbook import runner, sweep, sweep_report, tracking
 from workbook.runner import Param, WorkbookError
 from workbook.sweep import PointOutcome, SweepError, SweepRequest, SweepUsageError
 
@@ -423,7 +423,7 @@ def test_a_sweep_records_points_logs_children_and_writes_the_summary(store, fake
     assert list(frame["status"]) == ["ok", "ok", "failed"]
     assert list(frame["metrics.score"].fillna(-1)) == [2.0, 1.0, -1]
     assert frame["notebook"][2] == f"failed/{plan.points[2].folder}/01_toy.FAILED.ipynb"
-    assert sweep.best_value(result) == 1.0
+    assert sweep_report.best_value(result) == 1.0
     runs = runs_of(store)
     assert sorted(r.data.tags[sweep.ROLE_TAG] for r in runs) == ["point", "point", "sweep"]
     parent = next(r for r in runs if r.data.tags[sweep.ROLE_TAG] == "sweep")
@@ -489,7 +489,7 @@ def reports_for(plan: sweep.SweepPlan, scores: list[float | None]) -> list[sweep
 
 def test_summary_frame_has_one_row_per_point_with_params_and_numeric_results() -> None:
     plan = toy_plan({"x": ["1", "2", "3"]}, {"mode": "squared"})
-    frame = sweep.summary_frame(reports_for(plan, [4.0, None, 0.0]), plan)
+    frame = sweep_report.summary_frame(reports_for(plan, [4.0, None, 0.0]), plan)
     assert list(frame.columns) == ["point", "key", "status", "params.x", "params.mode", "metrics.score", "seconds",
                                    "notebook", "error"]
     assert list(frame["params.x"]) == [1.0, 2.0, 3.0] and set(frame["params.mode"]) == {"squared"}
@@ -498,23 +498,23 @@ def test_summary_frame_has_one_row_per_point_with_params_and_numeric_results() -
 
 def test_best_points_follow_the_goal_and_skip_failures() -> None:
     plan = toy_plan({"x": ["1", "2", "3", "4"]})
-    frame = sweep.summary_frame(reports_for(plan, [4.0, None, 0.5, 0.5]), plan)
-    assert list(sweep.best_points(frame, "score", "min")["point"]) == [3, 4, 1]  # ties keep grid order
-    assert list(sweep.best_points(frame, "score", "max", 1)["point"]) == [1]
-    assert sweep.best_points(frame, "rmse", "min").empty
-    assert sweep.choose_metric(frame, None) == ("score", True)
-    assert sweep.choose_metric(frame, "rmse") == ("rmse", False)
+    frame = sweep_report.summary_frame(reports_for(plan, [4.0, None, 0.5, 0.5]), plan)
+    assert list(sweep_report.best_points(frame, "score", "min")["point"]) == [3, 4, 1]  # ties keep grid order
+    assert list(sweep_report.best_points(frame, "score", "max", 1)["point"]) == [1]
+    assert sweep_report.best_points(frame, "rmse", "min").empty
+    assert sweep_report.choose_metric(frame, None) == ("score", True)
+    assert sweep_report.choose_metric(frame, "rmse") == ("rmse", False)
 
 
 def test_summary_html_shows_the_best_points_and_one_plot_per_grid_parameter(tmp_path: Path) -> None:
     plan = toy_plan({"x": ["1", "2"], "mode": ["plain", "squared"]})
     result = sweep.SweepResult(tmp_path, plan, reports_for(plan, [3.0, 1.0, None, 2.0]))
-    sweep.write_summary(result)
+    sweep_report.write_summary(result)
     page = (tmp_path / "summary.html").read_text()
     assert page.count('src="data:image/png;base64,') == 2
     assert "ranked by score (min; the first numeric result, set --metric to choose)" in page
     best_table = page.split("<h2>Best points</h2>")[1].split("</table>")[0]
     assert best_table.index(plan.points[1].key8) < best_table.index(plan.points[3].key8)
     assert plan.points[2].key8 not in best_table  # the failed point is not among the best
-    table = sweep.summary_table(result)
+    table = sweep_report.summary_table(result)
     assert table.splitlines()[0].split() == ["point", "key", "status", "x", "mode", "score", "seconds"]
