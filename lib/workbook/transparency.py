@@ -50,6 +50,7 @@ RAW_FEATURE_GROUPS: dict[str, list[str]] = {
 OTHER_GROUP = "other"  # model inputs no group names; kept so contributions still add up
 METHODS = ("auto", "shap", "group-shapley")
 MAX_GROUPS = 10  # 2^10 coalitions x 50 background rows is ~50k predictions: seconds, not minutes
+ORDERED_COLUMNS = ("Date_of_Journey", "Dep_Time", "Arrival_Time", "Duration", "Total_Stops")  # values have an order
 PD_MAX_VALUES = 8  # default grid size for a categorical column: its most common values
 DEFAULT_STOPS_GRID = [STOPS_LABELS[n] for n in range(4)]  # 4 stops is too rare to say anything
 DEFAULT_DEP_TIMES = [f"{hour:02d}:00" for hour in range(0, 24, 3)]
@@ -235,14 +236,18 @@ def partial_dependence_table(model: Any, X_raw: pd.DataFrame, column: str, value
 
 
 def plot_partial_dependence(table: pd.DataFrame, ax: Any = None) -> Any:
-    """The partial-dependence table as points joined by a line, in the table's order of values."""
+    """The partial-dependence table in its order of values: a line over ordered columns (times, durations,
+    dates, stops), bars over unordered categories such as the airline, where a line would suggest an order."""
     _require_frame(table, "table")
     _require_columns(table, ["column", "value", "average_prediction"], "table")
     ax = _new_axes(ax, (7, 4))
     positions = np.arange(len(table))
-    ax.plot(positions, table["average_prediction"], marker="o", color="tab:blue")
-    ax.set_xticks(positions, [str(v) for v in table["value"]], rotation=30, ha="right")
     column = str(table["column"].iloc[0])
+    if column in ORDERED_COLUMNS:
+        ax.plot(positions, table["average_prediction"], marker="o", color="tab:blue")
+    else:
+        ax.bar(positions, table["average_prediction"], color="tab:blue")
+    ax.set_xticks(positions, [str(v) for v in table["value"]], rotation=30, ha="right")
     ax.set_xlabel(column)
     ax.set_ylabel("average predicted fare (₹)")
     ax.set_title(f"Partial dependence on {column}")

@@ -143,6 +143,10 @@ def test_plot_partial_dependence_labels_the_values(champion, split):
     table = transparency.partial_dependence_table(champion, X_test, "Total_Stops", max_rows=200)
     ax = transparency.plot_partial_dependence(table)
     assert [t.get_text() for t in ax.get_xticklabels()] == table["value"].tolist()
+    assert len(ax.lines) == 1 and not ax.patches  # stops have an order: a line
+    airlines = transparency.partial_dependence_table(champion, X_test, "Airline", max_rows=200)
+    bars = transparency.plot_partial_dependence(airlines)
+    assert len(bars.patches) == len(airlines) and not bars.lines  # airlines have none: bars
 
 
 # ------------------------------------------------------------------------------------------------
