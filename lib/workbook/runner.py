@@ -676,7 +676,7 @@ def _execute_all(
     """Execute each notebook into `work_dir` until one fails (the rest are `skipped`); True if interrupted."""
     runs: list[NotebookRun] = []
     failed = interrupted = False
-    with _quiet_papermill():
+    with quiet_papermill():
         for position, nb in enumerate(notebooks, 1):
             if failed:
                 runs.append(NotebookRun(nb.stem, "skipped"))
@@ -850,7 +850,7 @@ def _brace_safe(path: Path) -> str:
 
 
 @contextmanager
-def _quiet_papermill() -> Iterator[None]:
+def quiet_papermill() -> Iterator[None]:
     """Silence papermill's INFO/WARNING chatter (and nbclient's, which logs through it) during a run."""
     papermill_logger = logging.getLogger("papermill")
     previous = papermill_logger.level

@@ -331,6 +331,17 @@ class ServerProcess:
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
 
+    def wait_until_answering(self, path: str, timeout: float) -> str:
+        """Poll `url + path` until it answers: "answered", "exited" (the process ended first) or "timed out"."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                return "exited"
+            if answers(f"{self.url}{path}"):
+                return "answered"
+            time.sleep(POLL_INTERVAL_S)
+        return "timed out"
+
 
 @dataclass(kw_only=True)
 class ModelServer(ServerProcess):
@@ -419,19 +430,15 @@ def start_server(model_uri: str, port: int | None = None, host: str = DEFAULT_HO
 
 def _wait_until_ready(server: ModelServer, timeout: float) -> None:
     """Poll `/ping` until it answers; ServingError with the server's last log line if it dies or times out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not server.running():
-            tail = server.log_tail()
-            last = f": {tail[-1].strip()}" if tail else ""
-            raise ServingError(f"the model server for {server.model_uri} exited with code "
-                               f"{server.process.returncode} before answering{last}", tail)
-        if answers(f"{server.url}/ping"):
-            return
-        time.sleep(POLL_INTERVAL_S)
-    tail = server.log_tail()
-    raise ServingError(f"the model server for {server.model_uri} did not answer {server.url}/ping within "
-                       f"{timeout:g} s", tail)
+    outcome = server.wait_until_answering("/ping", timeout)
+    if outcome == "exited":
+        tail = server.log_tail()
+        last = f": {tail[-1].strip()}" if tail else ""
+        raise ServingError(f"the model server for {server.model_uri} exited with code "
+                           f"{server.process.returncode} before answering{last}", tail)
+    if outcome == "timed out":
+        raise ServingError(f"the model server for {server.model_uri} did not answer {server.url}/ping within "
+                           f"{timeout:g} s", server.log_tail())
 
 
 @contextlib.contextmanager

@@ -44,7 +44,6 @@ import numpy as np
 import yaml
 
 from workbook import runner
-from workbook.files import atomic_write
 from workbook.messages import first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
@@ -491,7 +490,7 @@ def execute_point(task: PointTask) -> PointOutcome:
         # The kernel runs where the notebook lives, as in `workbook run`, when that folder is on this machine.
         cwd = Path(task.notebook_dir) if Path(task.notebook_dir).is_dir() else source.parent
         try:
-            with _environment(task.env), _quiet_papermill(), _executing():
+            with _environment(task.env), runner.quiet_papermill(), _executing():
                 # Killing the kernel after its last cell saves ~0.8 s a point: a point's notebook ends its
                 # own MLflow runs in its cells, and a rerun deletes any run an unfinished point left behind.
                 run = runner.execute_one(nb, folder / task.notebook_name, point_parameters(nb, task.params, folder),
@@ -535,18 +534,6 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-@contextlib.contextmanager
-def _quiet_papermill() -> Iterator[None]:
-    """Keep papermill's INFO/WARNING chatter out of the sweep's output."""
-    papermill_logger = logging.getLogger("papermill")
-    previous = papermill_logger.level
-    papermill_logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        papermill_logger.setLevel(previous)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ import ipaddress
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,15 +29,11 @@ from workbook.messages import first_line
 from workbook.paths import PROJECT_ROOT
 from workbook.serving import (
     DEFAULT_HOST,
-    LOG_TAIL_LINES,
-    POLL_INTERVAL_S,
     START_TIMEOUT_S,
     ServerProcess,
     ServingError,
-    answers,
     child_env,
     free_port,
-    stop_process_group,
     url_host,
 )
 
@@ -293,18 +288,15 @@ def _stderr_fd() -> int | None:
 
 def _wait_until_healthy(server: TrackingServer, timeout: float) -> None:
     """Poll `/health` until it answers; one-line TrackingServerError with the likeliest cause if it dies or hangs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not server.running():
-            tail = server.log_tail()
-            why = f": {summary_line(tail)}" if tail else "; see its output above"
-            raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} exited with "
-                                      f"code {server.process.returncode} before answering{why}", tail)
-        if answers(f"{server.url}/health"):
-            return
-        time.sleep(POLL_INTERVAL_S)
-    raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} did not answer "
-                              f"{server.url}/health within {timeout:g} s", server.log_tail())
+    outcome = server.wait_until_answering("/health", timeout)
+    if outcome == "exited":
+        tail = server.log_tail()
+        why = f": {summary_line(tail)}" if tail else "; see its output above"
+        raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} exited with "
+                                  f"code {server.process.returncode} before answering{why}", tail)
+    if outcome == "timed out":
+        raise TrackingServerError(f"the MLflow tracking server for {redacted(server.backend_uri)} did not answer "
+                                  f"{server.url}/health within {timeout:g} s", server.log_tail())
 
 
 def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None,
