@@ -27,8 +27,9 @@ $(STAMP): pyproject.toml
 	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot" 2>/dev/null
 	touch $(STAMP)
 
+# Two notebooks at a time (these machines have 2 cores): 04, the longest, beside 01-03 and 05 -> 06.
 run: $(STAMP)
-	$(BIN)/workbook run
+	$(BIN)/workbook run --jobs 2
 
 # Two workers (these machines have 2 cores); one file or notebook per worker keeps each notebook's cells in
 # order on one kernel and each module's fixtures in one process.
@@ -36,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: $(STAMP)
-	$(BIN)/workbook run --in-place
+	$(BIN)/workbook run --in-place --jobs 2
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks

@@ -101,6 +101,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Notebooks run at once: each starts when the notebooks it needs have finished "
+            "(`make run` uses 2). With more than 1, no per-cell progress bars.",
+        ),
+    ] = 1,
 ) -> None:
     """Execute notebooks with papermill and collect their results.
 
@@ -121,6 +130,7 @@ def run(
             kernel_name=kernel,
             progress=sys.stderr.isatty() if progress is None else progress,
             on_notebook=print_notebook_run,
+            jobs=jobs,
         )
     except WorkbookError as error:
         fail(str(error))

@@ -97,11 +97,17 @@ class Param:
 
 @dataclass(frozen=True)
 class NotebookInfo:
-    """A numbered notebook: where it is, its title and its parameters."""
+    """A numbered notebook: where it is, its title, its parameters and what a parallel run needs to know.
+
+    `needs` (stems of earlier notebooks whose results it uses) and `expected_seconds` come from the
+    notebook's metadata, `{"workbook": {"needs": [...], "expected_seconds": N}}`.
+    """
 
     path: Path
     title: str
     parameters: dict[str, Param]
+    needs: tuple[str, ...] = ()
+    expected_seconds: float = 0.0
 
     @property
     def stem(self) -> str:
@@ -196,7 +202,29 @@ def read_notebook_info(path: str | Path) -> NotebookInfo:
     nb = read_notebook(path)
     index = parameters_cell_index(nb)
     parameters = {} if index is None else parse_parameters_cell(cell_source(nb["cells"][index]), path.stem)
-    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters)
+    needs, expected_seconds = _run_metadata(nb, path)
+    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=needs,
+                        expected_seconds=expected_seconds)
+
+
+def _run_metadata(nb: Mapping[str, Any], path: Path) -> tuple[tuple[str, ...], float]:
+    """`needs` and `expected_seconds` from the notebook's `workbook` metadata, checked."""
+    meta = nb.get("metadata", {}).get("workbook", {})
+    if not isinstance(meta, dict):
+        raise WorkbookError(f"{path.name}: metadata 'workbook' must be a mapping, got {type(meta).__name__}")
+    needs = meta.get("needs", [])
+    if not isinstance(needs, list) or not all(isinstance(stem, str) for stem in needs):
+        raise WorkbookError(f"{path.name}: metadata workbook.needs must be a list of notebook names, got {needs!r}")
+    for stem in needs:
+        # Only earlier notebooks: the sequential order then satisfies every need and no cycle can exist.
+        if not NOTEBOOK_NAME.fullmatch(f"{stem}.ipynb") or stem[:2] >= path.name[:2]:
+            raise WorkbookError(f"{path.name}: metadata workbook.needs names {stem!r}; "
+                                "expected the name of an earlier notebook, like 05_mlflow_tracking")
+    expected = meta.get("expected_seconds", 0)
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or expected < 0:
+        raise WorkbookError(f"{path.name}: metadata workbook.expected_seconds must be a number >= 0, "
+                            f"got {expected!r}")
+    return tuple(needs), float(expected)
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Param]:
@@ -632,14 +660,17 @@ def run_notebooks(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     on_notebook: Callable[[NotebookRun], None] | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Run notebooks in order; stop at the first failure. Bad requests raise WorkbookError before any kernel.
 
     `params` values are `-p` strings or YAML values; each is checked against every selected notebook that
     declares it. `in_place=True` refreshes the notebooks themselves with their default parameters.
-    `progress` shows a progress bar of cells per notebook on stderr; `on_notebook` is called as each
-    notebook finishes (or is skipped).
+    `progress` shows a progress bar of cells per notebook on stderr (only with jobs=1); `on_notebook` is
+    called as each notebook finishes (or is skipped). `jobs` > 1 runs that many notebooks at once, each as
+    soon as the notebooks it needs have succeeded.
     """
+    check_jobs(jobs)
     params = dict(params or {})
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = [read_notebook_info(path) for path in resolve_notebooks(selectors, notebooks_dir)]
@@ -650,12 +681,12 @@ def run_notebooks(
     if in_place:
         if out_dir is not None:  # it is only written on failure: check it now, not after the run
             check_out_dir(out_dir, notebooks_dir)
-        return _run_in_place(notebooks, out_dir, notebooks_dir, kernel_name, progress, on_notebook)
+        return _run_in_place(notebooks, out_dir, notebooks_dir, kernel_name, progress, on_notebook, jobs)
 
     run_dir = prepare_out_dir(out_dir, notebooks_dir)
     started = _now_iso()
     runs, interrupted = _execute_all(
-        notebooks, plan, run_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=False
+        notebooks, plan, run_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=False, jobs=jobs
     )
     result = _finish_run(run_dir, runs, started, kernel_name)
     if interrupted:
@@ -672,8 +703,12 @@ def _execute_all(
     progress: bool,
     on_notebook: Callable[[NotebookRun], None] | None,
     in_place: bool,
+    jobs: int = 1,
 ) -> tuple[list[NotebookRun], bool]:
     """Execute each notebook into `work_dir` until one fails (the rest are `skipped`); True if interrupted."""
+    if jobs > 1 and len(notebooks) > 1:
+        return _execute_parallel(notebooks, plan, work_dir, notebooks_dir, kernel_name, on_notebook, in_place,
+                                 jobs)
     runs: list[NotebookRun] = []
     failed = interrupted = False
     with quiet_papermill():
@@ -683,9 +718,7 @@ def _execute_all(
                 if on_notebook:
                     on_notebook(runs[-1])
                 continue
-            parameters = dict(plan.get(nb.stem, {}))
-            if not in_place:
-                parameters.update(run_folder_parameters(nb, work_dir, parameters))
+            parameters = _parameters_for(nb, plan, work_dir, in_place)
             desc = f"[{position}/{len(notebooks)}] {nb.stem}" if progress else None
             try:
                 run = execute_one(nb, work_dir / nb.path.name, parameters, kernel_name, notebooks_dir, desc)
@@ -701,6 +734,112 @@ def _execute_all(
                 on_notebook(run)
             failed = run.status != "ok"
     return runs, interrupted
+
+
+def check_jobs(jobs: Any) -> int:
+    """`jobs` must be a whole number >= 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise WorkbookError(f"--jobs must be a whole number >= 1 (notebooks run at once), got {jobs!r}")
+    return jobs
+
+
+def _execute_parallel(
+    notebooks: Sequence[NotebookInfo],
+    plan: Mapping[str, Mapping[str, Any]],
+    work_dir: Path,
+    notebooks_dir: Path,
+    kernel_name: str,
+    on_notebook: Callable[[NotebookRun], None] | None,
+    in_place: bool,
+    jobs: int,
+) -> tuple[list[NotebookRun], bool]:
+    """Execute up to `jobs` notebooks at once, each when the ones it needs succeeded; longest expected first.
+
+    After a failure no new notebook starts (those running finish); the rest are `skipped`.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+    from workbook import pool
+
+    done: dict[str, NotebookRun] = {}
+    pending = sorted(notebooks, key=lambda nb: -nb.expected_seconds)  # stable: ties keep the notebooks' order
+    selected = {nb.stem for nb in notebooks}
+    parameters = {nb.stem: _parameters_for(nb, plan, work_dir, in_place) for nb in notebooks}
+    running: dict[Future, NotebookInfo] = {}
+    interrupted = False
+
+    def finish(nb: NotebookInfo, run: NotebookRun) -> None:
+        run.parameters = {k: v for k, v in parameters[nb.stem].items() if k not in RESERVED_PARAMETERS}
+        if in_place and run.status == "ok":
+            write_clean_notebook(work_dir / nb.path.name, nb.path)
+        done[nb.stem] = run
+        if on_notebook:
+            on_notebook(run)
+
+    executor = pool.new_pool(min(jobs, len(notebooks)), preload=("workbook.runner", "papermill"))
+    try:
+        while pending or running:
+            failed = any(run.status != "ok" for run in done.values())
+            ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
+            for nb in ready[: jobs - len(running)]:
+                pending.remove(nb)
+                running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name, parameters[nb.stem],
+                                        kernel_name, notebooks_dir)] = nb
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                nb = running.pop(future)
+                finish(nb, _run_of(future, nb))
+    except KeyboardInterrupt:
+        interrupted = True
+        pool.stop_pool(executor, running)
+        for future, nb in running.items():  # each ends as its kernel shuts down
+            finish(nb, _run_of(future, nb, interrupted=True))
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    for nb in notebooks:
+        if nb.stem not in done:
+            finish(nb, NotebookRun(nb.stem, "skipped"))
+    return [done[nb.stem] for nb in notebooks], interrupted
+
+
+def _parameters_for(nb: NotebookInfo, plan: Mapping[str, Mapping[str, Any]], work_dir: Path,
+                    in_place: bool) -> dict[str, Any]:
+    """A notebook's checked parameters plus, in a run folder, where it writes its results and files."""
+    parameters = dict(plan.get(nb.stem, {}))
+    if not in_place:
+        parameters.update(run_folder_parameters(nb, work_dir, parameters))
+    return parameters
+
+
+def _needs_met(nb: NotebookInfo, done: Mapping[str, NotebookRun], selected: set[str]) -> bool:
+    """True when every selected notebook `nb` needs has succeeded (needs outside the selection are the user's)."""
+    return all(stem in done and done[stem].status == "ok" for stem in nb.needs if stem in selected)
+
+
+def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any], kernel_name: str,
+                       cwd: Path) -> NotebookRun:
+    """execute_one in a pool worker: Ctrl-C ends the notebook as failed, its partial notebook kept."""
+    from workbook import pool
+
+    if pool.interrupt_requested():
+        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user")
+    try:
+        with quiet_papermill(), pool.interruptible():
+            return execute_one(nb, output, parameters, kernel_name, cwd, None)
+    except KeyboardInterrupt:
+        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", _mark_failed(output))
+
+
+def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> NotebookRun:
+    """A worker's NotebookRun; a worker that died is a failure of its notebook."""
+    try:
+        run = future.result()
+    except BaseException as error:  # noqa: BLE001 - cancelled, or the worker died: say so, go on
+        reason = "interrupted by the user" if interrupted else f"failed: {type(error).__name__}: {first_line(error)}"
+        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} {reason}")
+    return run
 
 
 def execute_one(
@@ -1003,6 +1142,7 @@ def _run_in_place(
     kernel_name: str,
     progress: bool,
     on_notebook: Callable[[NotebookRun], None] | None,
+    jobs: int = 1,
 ) -> RunResult:
     """Execute each notebook with its defaults and write it back, cleaned; a failure leaves the source alone.
 
@@ -1013,7 +1153,7 @@ def _run_in_place(
     with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch:
         work_dir = Path(scratch)
         runs, interrupted = _execute_all(
-            notebooks, {}, work_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=True
+            notebooks, {}, work_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=True, jobs=jobs
         )
         error = next((run.error for run in runs if run.status == "failed"), None)
         if error is None:

@@ -23,17 +23,15 @@ import itertools
 import json
 import logging
 import math
-import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -43,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
-from workbook import runner
+from workbook import pool, runner
 from workbook.messages import first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
@@ -74,6 +72,7 @@ SWEEP_TAG = "workbook.sweep_key"
 POINT_TAG = "workbook.point_key"
 ROLE_TAG = "workbook.sweep_role"  # "sweep" on the parent run, "point" on each child the sweep logs
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own key: the UI nests children under their parent
+POOL_PRELOAD = ("workbook.sweep", "papermill")  # what pool workers import once, in the forkserver
 MLFLOW_PARAM_LIMIT = 6000  # characters MLflow keeps of a parameter value
 
 
@@ -472,15 +471,12 @@ class PointOutcome:
 # A Dask worker runs tasks in threads; the environment is per process, so points on one worker process take
 # turns (pool workers run one point at a time anyway).
 _POINT_LOCK = threading.Lock()
-# Ctrl-C in a pool worker: `requested` stays set (the pool is going down), so a point the worker picks up
-# after it returns at once instead of running.
-_interrupt_state = {"executing": False, "raised": False, "requested": False}
 
 
 def execute_point(task: PointTask) -> PointOutcome:
     """Execute one point with papermill in a scratch folder and return its files; never raises for the notebook."""
     with _POINT_LOCK, tempfile.TemporaryDirectory(prefix="workbook-point-") as scratch:
-        if _interrupt_state["requested"]:
+        if pool.interrupt_requested():
             return PointOutcome(task.index, task.key, "interrupted")
         source, folder = Path(scratch) / "source" / task.notebook_name, Path(scratch) / "point"
         source.parent.mkdir()
@@ -490,7 +486,7 @@ def execute_point(task: PointTask) -> PointOutcome:
         # The kernel runs where the notebook lives, as in `workbook run`, when that folder is on this machine.
         cwd = Path(task.notebook_dir) if Path(task.notebook_dir).is_dir() else source.parent
         try:
-            with _environment(task.env), runner.quiet_papermill(), _executing():
+            with _environment(task.env), runner.quiet_papermill(), pool.interruptible():
                 # Killing the kernel after its last cell saves ~0.8 s a point: a point's notebook ends its
                 # own MLflow runs in its cells, and a rerun deletes any run an unfinished point left behind.
                 run = runner.execute_one(nb, folder / task.notebook_name, point_parameters(nb, task.params, folder),
@@ -534,29 +530,6 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-@contextlib.contextmanager
-def _executing() -> Iterator[None]:
-    """Mark a point as executing, so that Ctrl-C interrupts it (once) and is ignored between points."""
-    _interrupt_state.update(executing=True, raised=False)
-    try:
-        yield
-    finally:
-        _interrupt_state["executing"] = False
-
-
-def _interrupt_point(signum: int, frame: Any) -> None:
-    """SIGINT in a pool worker: stop the running point once (papermill then shuts its kernel down)."""
-    _interrupt_state["requested"] = True
-    if _interrupt_state["executing"] and not _interrupt_state["raised"]:
-        _interrupt_state["raised"] = True
-        raise KeyboardInterrupt
-
-
-def _init_pool_worker() -> None:
-    """Pool workers get Ctrl-C with the sweep's process group: stop the running point and run no other."""
-    signal.signal(signal.SIGINT, _interrupt_point)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -837,50 +810,20 @@ def numeric_results(results: Mapping[str, Any]) -> dict[str, float]:
 OutcomeHandler = Callable[[PointOutcome], None]
 
 
-def pool_context() -> Any:
-    """How pool workers start: forked from a fresh server that imported papermill once, else spawned.
-
-    Never forked from this process: it holds MLflow's threads and connections, which a fork copies half-made.
-    A forkserver saves each worker the ~2-4 s of importing papermill and friends; the first call starts it,
-    so calling this early lets those imports overlap with the sweep's own start-up.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["workbook.sweep", "papermill"])
-    from multiprocessing import forkserver
-
-    forkserver.ensure_running()
-    return context
-
-
 def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandler) -> bool:
     """Execute points in a pool of `workers` processes; True if Ctrl-C stopped it (running points are dropped)."""
-    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))), mp_context=pool_context(),
-                               initializer=_init_pool_worker)
+    executor = pool.new_pool(min(workers, len(tasks)), preload=POOL_PRELOAD)
     futures: dict[Future, PointTask] = {}
     try:
-        futures = {pool.submit(execute_point, task): task for task in tasks}
+        futures = {executor.submit(execute_point, task): task for task in tasks}
         for future in as_completed(futures):
             on_outcome(_outcome_of(future, futures[future]))
     except KeyboardInterrupt:
-        _stop_pool(pool, futures)
+        pool.stop_pool(executor, futures)
         return True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True, cancel_futures=True)
     return False
-
-
-def _stop_pool(pool: ProcessPoolExecutor, futures: Mapping[Future, PointTask]) -> None:
-    """Cancel waiting points and interrupt running ones, so their kernels shut down before we return."""
-    for future in futures:
-        future.cancel()
-    # A Ctrl-C typed in a terminal reaches the workers too; a SIGINT sent to this process alone does not.
-    # concurrent.futures has no public handle on its workers before Python 3.14.
-    for process in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(OSError, ValueError):
-            if process.is_alive():
-                os.kill(process.pid, signal.SIGINT)
 
 
 def _outcome_of(future: Any, task: PointTask) -> PointOutcome:
@@ -1026,7 +969,7 @@ def run_sweep(
     if executor == "dask":
         client = connect_dask(scheduler)  # before MLflow is imported: an unreachable scheduler fails sooner
     else:
-        pool_context()  # starts the workers' server, which imports papermill while MLflow is set up here
+        pool.pool_context(POOL_PRELOAD)  # starts the workers' server, which imports papermill while MLflow is set up here
     try:
         tracker = SweepTracker(experiment, sweep_key, plan.stem)
         create_out_dir(out)

@@ -6,7 +6,9 @@ Real kernels start here (about 1-2 s each), so each run is made once per module 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -160,3 +162,56 @@ def test_twin_writes_a_file_the_loader_accepts_and_rejects_unknown_formats(tmp_p
     bad = workbook("twin", tmp_path / "t.json")
     assert bad.returncode == 1 and bad.stderr.strip() == f"error: {tmp_path / 't.json'}: expected a .csv or .xlsx file name"
     assert not (tmp_path / "t.json").exists()
+
+
+# --- parallel runs (--jobs 2) -----------------------------------------------------------------------------
+
+
+def test_a_parallel_run_gives_the_results_of_a_sequential_one(good_run, tmp_path: Path) -> None:
+    _, sequential = good_run
+    out = tmp_path / "run"
+    params = sequential.parent / "params.yaml"
+    done = workbook("run", "01", "beta", "-p", "n_rows", "4", "-p", "label", "007", "-f", params, "--jobs", "2",
+                    "--out", out, "--notebooks-dir", FIXTURES, "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert stderr_lines(done) == []
+    assert json.loads((out / "results.json").read_text()) == json.loads((sequential / "results.json").read_text())
+    assert sorted(line.split()[1] for line in done.stdout.splitlines() if line.startswith("  ok ")) == [
+        "01_alpha", "02_beta"]
+
+
+def slow_notebooks(folder: Path) -> Path:
+    """Two notebooks that sleep: a Ctrl-C finds both running."""
+    folder.mkdir()
+    for stem in ["01_slow", "02_slower"]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {stem}"),
+                                             nbformat.v4.new_code_cell("import time\ntime.sleep(120)")])
+        nb.metadata["kernelspec"] = {"name": "workbook", "display_name": "W", "language": "python"}
+        nbformat.write(nb, folder / f"{stem}.ipynb")
+    return folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process group as Ctrl-C would")
+def test_ctrl_c_stops_a_parallel_run_and_leaves_no_results(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "workbook.cli", "run", "--jobs", "2", "--out", str(out),
+               "--notebooks-dir", str(slow_notebooks(tmp_path / "nbs")), "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # its own process group, like a terminal's job
+    deadline = time.monotonic() + 120
+    # papermill writes each output notebook as its kernel starts executing
+    while len(list(out.glob("0*.ipynb"))) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # into the sleeping cell
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "error: interrupted"
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["status"] == "failed"
+    assert [(n["name"], n["status"], n["error"]) for n in run_json["notebooks"]] == [
+        ("01_slow", "failed", "01_slow interrupted by the user"),
+        ("02_slower", "failed", "02_slower interrupted by the user"),
+    ]
+    assert not (out / "results.json").exists()
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["01_slow.FAILED.ipynb", "02_slower.FAILED.ipynb"]

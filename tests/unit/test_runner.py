@@ -649,3 +649,99 @@ def test_the_committed_notebooks_declare_readable_ranges_and_choices():
         for param in info.parameters.values():
             runner.declared_range(param), runner.declared_choices(param)
             runner.check_declared(param, ast.literal_eval(param.default), info.stem)  # every default sits inside its own declaration
+
+
+# --- parallel runs (--jobs): the scheduling, with a thread pool standing in for the process pool -----------
+
+
+def parallel_folder(tmp_path: Path, metadata: dict[str, dict]) -> Path:
+    """Copies of the fixtures whose `workbook` metadata (needs, expected_seconds) is set as given."""
+    folder = tmp_path / "nbs"
+    shutil.copytree(FIXTURES, folder)
+    for stem, meta in metadata.items():
+        nb = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
+        nb.metadata["workbook"] = meta
+        nbformat.write(nb, folder / f"{stem}.ipynb")
+    return folder
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the pool's work in threads of this process, where the fake papermill is installed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbook import pool
+
+    monkeypatch.setattr(pool, "new_pool", lambda workers, preload=(): ThreadPoolExecutor(workers))
+
+
+def test_notebook_metadata_gives_needs_and_expected_seconds(tmp_path: Path) -> None:
+    folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["01_alpha"], "expected_seconds": 12}})
+    info = runner.read_notebook_info(folder / "03_gamma.ipynb")
+    assert (info.needs, info.expected_seconds) == (("01_alpha",), 12.0)
+    assert runner.read_notebook_info(folder / "01_alpha.ipynb").needs == ()
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"needs": ["03_gamma"]}, "names '03_gamma'; expected the name of an earlier notebook"),
+        ({"needs": "01_alpha"}, "workbook.needs must be a list of notebook names"),
+        ({"expected_seconds": -1}, "workbook.expected_seconds must be a number >= 0, got -1"),
+        ({"expected_seconds": "long"}, "workbook.expected_seconds must be a number >= 0"),
+    ],
+)
+def test_bad_notebook_metadata_names_the_notebook_and_the_key(tmp_path: Path, meta: dict, message: str) -> None:
+    folder = parallel_folder(tmp_path, {"02_beta": meta})
+    with pytest.raises(WorkbookError, match=f"^02_beta.ipynb: .*{message[:30]}") as raised:
+        runner.read_notebook_info(folder / "02_beta.ipynb")
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("jobs", [0, -2, True, "2", 1.5])
+def test_jobs_must_be_a_whole_number_of_at_least_one(fake: FakePapermill, tmp_path: Path, jobs: object) -> None:
+    with pytest.raises(WorkbookError, match="--jobs must be a whole number >= 1"):
+        runner.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False, jobs=jobs)
+    assert fake.calls == [] and not (tmp_path / "run").exists()
+
+
+def test_a_parallel_run_starts_the_longest_first_waits_for_needs_and_reports_in_order(
+    fake: FakePapermill, threads: None, tmp_path: Path
+) -> None:
+    folder = parallel_folder(tmp_path, {"01_alpha": {"expected_seconds": 1},
+                                        "02_beta": {"needs": ["01_alpha"], "expected_seconds": 50},
+                                        "03_gamma": {"expected_seconds": 9}})
+    heard: list[str] = []
+    result = runner.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=folder, progress=False, jobs=2,
+                                  on_notebook=lambda run: heard.append(run.name))
+    assert result.ok
+    # 02 is the longest but needs 01: 03 (next longest) and 01 start first, 02 only after 01 finished.
+    started = [call[0] for call in fake.calls]
+    assert set(started[:2]) == {"03_gamma", "01_alpha"} and started[2] == "02_beta"
+    assert heard.index("01_alpha") < heard.index("02_beta")
+    assert [run.name for run in result.notebooks] == ["01_alpha", "02_beta", "03_gamma"]  # the notebooks' order
+    sequential = runner.run_notebooks(out_dir=tmp_path / "seq", notebooks_dir=folder, progress=False)
+    assert json.loads((tmp_path / "run" / "results.json").read_text()) == json.loads(
+        (tmp_path / "seq" / "results.json").read_text())
+
+
+def test_a_parallel_run_skips_what_needs_a_failed_notebook_and_writes_no_results(
+    fake: FakePapermill, threads: None, tmp_path: Path
+) -> None:
+    folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["02_beta"]}})
+    fake.fail = "02_beta"
+    result = runner.run_notebooks(["02", "03"], {"fail": "true"}, out_dir=tmp_path / "run",
+                                  notebooks_dir=folder, progress=False, jobs=2)
+    assert [(run.name, run.status) for run in result.notebooks] == [("02_beta", "failed"), ("03_gamma", "skipped")]
+    assert [call[0] for call in fake.calls] == ["02_beta"]
+    assert result.error.startswith("02_beta failed at cell")
+    assert (tmp_path / "run" / "02_beta.FAILED.ipynb").exists() and not (tmp_path / "run" / "results.json").exists()
+
+
+def test_a_need_outside_the_selection_does_not_hold_a_notebook_back(
+    fake: FakePapermill, threads: None, tmp_path: Path
+) -> None:
+    folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["02_beta"]}})
+    result = runner.run_notebooks(["01", "03"], out_dir=tmp_path / "run", notebooks_dir=folder, progress=False,
+                                  jobs=2)
+    assert result.ok and sorted(call[0] for call in fake.calls) == ["01_alpha", "03_gamma"]

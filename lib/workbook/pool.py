@@ -1,0 +1,83 @@
+"""Process pools that execute notebooks and stop cleanly on Ctrl-C: a sweep's points, a parallel run's notebooks.
+
+Each worker executes one notebook at a time with papermill. Ctrl-C typed in a terminal reaches the workers
+with the parent's process group: the running notebook is interrupted once (papermill then shuts its kernel
+down) and the worker runs nothing more. `stop_pool` does the same for a SIGINT sent to the parent alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+# Per worker process: `requested` stays set once Ctrl-C arrived (the pool is going down), so work the
+# worker picks up afterwards returns at once instead of running.
+_interrupt_state = {"executing": False, "raised": False, "requested": False}
+
+
+def pool_context(preload: Sequence[str] = ("papermill",)) -> Any:
+    """How workers start: forked from a fresh server that imported `preload` once, else spawned.
+
+    Never forked from this process: it may hold MLflow's threads and connections, which a fork copies
+    half-made. A forkserver saves each worker the ~2-4 s of importing papermill and friends; the first call
+    starts it, so calling this early lets those imports overlap with the caller's own start-up.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return context
+
+
+def new_pool(workers: int, preload: Sequence[str] = ("papermill",)) -> ProcessPoolExecutor:
+    """A pool of `workers` processes whose Ctrl-C stops the running notebook and starts no other."""
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=pool_context(preload),
+                               initializer=_init_worker)
+
+
+def interrupt_requested() -> bool:
+    """True in a worker once Ctrl-C reached it: run nothing more."""
+    return _interrupt_state["requested"]
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Mark a notebook as executing, so that Ctrl-C interrupts it (once) and is ignored in between."""
+    _interrupt_state.update(executing=True, raised=False)
+    try:
+        yield
+    finally:
+        _interrupt_state["executing"] = False
+
+
+def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future]) -> None:
+    """Cancel waiting work and interrupt running notebooks, so their kernels shut down before we return."""
+    for future in futures:
+        future.cancel()
+    # A Ctrl-C typed in a terminal reaches the workers too; a SIGINT sent to this process alone does not.
+    # concurrent.futures has no public handle on its workers before Python 3.14.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGINT in a worker: stop the running notebook once."""
+    _interrupt_state["requested"] = True
+    if _interrupt_state["executing"] and not _interrupt_state["raised"]:
+        _interrupt_state["raised"] = True
+        raise KeyboardInterrupt
+
+
+def _init_worker() -> None:
+    """Workers get Ctrl-C with the caller's process group: handle it as `_interrupt` says."""
+    signal.signal(signal.SIGINT, _interrupt)
