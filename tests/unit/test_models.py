@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
+import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,8 +32,13 @@ def _one_native_thread():
 
 
 @pytest.fixture(scope="module")
-def splits() -> dict[str, tuple]:
-    return models.comparison_splits(make_flights(SMALL_ROWS))
+def flights() -> pd.DataFrame:
+    return make_flights(SMALL_ROWS)
+
+
+@pytest.fixture(scope="module")
+def splits(flights) -> dict[str, tuple]:
+    return models.comparison_splits(flights)
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +158,20 @@ def test_cross_validation_is_reproducible_and_summarises_the_folds(splits):
         models.cross_validate_model(pipeline, X_train, y_train, cv=1)
 
 
-def test_compare_models_gives_one_sorted_row_per_combination():
-    flights = make_flights(SMALL_ROWS)
-    table, fitted = models.compare_models_fitted(flights, models=("tree", "hist_gradient_boosting"),
-                                                 targets=("raw", "log"), cv=2)
+COMPARISON = {"models": ("tree", "hist_gradient_boosting"), "targets": ("raw", "log"), "cv": 2}
+
+
+@pytest.fixture(scope="module")
+def comparison(flights) -> tuple[pd.DataFrame, dict, list[str]]:
+    """The comparison in this process (n_jobs=1): table, fitted pipelines and the progress labels."""
+    labels: list[str] = []
+    table, fitted = models.compare_models_fitted(flights, **COMPARISON, progress=labels.append)
+    return table, fitted, labels
+
+
+def test_compare_models_gives_one_sorted_row_per_combination(flights, splits, comparison):
+    table, fitted, labels = comparison
+    assert labels[:2] == ["tree / talk / raw", "tree / talk / log"] and len(labels) == 8
     assert list(table.columns) == models.TABLE_COLUMNS
     assert len(table) == 2 * 2 * 2
     assert len(table.drop_duplicates(["model", "features", "target"])) == len(table)
@@ -161,7 +179,6 @@ def test_compare_models_gives_one_sorted_row_per_combination():
     assert (table["cv_mae_mean"] > 0).all() and (table["cv_mae_std"] > 0).all()  # both feature sets
     # Each row's fitted pipeline reproduces the row's test MAE.
     assert set(fitted) == {models.row_key(row) for _, row in table.iterrows()}
-    splits = models.comparison_splits(flights)
     for _, row in table.iterrows():
         _, X_test, _, y_test = splits[row["features"]]
         mae = models.regression_metrics(y_test, fitted[models.row_key(row)].predict(X_test))["MAE"]
@@ -184,6 +201,49 @@ def test_compare_models_gives_one_sorted_row_per_combination():
 def test_compare_models_refuses_unknown_choices():
     with pytest.raises(ValueError, match="target 'sqrt'"):
         models.compare_models(make_flights(200), targets=("sqrt",))
+
+
+def test_compare_models_in_two_processes_gives_the_same_table_and_pipelines(flights, splits, comparison):
+    table, fitted, _ = comparison
+    labels: list[str] = []
+    table_parallel, fitted_parallel = models.compare_models_fitted(
+        flights, **{**COMPARISON, "targets": ("log",)}, n_jobs=2, progress=labels.append)  # half: faster
+    deterministic = [c for c in models.TABLE_COLUMNS if c not in models.TIMING_COLUMNS]
+    expected = table.loc[table["target"] == "log", deterministic].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table_parallel[deterministic], expected, check_exact=True)
+    assert list(fitted_parallel) == [key for key in fitted if key[2] == "log"]
+    for key, pipeline in fitted_parallel.items():
+        X_test = splits[key[1]][1]
+        np.testing.assert_array_equal(pipeline.predict(X_test), fitted[key].predict(X_test))
+    # Every label is reported up front, slow model and improved features first.
+    assert labels == ["hist_gradient_boosting / improved / log", "hist_gradient_boosting / talk / log",
+                      "tree / improved / log", "tree / talk / log"]
+
+
+def test_a_comparison_row_from_unpickled_rows_is_the_same(raw_split):
+    # What a worker process gets: a pickled copy of the split. k-NN stores y, whose dtype then is a copy.
+    copied = pickle.loads(pickle.dumps(raw_split))
+    here, there = (models._fit_combination("knn", "improved", "raw", split, None, 42)[0]
+                   for split in (raw_split, copied))
+    assert {k: there[k] for k in ("MAE", "size_kb")} == {k: here[k] for k in ("MAE", "size_kb")}
+
+
+def test_worker_processes_start_with_the_native_thread_limit(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # joblib would pass the parent's value on to its workers
+    names = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+    with models._worker_processes(2):
+        seen = joblib.Parallel(n_jobs=2)(joblib.delayed(os.getenv)(name) for name in names)
+    assert seen == [str(models.NATIVE_THREADS)] * 2
+
+
+@pytest.mark.parametrize("n_jobs", [0, True, "2", 1.0])
+def test_bad_n_jobs_is_a_one_line_error(raw_split, n_jobs):
+    X_train, _, y_train, _ = raw_split
+    with pytest.raises(ValueError, match="n_jobs") as error:
+        models.compare_models(make_flights(200), n_jobs=n_jobs)
+    assert "\n" not in str(error.value)
+    with pytest.raises(ValueError, match="n_jobs"):
+        models.search_hyperparameters("tree", X_train, y_train, {"max_depth": [2, 12]}, budget=3, n_jobs=n_jobs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -322,6 +382,15 @@ def test_search_returns_the_best_candidate_and_the_results(raw_split):
     # A finite grid caps the budget instead of warning.
     small = models.search_hyperparameters("tree", X_train, y_train, {"max_depth": [2, 4, 6]}, budget=10, cv=2)
     assert small["n_candidates"] == 3
+
+
+def test_search_in_two_processes_gives_the_same_results(raw_split):
+    X_train, _, y_train, _ = raw_split
+    space = {"alpha": [1e-4, 1e-1], "l1_ratio": [0.1, 0.9]}  # ElasticNet: its sums must not depend on the process
+    one, two = (models.search_hyperparameters("elasticnet", X_train, y_train, space, budget=3, cv=2, n_jobs=n)
+                for n in (1, 2))
+    assert two["best_params"] == one["best_params"] and two["best_cv_mae"] == one["best_cv_mae"]
+    pd.testing.assert_frame_equal(two["results"], one["results"], check_exact=True)
 
 
 # ------------------------------------------------------------------------------------------------
