@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 
+from workbook import runner
+
 _STORE_DIR: str | None = None
 
 
@@ -17,6 +19,10 @@ def pytest_configure(config: pytest.Config) -> None:
     global _STORE_DIR
     _STORE_DIR = tempfile.mkdtemp(prefix="workbook-test-mlflow-")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
+    # nbval's kernels get what `workbook run` gives its own: one native thread each (see runner), so two
+    # test workers do not spin OpenMP threads against each other.
+    for name in runner.KERNEL_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

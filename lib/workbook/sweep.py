@@ -486,7 +486,7 @@ def execute_point(task: PointTask) -> PointOutcome:
         # The kernel runs where the notebook lives, as in `workbook run`, when that folder is on this machine.
         cwd = Path(task.notebook_dir) if Path(task.notebook_dir).is_dir() else source.parent
         try:
-            with _environment(task.env), runner.quiet_papermill(), pool.interruptible():
+            with runner.environment_set(task.env), runner.quiet_papermill(), pool.interruptible():
                 # Killing the kernel after its last cell saves ~0.8 s a point: a point's notebook ends its
                 # own MLflow runs in its cells, and a rerun deletes any run an unfinished point left behind.
                 run = runner.execute_one(nb, folder / task.notebook_name, point_parameters(nb, task.params, folder),
@@ -515,21 +515,6 @@ def _read_tree(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` by its relative POSIX path."""
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
             if path.is_file()}
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block (the kernel papermill starts inherits them), then restore."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 # ---------------------------------------------------------------------------------------------------------

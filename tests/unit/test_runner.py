@@ -745,3 +745,24 @@ def test_a_need_outside_the_selection_does_not_hold_a_notebook_back(
     result = runner.run_notebooks(["01", "03"], out_dir=tmp_path / "run", notebooks_dir=folder, progress=False,
                                   jobs=2)
     assert result.ok and sorted(call[0] for call in fake.calls) == ["01_alpha", "03_gamma"]
+
+
+def test_kernels_get_one_native_thread_unless_the_user_chose(
+    fake: FakePapermill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    seen: list[dict[str, str | None]] = []
+    original = papermill.execute_notebook
+
+    def execute(*args: object, **kw: object) -> None:
+        seen.append({name: os.environ.get(name) for name in runner.KERNEL_THREAD_VARIABLES})
+        original(*args, **kw)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    for name in runner.KERNEL_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "4")
+    assert runner.run_notebooks(["03"], out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False).ok
+    assert seen == [{"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "4"}]
+    assert "OMP_NUM_THREADS" not in os.environ  # set for the kernel's start only
