@@ -299,6 +299,25 @@ def test_log_dataset_records_an_input_of_the_active_run(store):
     assert {(tag.key, tag.value) for tag in inputs[0].tags} == {("mlflow.data.context", "training")}
 
 
+def test_the_same_dataset_logged_again_is_described_once_and_a_different_one_is_not_mixed_up(store):
+    tracking.setup_tracking("data", store)
+    X, y = _frame()
+    rows = pd.concat([X, y], axis=1)
+    with mlflow.start_run() as first, mlflow.start_run(nested=True):
+        logged = tracking.log_dataset(rows, "flights", source="synthetic twin", targets="Price")
+    with mlflow.start_run() as second:
+        again = tracking.log_dataset(rows.copy(), "flights", source="synthetic twin", targets="Price")
+        fewer = tracking.log_dataset(rows.iloc[:-1], "flights", source="synthetic twin", targets="Price")
+        renamed = tracking.log_dataset(rows, "flights-2", source="synthetic twin", targets="Price")
+    assert again is logged  # its schema was inferred once
+    assert fewer is not logged and renamed is not logged
+    assert fewer.profile["num_rows"] == len(rows) - 1
+    client = MlflowClient(store)
+    assert [i.dataset.name for i in client.get_run(first.info.run_id).inputs.dataset_inputs] == []  # the child's
+    names = sorted(i.dataset.name for i in client.get_run(second.info.run_id).inputs.dataset_inputs)
+    assert names == ["flights", "flights", "flights-2"]
+
+
 def test_logged_model_has_signature_example_pins_and_loads_back_equal(store):
     tracking.setup_tracking("models", store)
     X, y = _frame()
