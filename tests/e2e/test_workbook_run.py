@@ -31,14 +31,17 @@ def workbook(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
 
 # nbval already executes every notebook with its defaults; this run exercises the command and the files it
 # leaves, so the slowest defaults of 04 are turned down (the talk's 100 classifier trees, 5-fold CV, 8 search
-# candidates): the same code paths, a fraction of the time.
-LIGHT_PARAMETERS = ["-p", "classifier_trees", "4", "-p", "cv_folds", "2", "-p", "search_budget", "2"]
+# candidates) and 05 skips its REST demo (nbval and test_serving_cli serve models): the same code paths, a
+# fraction of the time.
+LIGHT_PARAMETERS = ["-p", "classifier_trees", "4", "-p", "cv_folds", "2", "-p", "search_budget", "2",
+                    "-p", "serve_model", "false"]
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """What `make run` does (two notebooks at a time), with the light parameters above."""
     out = tmp_path_factory.mktemp("default") / "run"
-    return workbook("run", *LIGHT_PARAMETERS, "--out", out, "--no-progress"), out
+    return workbook("run", *LIGHT_PARAMETERS, "--jobs", "2", "--out", out, "--no-progress"), out
 
 
 def test_default_run_executes_every_notebook(default_run) -> None:
