@@ -731,14 +731,20 @@ def _execute_all(
                 failed_name = _mark_failed(work_dir / nb.path.name)
                 run = NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", failed_name)
                 interrupted = True
-            run.parameters = {k: v for k, v in parameters.items() if k not in RESERVED_PARAMETERS}
-            if in_place and run.status == "ok":
-                write_clean_notebook(work_dir / nb.path.name, nb.path)
-            runs.append(run)
-            if on_notebook:
-                on_notebook(run)
+            runs.append(_notebook_finished(nb, run, parameters, work_dir, in_place, on_notebook))
             failed = run.status != "ok"
     return runs, interrupted
+
+
+def _notebook_finished(nb: NotebookInfo, run: NotebookRun, parameters: Mapping[str, Any], work_dir: Path,
+                       in_place: bool, on_notebook: Callable[[NotebookRun], None] | None) -> NotebookRun:
+    """Note the parameters a notebook ran with, refresh it when in place and it succeeded, tell the caller."""
+    run.parameters = {k: v for k, v in parameters.items() if k not in RESERVED_PARAMETERS}
+    if in_place and run.status == "ok":
+        write_clean_notebook(work_dir / nb.path.name, nb.path)
+    if on_notebook:
+        on_notebook(run)
+    return run
 
 
 def check_jobs(jobs: Any) -> int:
@@ -774,12 +780,7 @@ def _execute_parallel(
     interrupted = False
 
     def finish(nb: NotebookInfo, run: NotebookRun) -> None:
-        run.parameters = {k: v for k, v in parameters[nb.stem].items() if k not in RESERVED_PARAMETERS}
-        if in_place and run.status == "ok":
-            write_clean_notebook(work_dir / nb.path.name, nb.path)
-        done[nb.stem] = run
-        if on_notebook:
-            on_notebook(run)
+        done[nb.stem] = _notebook_finished(nb, run, parameters[nb.stem], work_dir, in_place, on_notebook)
 
     executor = pool.new_pool(min(jobs, len(notebooks)), preload=("workbook.runner", "papermill"))
     try:
