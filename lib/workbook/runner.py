@@ -1,7 +1,8 @@
 """Run the workbook's notebooks with papermill: pick them, check parameters, execute, collect results.
 
-A run executes the selected notebooks in order into a new folder under `runs/`, one kernel per notebook,
-and leaves there: the executed notebooks, `results.json` (every notebook's recorded results; only when
+A run executes the selected notebooks in order (or, with `jobs` > 1, several at once, each after the
+notebooks its metadata says it needs) into a new folder under `runs/`, one kernel per notebook, and leaves
+there: the executed notebooks, `results.json` (every notebook's recorded results; only when
 every notebook succeeded), an HTML rendering of each notebook, `index.html` and `run.json`.
 Parameters are checked against each notebook's `parameters` cell before any kernel starts.
 """
