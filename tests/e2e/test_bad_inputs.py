@@ -57,6 +57,12 @@ def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
         "run: data file breaks the contract": Case(["run", "02", "-p", "data_path", str(renamed), "--out",
                                                     str(tmp / "run-renamed"), "--no-progress"],
                                                    ["DataContractError", "Price"], out="run-renamed"),
+        "run: no notebooks at once": Case(["run", "02", "--jobs", "0", "--out", str(tmp / "run-jobs0")],
+                                          ["--jobs", "got 0"], out="run-jobs0"),
+        "run: a notebook that needs a later one": Case(["run", "--jobs", "2", "--notebooks-dir", str(tmp / "nbs"),
+                                                        "--out", str(tmp / "run-needs")],
+                                                       ["01_first.ipynb", "workbook.needs", "02_second"],
+                                                       out="run-needs"),
         # --- sweeps
         "sweep: empty grid": Case(["sweep", str(TOY), "--grid", "x=", "--out", str(tmp / "sw-empty")], ["x"],
                                   out="sw-empty"),
@@ -93,6 +99,17 @@ def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
     }
 
 
+def _write_notebooks_needing_a_later_one(folder: Path) -> None:
+    """01_first says it needs 02_second: a parallel run could never start it."""
+    import nbformat
+
+    folder.mkdir()
+    for stem, needs in [("01_first", ["02_second"]), ("02_second", [])]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+        nb.metadata["workbook"] = {"needs": needs}
+        nbformat.write(nb, folder / f"{stem}.ipynb")
+
+
 def _run(case: Case) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **case.env}
     command = [sys.executable, "-m", "workbook.cli", *case.args]
@@ -105,6 +122,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory):
     (tmp / "a-file.txt").write_text("not a folder\n")
     (tmp / "bad.yaml").write_text("grid: [unclosed\n")
     make_flights(200, seed=1).rename(columns={"Price": "Fare"}).to_csv(tmp / "renamed.csv", index=False)
+    _write_notebooks_needing_a_later_one(tmp / "nbs")
     with socket.socket() as listener:  # holds a port for the "port already in use" case
         listener.bind(("127.0.0.1", 0))
         listener.listen()
