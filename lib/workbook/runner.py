@@ -729,8 +729,7 @@ def _execute_all(
             try:
                 run = execute_one(nb, work_dir / nb.path.name, parameters, kernel_name, notebooks_dir, desc)
             except KeyboardInterrupt:
-                failed_name = _mark_failed(work_dir / nb.path.name)
-                run = NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", failed_name)
+                run = interrupted_run(nb, work_dir / nb.path.name)
                 interrupted = True
             runs.append(_notebook_finished(nb, run, parameters, work_dir, in_place, on_notebook))
             failed = run.status != "ok"
@@ -831,12 +830,18 @@ def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any
     from workbook import pool
 
     if pool.interrupt_requested():
-        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user")
+        return interrupted_run(nb)
     try:
         with quiet_papermill(), pool.interruptible():
             return execute_one(nb, output, parameters, kernel_name, cwd, None)
     except KeyboardInterrupt:
-        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", _mark_failed(output))
+        return interrupted_run(nb, output)
+
+
+def interrupted_run(nb: NotebookInfo, output: Path | None = None) -> NotebookRun:
+    """A notebook stopped by Ctrl-C: failed, its partial `output` (if any) kept as `.FAILED.ipynb`."""
+    failed_name = _mark_failed(output) if output is not None else None
+    return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", failed_name)
 
 
 def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> NotebookRun:
@@ -844,8 +849,9 @@ def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> Noteboo
     try:
         run = future.result()
     except BaseException as error:  # noqa: BLE001 - cancelled, or the worker died: say so, go on
-        reason = "interrupted by the user" if interrupted else f"failed: {type(error).__name__}: {first_line(error)}"
-        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} {reason}")
+        if interrupted:
+            return interrupted_run(nb)
+        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} failed: {type(error).__name__}: {first_line(error)}")
     return run
 
 
