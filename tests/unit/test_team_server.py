@@ -225,6 +225,15 @@ def _fake_server(monkeypatch, code: str) -> None:
     monkeypatch.setattr(team_server, "server_command", lambda *args, **kwargs: [sys.executable, "-c", code])
 
 
+@pytest.fixture
+def launched(monkeypatch) -> list:
+    """Every (process, log path) start_tracking_server launches, in order."""
+    seen: list = []
+    real_launch = team_server._launch
+    monkeypatch.setattr(team_server, "_launch", lambda *a: seen.append(real_launch(*a)) or seen[-1])
+    return seen
+
+
 def _group_alive(pid: int) -> bool:
     try:
         os.killpg(pid, 0)
@@ -234,10 +243,7 @@ def _group_alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="process groups are POSIX")
-def test_a_server_that_dies_fails_with_its_likeliest_log_line(tmp_path, monkeypatch):
-    launched = []
-    real_launch = team_server._launch
-    monkeypatch.setattr(team_server, "_launch", lambda *a: launched.append(real_launch(*a)) or launched[-1])
+def test_a_server_that_dies_fails_with_its_likeliest_log_line(tmp_path, monkeypatch, launched):
     _fake_server(monkeypatch, "import sys; print('Traceback (most recent call last):'); "
                               "print(\"ModuleNotFoundError: No module named 'psycopg2'\"); print('shutting down'); "
                               "sys.exit(3)")
@@ -251,10 +257,7 @@ def test_a_server_that_dies_fails_with_its_likeliest_log_line(tmp_path, monkeypa
 
 
 @pytest.mark.skipif(os.name == "nt", reason="process groups are POSIX")
-def test_a_server_that_never_answers_is_stopped_after_the_timeout(tmp_path, monkeypatch):
-    launched = []
-    real_launch = team_server._launch
-    monkeypatch.setattr(team_server, "_launch", lambda *a: launched.append(real_launch(*a)) or launched[-1])
+def test_a_server_that_never_answers_is_stopped_after_the_timeout(tmp_path, monkeypatch, launched):
     # A child that starts a grandchild: the whole group must go, not just the leader.
     _fake_server(monkeypatch, "import subprocess, sys, time; "
                               "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)")
