@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
-from scipy import stats
+from scipy import sparse, stats
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
@@ -44,6 +44,7 @@ from sklearn.ensemble import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet
 from sklearn.metrics import (
+    DistanceMetric,
     accuracy_score,
     adjusted_rand_score,
     confusion_matrix,
@@ -59,7 +60,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import KFold, RandomizedSearchCV, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder, StandardScaler, TargetEncoder
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder, StandardScaler, TargetEncoder
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
@@ -92,13 +93,24 @@ NATIVE_THREADS = 1
 MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit per categorical feature
 HIGH_CARDINALITY = ["flight"]  # ~1,300 scheduled flights: target-encoded for the tree models
 
+# k-NN picks neighbours by distance, and many are at exactly equal distances (duplicate flights, the same
+# flight on another date). Rounding noise used to decide which of them won: scikit-learn's default search
+# computes distances through BLAS's matrix product (dense) or orders them with numpy's SIMD partition (sparse),
+# and both differ from one CPU to another, so a committed MAE read 1464 on one machine and 1463 on another.
+# Two settings make it exact: inputs snapped to multiples of 1/KNN_GRID (a 256th of a standard deviation,
+# far finer than neighbours differ), so every squared distance is an exact binary sum in any order; and a
+# brute-force search with scikit-learn's own Euclidean metric object, which computes each distance directly
+# and breaks ties by row order, the same with any thread count, BLAS or SIMD level (a test checks).
+KNN_GRID = 256
+EXACT_EUCLIDEAN = DistanceMetric.get_metric("euclidean")
+
 # Defaults chosen on the twin with two seeds and kept round (not tuned to the last digit): see the comments.
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # Tiny penalty: the one-hot columns are many and each carries real signal (larger alphas cost 20-80 %
     # in MAE on the twin). precompute: the Gram matrix of ~900 columns makes coordinate descent 20x faster.
     "elasticnet": {"alpha": 1e-4, "l1_ratio": 0.5, "max_iter": 2_000, "precompute": True},
     # Distance-weighted: an identical past flight (same date) should dominate its neighbours.
-    "knn": {"n_neighbors": 10, "weights": "distance"},
+    "knn": {"n_neighbors": 10, "weights": "distance", "algorithm": "brute", "metric": EXACT_EUCLIDEAN},
     # Leaves of at least 5 rows: one fare per leaf would memorise noise.
     "tree": {"min_samples_leaf": 5},
     # 50 trees: on two twins (seeds 42, 7) MAE 0.4-1.1 % above 100 trees (the talk's count) at half the fit
@@ -351,10 +363,26 @@ def make_pipeline(model_name: str, feature_set: str, log_target: bool = False, r
         if model_name == "hist_gradient_boosting" and "categorical_features" not in params:
             model.set_params(categorical_features=[c for c in CATEGORICAL_FEATURES if c not in HIGH_CARDINALITY])
         steps = [("features", FlightFeatures()), ("encode", make_tree_encoder(random_state)), ("model", model)]
+    if model_name == "knn":
+        steps.insert(-1, ("exact_distances", snap_to_grid()))
     pipeline = Pipeline(steps)
     if not log_target:
         return pipeline
     return TransformedTargetRegressor(regressor=pipeline, func=np.log, inverse_func=np.exp)
+
+
+def _snap(X: Any) -> Any:
+    """X rounded to multiples of 1/KNN_GRID (dense or sparse; a sparse matrix keeps its zeros)."""
+    if sparse.issparse(X):
+        X = X.copy()
+        X.data = np.round(X.data * KNN_GRID) / KNN_GRID
+        return X
+    return np.round(np.asarray(X, dtype=float) * KNN_GRID) / KNN_GRID
+
+
+def snap_to_grid() -> FunctionTransformer:
+    """The k-NN step that makes distances exact on every machine (see KNN_GRID)."""
+    return FunctionTransformer(_snap, accept_sparse=True, feature_names_out="one-to-one")
 
 
 def model_step_prefix(pipeline: Pipeline | TransformedTargetRegressor) -> str:

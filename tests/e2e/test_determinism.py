@@ -1,0 +1,127 @@
+"""Checked outputs do not depend on the machine: processes, native threads or the CPU's SIMD level.
+
+A fresh clone once failed `make test` because notebook 04's committed k-NN MAE read 1464 where the new
+execution printed 1463: equally distant neighbours were ordered by rounding noise that differs between CPUs.
+Here notebook 04 runs twice, as two different machines would run it, and every output nbval would compare
+must come out identical.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import math
+import os
+import platform
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbook.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from workbook.runner import KERNEL_THREAD_VARIABLES, environment_set, execute_with_retry, read_notebook_info
+
+pytestmark = pytest.mark.e2e
+
+# The notebook's own code paths at a fraction of the default cost; 5,000 rows still hold many duplicate
+# flights, the equally distant neighbours that used to swap places.
+LIGHT = {"n_rows": 5_000, "classifier_trees": 4, "cv_folds": 2, "search_budget": 2, "log_models": False}
+SKIP_TAGS = {"nbval-ignore-output", "nbval-skip"}
+SKIP_MARKERS = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP")
+SANITIZE_FILE = PROJECT_ROOT / "tests" / "nbval_sanitize.cfg"
+
+
+def other_simd_level() -> dict[str, str]:
+    """Environment that makes numpy use none of its optional SIMD code, as an older CPU would (x86 only)."""
+    if platform.machine().lower() not in {"x86_64", "amd64"}:
+        return {}
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    present = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+    return {"NPY_DISABLE_CPU_FEATURES": ",".join(present)} if present else {}
+
+
+MACHINES = {
+    "one process, one thread": {"n_jobs": 1, "env": {name: "1" for name in KERNEL_THREAD_VARIABLES}},
+    "two processes, two threads, another SIMD level": {
+        "n_jobs": 2, "env": {name: "2" for name in KERNEL_THREAD_VARIABLES} | other_simd_level()},
+}
+
+
+def sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    config = configparser.ConfigParser()
+    config.read(SANITIZE_FILE)
+    return [(re.compile(config[section]["regex"]), config[section]["replace"]) for section in config.sections()]
+
+
+def checked_outputs(path: Path) -> list[tuple[int, str, str]]:
+    """(cell index, kind, text) of every output nbval compares, sanitized as nbval sanitizes them.
+
+    As in nbval, outputs of different kinds (stdout, stderr, text/plain, ...) are compared kind by kind:
+    when stdout and stderr arrive relative to each other depends on the kernel's flushing, not the code.
+    """
+    rules = sanitizers()
+    compared = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "code" or SKIP_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        if any(marker in cell.source for marker in SKIP_MARKERS):
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            kind = output.get("name") or "text/plain"
+            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+            for pattern, replacement in rules:
+                text = pattern.sub(replacement, text)
+            outputs.append((index, kind, text))
+        compared += sorted(outputs, key=lambda output: output[1])  # stable: same-kind order is kept
+    return compared
+
+
+@pytest.fixture(scope="module")
+def executions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The folder of each machine's execution: the executed notebook 04.ipynb and its results.json."""
+    notebook = read_notebook_info(NOTEBOOKS_DIR / "04_model_comparison.ipynb")
+    folders = {}
+    for label, machine in MACHINES.items():
+        work = tmp_path_factory.mktemp("machine")
+        parameters = LIGHT | {"n_jobs": machine["n_jobs"], "results_path": str(work / "results.json")}
+        with environment_set(machine["env"]):
+            execute_with_retry(notebook.path, work / "04.ipynb", parameters, "workbook", work, None)
+        folders[label] = work
+    return folders
+
+
+def test_notebook_04_prints_the_same_on_any_machine(executions) -> None:
+    (label_a, folder_a), (label_b, folder_b) = executions.items()
+    first, second = checked_outputs(folder_a / "04.ipynb"), checked_outputs(folder_b / "04.ipynb")
+    assert len(first) > 10, "too few compared outputs: the notebook did not run as expected"
+    assert [where[:2] for where in first] == [where[:2] for where in second]
+    for (index, kind, a), (_, _, b) in zip(first, second, strict=True):
+        assert a == b, f"cell {index} ({kind}) differs between '{label_a}' and '{label_b}':\n{a}\n---\n{b}"
+
+
+def test_every_comparison_score_agrees_to_the_last_digits(executions) -> None:
+    """Rounded outputs can hide a difference that a number on another machine would round the other way:
+    the unrounded scores must agree to float noise (1e-9). A k-NN neighbour swapped between machines moves
+    its MAE by about 1e-4 of itself, a thousand times more than that."""
+    (label_a, folder_a), (label_b, folder_b) = executions.items()
+    tables = [json.loads((folder / "results.json").read_text())["comparison"] for folder in (folder_a, folder_b)]
+    assert len(tables[0]) == len(tables[1]) == 20
+    scores = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std"]
+    for row_a, row_b in zip(*tables, strict=True):
+        name = f"{row_a['model']}-{row_a['features']}-{row_a['target']}"
+        assert name == f"{row_b['model']}-{row_b['features']}-{row_b['target']}"
+        for score in scores:
+            assert math.isclose(row_a[score], row_b[score], rel_tol=1e-9), (
+                f"{name} {score}: {row_a[score]!r} on '{label_a}', {row_b[score]!r} on '{label_b}'")
+
+
+def test_the_second_machine_really_differs() -> None:
+    """Guard against a test that compares a machine with itself: processes, threads and (on x86) SIMD differ."""
+    a, b = MACHINES.values()
+    assert a["n_jobs"] != b["n_jobs"]
+    assert a["env"]["OMP_NUM_THREADS"] != b["env"]["OMP_NUM_THREADS"]
+    if platform.machine().lower() in {"x86_64", "amd64"} and os.environ.get("NPY_DISABLE_CPU_FEATURES") is None:
+        assert b["env"].get("NPY_DISABLE_CPU_FEATURES")
