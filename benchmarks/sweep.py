@@ -25,7 +25,7 @@ from pathlib import Path
 
 from workbook.paths import PROJECT_ROOT
 
-WINE_CSV = PROJECT_ROOT.parent / "shared" / "data" / "winequality-red.csv"
+WINE_CSV = PROJECT_ROOT / "data" / "winequality-red.csv"
 NOTEBOOK = PROJECT_ROOT / "tests" / "fixtures" / "sweep_notebooks" / "02_wine.ipynb"
 ALPHAS = [0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 8.0, 10.0]
 L1_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.9, 1.0]

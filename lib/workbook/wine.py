@@ -3,6 +3,8 @@
 The talk ran `examples/sklearn_elasticnet_wine/train.py`: the UCI red-wine file, `np.random.seed(40)`, the
 default `train_test_split`, `ElasticNet(alpha, l1_ratio, random_state=42)` and RMSE/MAE/R² logged to MLflow.
 With alpha = l1_ratio = 0.5 that gives RMSE 0.7932, MAE 0.6272, R² 0.1086, the run on the talk's screen.
+The project ships a copy of the file (data/winequality-red.csv, UCI, CC BY 4.0), so the demo runs offline;
+a path or an http(s) URL reads another copy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from sklearn.linear_model import ElasticNet
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 
+from workbook.paths import DATA_DIR
+
+WINE_CSV = DATA_DIR / "winequality-red.csv"  # the copy the project ships: the default everywhere
 WINE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/winequality-red.csv"
 URL_TIMEOUT_S = 5.0  # offline, a notebook should say "skipped" at once, not hang on the download
 SPLIT_SEED = 40  # the example's np.random.seed(40)
@@ -93,13 +98,14 @@ def _check_wine_table(data: pd.DataFrame, source: str) -> pd.DataFrame:
     return data[WINE_COLUMNS].apply(pd.to_numeric)
 
 
-def load_wine(wine_csv: str | Path = WINE_URL, timeout: float = URL_TIMEOUT_S) -> pd.DataFrame:
-    """Read the UCI red-wine CSV (';'-separated) from a path or an http(s) URL and check its columns.
+def load_wine(wine_csv: str | Path | None = None, timeout: float = URL_TIMEOUT_S) -> pd.DataFrame:
+    """Read the UCI red-wine CSV (';'-separated) and check its columns: None reads the copy in data/,
+    otherwise a path or an http(s) URL.
 
     Raises WineDataUnavailable (missing file, URL unreachable within `timeout` s) or WineDataError (not the
     wine table: missing, non-numeric or empty columns).
     """
-    source = str(wine_csv)
+    source = str(WINE_CSV if wine_csv is None else wine_csv)
     raw = _fetch(source, timeout) if _is_url(source) else _read_local(source)
     try:
         data = pd.read_csv(io.BytesIO(raw), sep=";")
@@ -171,10 +177,10 @@ def _log_wine_run(result: dict[str, Any], alpha: float, l1_ratio: float, experim
                                    registered_model_name=registered_model_name)
 
 
-def run_wine_demo(wine_csv: str | Path = WINE_URL, alpha: float = 0.5, l1_ratio: float = 0.5,
+def run_wine_demo(wine_csv: str | Path | None = None, alpha: float = 0.5, l1_ratio: float = 0.5,
                   experiment: str = "wine", log: bool = True,
                   registered_model_name: str | None = None) -> dict[str, Any]:
-    """The talk's demo end to end: load, train, log one MLflow run (unless `log=False`).
+    """The talk's demo end to end: load (None = the copy in data/), train, log one MLflow run (unless `log=False`).
 
     With `registered_model_name` (the example used "ElasticnetWineModel") the model also becomes a new
     version of that registered model.
@@ -190,5 +196,6 @@ def run_wine_demo(wine_csv: str | Path = WINE_URL, alpha: float = 0.5, l1_ratio:
         return {"wine_skipped": str(error)}
     result = train_wine(data, alpha, l1_ratio)
     if log:
-        _log_wine_run(result, alpha, l1_ratio, experiment, str(wine_csv), registered_model_name)
+        source = WINE_CSV.name if wine_csv is None else str(wine_csv)  # no absolute path of this machine in a tag
+        _log_wine_run(result, alpha, l1_ratio, experiment, source, registered_model_name)
     return {f"wine_{name}": round(value, METRIC_DIGITS) for name, value in result["metrics"].items()}

@@ -15,11 +15,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from workbook import tracking, wine
-from workbook.paths import PROJECT_ROOT
 from workbook.wine import WineDataError, WineDataUnavailable
 
-WINE_CSV = PROJECT_ROOT.parent / "shared" / "data" / "winequality-red.csv"
-needs_wine = pytest.mark.skipif(not WINE_CSV.exists(), reason=f"the UCI wine file is not at {WINE_CSV}")
+WINE_CSV = wine.WINE_CSV  # the copy the project ships
 OFFLINE_URL = "http://127.0.0.1:9/winequality-red.csv"  # the discard port: nothing listens, refused at once
 TALK_METRICS = {"wine_rmse": 0.7932, "wine_mae": 0.6272, "wine_r2": 0.1086}
 
@@ -40,12 +38,22 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-@needs_wine
 def test_reproduces_the_run_on_the_talks_screen():
     assert wine.run_wine_demo(WINE_CSV, 0.5, 0.5, log=False) == TALK_METRICS
 
 
-@needs_wine
+def test_the_default_is_the_shipped_copy_so_the_demo_runs_offline():
+    """No argument reads data/winequality-red.csv: the UCI red-wine table, 1,599 wines, 11 inputs + quality."""
+    assert WINE_CSV.parent.name == "data" and WINE_CSV.is_file()
+    assert wine.load_wine().shape == (1_599, 12)
+    assert wine.run_wine_demo(log=False) == TALK_METRICS
+
+
+def test_the_shipped_copy_carries_its_attribution():
+    readme = (WINE_CSV.parent / "README.md").read_text(encoding="utf-8")
+    assert "winequality-red.csv" in readme and "CC BY 4.0" in readme and "Cortez" in readme
+
+
 def test_split_and_fit_are_the_examples_and_leave_numpys_global_seed_alone():
     np.random.seed(7)
     before = np.random.get_state()[1].copy()
@@ -64,7 +72,6 @@ def test_split_and_fit_are_the_examples_and_leave_numpys_global_seed_alone():
     assert other["rmse"] < result["metrics"]["rmse"]  # a weaker penalty fits this data better
 
 
-@needs_wine
 def test_demo_logs_params_metrics_and_model_as_one_named_run(store):
     outcome = wine.run_wine_demo(WINE_CSV, 0.5, 0.5, experiment="wine-demo", registered_model_name="ElasticnetWine")
     assert outcome == TALK_METRICS
