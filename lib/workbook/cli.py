@@ -6,6 +6,7 @@ added the same way with `@app.command()`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -35,8 +36,12 @@ NotebooksDirOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print `error: <message>` to stderr and exit with `code` (no traceback for expected errors)."""
-    typer.echo(f"error: {message}", err=True)
+    """Print `error: <message>` to stderr and exit with `code` (no traceback for expected errors).
+
+    A stderr gone away (a terminal closed: the hang-up that stopped a server) loses the line, not the code.
+    """
+    with contextlib.suppress(OSError):
+        typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -236,24 +241,28 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
                     ] = "127.0.0.1",
 ) -> None:
-    """Serve a model over REST with MLflow's scoring server (POST /invocations) until Ctrl-C."""
+    """Serve a model over REST with MLflow's scoring server (POST /invocations) until Ctrl-C.
+
+    SIGTERM and a hang-up stop it as Ctrl-C does, with the server's workers; the exit status is then
+    128 + the signal's number (130 Ctrl-C, 143 SIGTERM, 129 hang-up).
+    """
     from workbook import serving
 
     warn_if_exposed(host)
+    server = None
     try:
-        server = serving.start_server(model_uri, port, host, capture_output=False)
+        with serving.stop_signals():
+            server = serving.start_server(model_uri, port, host, capture_output=False)
+            with server:  # stopped with its whole process group however the block ends
+                typer.echo(f"serving {model_uri} at {server.url} (ready in {server.started_s:.1f} s); "
+                           f"POST {server.url}/invocations; Ctrl-C stops")
+                code = server.wait()
     except (serving.TrackingError, serving.ServingError) as error:
         fail(str(error))
-    except KeyboardInterrupt:  # start_server has already stopped the half-started server
-        fail("interrupted before the server was ready", code=130)
-    typer.echo(f"serving {model_uri} at {server.url} (ready in {server.started_s:.1f} s); "
-               f"POST {server.url}/invocations; Ctrl-C stops")
-    try:
-        code = server.wait()
-    except KeyboardInterrupt:
-        code = 0  # Ctrl-C is how a foreground server is meant to stop
-    finally:
-        server.stop()
+    except KeyboardInterrupt as interrupt:  # start_server stops a half-started server itself
+        if server is None:
+            fail("interrupted before the server was ready", code=serving.exit_status(interrupt))
+        raise typer.Exit(serving.exit_status(interrupt)) from None
     if code != 0:
         fail(f"the model server exited with code {code}")
 
@@ -264,7 +273,10 @@ def ui(
     host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
                     ] = "127.0.0.1",
 ) -> None:
-    """Open the MLflow UI on the project's store (or MLFLOW_TRACKING_URI) until Ctrl-C."""
+    """Open the MLflow UI on the project's store (or MLFLOW_TRACKING_URI) until Ctrl-C.
+
+    SIGTERM and a hang-up stop it as Ctrl-C does; the exit status is then 128 + the signal's number.
+    """
     from workbook import serving, tracking
 
     warn_if_exposed(host)
@@ -274,8 +286,9 @@ def ui(
         code = serving.run_ui(store, port, host)
     except (serving.TrackingError, serving.ServingError) as error:
         fail(str(error))
-    if code not in (0, 130):
+    if code != 0 and code not in serving.STOP_STATUSES:
         fail(f"the MLflow UI exited with code {code}")
+    raise typer.Exit(code)
 
 
 @app.command("test-model")

@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -302,9 +302,67 @@ def serve_command(model_uri: str, port: int, host: str = DEFAULT_HOST) -> list[s
             "--host", host, "--port", str(port)]
 
 
+# What stops a foreground server: Ctrl-C, `kill`/`timeout`/`docker stop`, and a terminal that closes.
+# Windows has no SIGHUP: the names are looked up, so nothing here fails to import there.
+STOP_SIGNAL_NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+# The exit statuses they end a command with, 128 + the signal's number: 130, 143 and 129 on POSIX.
+STOP_STATUSES = frozenset(128 + int(getattr(signal, name)) for name in STOP_SIGNAL_NAMES if hasattr(signal, name))
+
+
+class StopSignal(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived inside `stop_signals()`; a KeyboardInterrupt, so Ctrl-C code handles it."""
+
+    def __init__(self, signum: int):
+        self.signum = int(signum)
+        super().__init__(signal.Signals(self.signum).name)
+
+
+def exit_status(interrupt: BaseException) -> int:
+    """The conventional exit status of a command a signal stopped: 128 + its number (130 for a plain Ctrl-C)."""
+    return 128 + (interrupt.signum if isinstance(interrupt, StopSignal) else int(signal.SIGINT))
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """Inside the block SIGINT, SIGTERM and SIGHUP (where it exists) raise StopSignal, as Ctrl-C raises
+    KeyboardInterrupt; the previous handlers come back afterwards.
+
+    A server runs in its own session (so Ctrl-C reaches the command, which stops it, rather than the server
+    alone); SIGTERM or a hang-up would otherwise end the command at once and leave the server running with
+    parent 1, holding its port. Only the first signal raises: another one while the server stops (a second
+    Ctrl-C, the SIGTERM after a hang-up) must not cut `ServerProcess.stop()` short, which is bounded anyway.
+    Outside the main thread no handler can be set, and the block runs with the handlers as they are.
+    """
+    received: list[int] = []
+
+    def raise_once(signum: int, frame: object) -> None:
+        if not received:
+            received.append(signum)
+            raise StopSignal(signum)
+
+    previous = {}
+    try:
+        for name in STOP_SIGNAL_NAMES:
+            if hasattr(signal, name):
+                number = getattr(signal, name)
+                previous[number] = signal.signal(number, raise_once)
+    except ValueError:  # not the main thread: signal.signal refuses, and no handler was set
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 @dataclass
 class ServerProcess:
-    """A server running as its own process group; `stop()` ends it and everything it started."""
+    """A server running as its own process group; `stop()` ends it and everything it started.
+
+    Used as a context manager it is stopped however the block ends. A foreground command runs the start and
+    the block inside `stop_signals()`, so SIGTERM and a hang-up stop the server's whole group as Ctrl-C does,
+    then exits with `exit_status()` of the StopSignal.
+    """
 
     url: str
     process: subprocess.Popen
@@ -330,6 +388,12 @@ class ServerProcess:
         stop_process_group(self.process)
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def wait_until_answering(self, path: str, timeout: float) -> str:
         """Poll `url + path` until it answers: "answered", "exited" (the process ended first) or "timed out"."""
@@ -531,16 +595,20 @@ def ui_command_args(tracking_uri: str | None = None, port: int = DEFAULT_UI_PORT
 
 
 def run_ui(tracking_uri: str | None = None, port: int = DEFAULT_UI_PORT, host: str = DEFAULT_HOST) -> int:
-    """Run the MLflow UI on the store in the foreground until Ctrl-C; its exit code."""
+    """Run the MLflow UI on the store in the foreground until Ctrl-C, SIGTERM or a hang-up; the exit status.
+
+    The UI's own exit code if it ends by itself, else 128 + the signal's number (130, 143, 129) once the UI's
+    whole process group (its uvicorn worker and job runners too) has stopped.
+    """
     uri = tracking.ensure_store(tracking_uri)
     check_port_free(host, port)
-    process = subprocess.Popen(ui_command_args(uri, port, host), env=child_env(uri), start_new_session=True)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        stop_process_group(process)  # the UI's uvicorn workers too, also when the leader already exited
+        with stop_signals():
+            process = subprocess.Popen(ui_command_args(uri, port, host), env=child_env(uri), start_new_session=True)
+            with ServerProcess(url=f"http://{url_host(host)}:{port}", process=process):
+                return process.wait()  # the group is stopped also when the leader already exited
+    except KeyboardInterrupt as interrupt:
+        return exit_status(interrupt)
 
 
 # --- testing a model --------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 One `mlflow server` with a SQL backend (SQLite by default, any SQLAlchemy database URL accepted) that also
 serves the artifacts, so clients on other machines never need the server's disk: they set
 `MLFLOW_TRACKING_URI=http://host:port` and log as usual. It binds 127.0.0.1 unless told otherwise and keeps
-MLflow's Host-header and CORS protections on. Process handling (own process group, readiness, Ctrl-C) is
-workbook.serving's.
+MLflow's Host-header and CORS protections on. Process handling (own process group, readiness, stopping on Ctrl-C,
+SIGTERM and hang-up) is workbook.serving's.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import contextlib
 import ipaddress
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -359,40 +358,16 @@ def _warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _stop_signals_act_like_ctrl_c() -> Iterator[None]:
-    """Inside the block SIGTERM and SIGHUP raise KeyboardInterrupt, as Ctrl-C does.
-
-    The server runs in its own session, so a service manager's SIGTERM or a closed terminal would otherwise
-    end this process alone and leave the server running with nobody to stop it.
-    """
-    names = ("SIGTERM", "SIGHUP")
-    previous = {}
-    with contextlib.suppress(ValueError):  # signal handlers can only be set in the main thread
-        for name in names:
-            if hasattr(signal, name):
-                number = getattr(signal, name)
-                previous[number] = signal.signal(number, _raise_interrupt)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
 def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None, host: str = DEFAULT_HOST,
                port: int = DEFAULT_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
                timeout: float = START_TIMEOUT_S) -> int:
     """Run the team's tracking server in the foreground until Ctrl-C; the exit status for the command line.
 
-    Prints one line once the server answers. Ctrl-C (or SIGTERM, SIGHUP) stops the whole process group and
-    returns 0: it is how a foreground server is meant to stop. 130 means interrupted before the server was
-    ready; a server that dies on its own returns its exit code after a one-line error. Start-up problems
-    raise TrackingServerError.
+    Prints one line once the server answers. Ctrl-C, SIGTERM (a service manager, `docker stop`) or SIGHUP
+    (a closed terminal) stops the whole process group and returns 128 + the signal's number: 130, 143, 129
+    (serving.stop_signals). Interrupted before the server was ready, it says so in one line first. A server
+    that dies on its own returns its exit code after a one-line error. Start-up problems raise
+    TrackingServerError.
     """
     backend = check_backend_uri(backend_uri or default_backend_uri())
     if not is_loopback(host):
@@ -401,22 +376,19 @@ def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None 
         names = ", ".join(repr(name) for name in local[:3]) + (", ..." if len(local) > 3 else "")
         _warn(f"warning: {len(local)} experiment(s) in {redacted(backend)} keep artifacts in local folders "
               f"({names}); clients on other machines cannot log artifacts to them: use a fresh store")
-    with _stop_signals_act_like_ctrl_c():
-        try:
+    server = None
+    try:
+        with serving.stop_signals():
             server = start_tracking_server(backend, artifacts_dir, host, port, timeout, workers=workers,
                                            allowed_hosts=allowed_hosts, capture_output=False)
-        except KeyboardInterrupt:  # start_tracking_server has already stopped the half-started server
-            _warn("interrupted before the tracking server was ready")
-            return 130
-        try:
-            print(ready_line(server), flush=True)
-            code = server.wait()
-        except KeyboardInterrupt:
-            code = None
-        finally:
-            server.stop()
-    if code is None:
-        return 0
+            with server:  # stopped with its whole process group however the block ends
+                print(ready_line(server), flush=True)
+                code = server.wait()
+    except KeyboardInterrupt as interrupt:  # start_tracking_server stops a half-started server itself
+        if server is None:
+            with contextlib.suppress(OSError):  # a hang-up may have taken the terminal away
+                _warn("interrupted before the tracking server was ready")
+        return serving.exit_status(interrupt)
     if code != 0:
         _warn(f"error: the MLflow tracking server exited with code {code}; see its output above")
     return code

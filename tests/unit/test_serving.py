@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -294,6 +296,46 @@ def test_ui_command_binds_loopback_on_the_store_with_its_artifact_folder(store):
     assert serving.ui_command_args(port=5050, host="0.0.0.0")[-5:] == ["0.0.0.0", "--port", "5050", "--workers", "1"]
     with pytest.raises(TrackingError, match="http://127.0.0.1:5000 is a server already"):
         serving.ui_command_args("http://127.0.0.1:5000")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="sends itself SIGTERM and SIGHUP")
+@pytest.mark.parametrize(("name", "status"), [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_stop_signals_raise_once_with_the_conventional_status_and_restore_the_handlers(name, status):
+    number = getattr(signal, name)
+    before = signal.getsignal(number)
+    with pytest.raises(serving.StopSignal) as stopped, serving.stop_signals():
+        try:
+            os.kill(os.getpid(), number)
+            time.sleep(5)  # the handler raises before this ends
+        finally:
+            os.kill(os.getpid(), number)  # a second signal while stopping: ignored, not a new interrupt
+    assert stopped.value.__context__ is None  # the second signal raised nothing
+    assert isinstance(stopped.value, KeyboardInterrupt)  # code written for Ctrl-C handles it
+    assert stopped.value.signum == number and serving.exit_status(stopped.value) == status
+    assert status in serving.STOP_STATUSES
+    assert signal.getsignal(number) is before
+    assert serving.exit_status(KeyboardInterrupt()) == 130  # a plain Ctrl-C
+
+
+def test_stop_signals_do_without_sighup_where_there_is_none(monkeypatch):
+    monkeypatch.delattr(signal, "SIGHUP", raising=False)  # as on Windows
+    with serving.stop_signals():
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    assert serving.exit_status(serving.StopSignal(signal.SIGTERM)) == 128 + signal.SIGTERM
+
+
+def test_stop_signals_outside_the_main_thread_leave_the_handlers_alone():
+    seen = []
+
+    def in_a_thread():
+        before = signal.getsignal(signal.SIGTERM)
+        with serving.stop_signals():
+            seen.append(signal.getsignal(signal.SIGTERM) is before)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join(timeout=10)
+    assert seen == [True]
 
 
 def test_run_ui_stops_the_ui_when_it_is_interrupted(monkeypatch, store):

@@ -321,7 +321,7 @@ def _child_of(pid: int) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGTERM, process groups and /proc")
-def test_run_server_prints_only_its_line_and_sigterm_stops_the_server_with_status_0(tmp_path):
+def test_run_server_prints_only_its_line_and_sigterm_stops_the_server_with_status_143(tmp_path):
     (tmp_path / "art").mkdir()
     (tmp_path / "art" / "health").write_text("OK")  # so the stand-in answers GET /health with 200
     port = team_server.free_port()
@@ -334,7 +334,7 @@ def test_run_server_prints_only_its_line_and_sigterm_stops_the_server_with_statu
         assert line.startswith(f"MLflow tracking server on http://127.0.0.1:{port} (store postgresql://u@")
         server = _child_of(runner.pid)
         runner.send_signal(signal.SIGTERM)  # a service manager stopping `workbook server`
-        assert runner.wait(timeout=30) == 0
+        assert runner.wait(timeout=30) == 143  # 128 + SIGTERM
         assert runner.stdout.read() == ""  # the server's own stdout went to stderr
         assert not _group_alive(server)  # the stand-in, in its own session, was stopped too
     finally:
