@@ -69,8 +69,9 @@ run: $(STAMP)
 
 # Two workers (these machines have 2 cores); one file or notebook per worker keeps each notebook's cells in
 # order on one kernel and each module's fixtures in one process.
+# TESTS=path narrows either suite, e.g. make test-latest TESTS=tests/unit.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(TESTS)
 
 # The upgrade lane (also weekly in CI): a separate venv with the newest releases pyproject allows, no lock;
 # prints which versions differ from the lock, then runs the whole suite. .venv is left alone.
@@ -83,7 +84,7 @@ test-latest:
 	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (MLOps workbook, latest)" >/dev/null
 	MPLBACKEND=Agg $(LATEST)/bin/python -c "import matplotlib.pyplot" 2>/dev/null
 	@$(LATEST)/bin/python $(LOCKTOOL) diff
-	$(LATEST)/bin/python -m pytest -n 2 --dist loadfile
+	$(LATEST)/bin/python -m pytest -n 2 --dist loadfile $(TESTS)
 
 notebooks: $(STAMP)
 	$(BIN)/workbook run --in-place --jobs 2
