@@ -34,8 +34,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(call CHECK_PYTHON,$(VENV))
 	@$(CHECK_PY) $(LOCKTOOL) check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# No uv and no index: one line and stop, rather than pip retrying every package.
 	@$(BIN)/python -m pip install --quiet --retries 1 uv==$(UV_VERSION) 2>/dev/null \
-	  || echo "uv $(UV_VERSION) could not be installed: installing the same lock with pip (slower)"
+	  || { $(BIN)/python $(LOCKTOOL) reachable \
+	       && echo "uv $(UV_VERSION) could not be installed: installing the same lock with pip (slower)"; }
 # sync: exactly the lock, removing what it no longer holds; then the workbook itself, its dependencies being the lock.
 	@if [ -x $(BIN)/uv ]; then \
 	  $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK) \

@@ -13,7 +13,8 @@ workbook and nothing outside the standard library except `packaging` (pip's own 
     python lib/workbook/lockfile.py check        # lock vs pyproject.toml; exit 1, one line per problem
     python lib/workbook/lockfile.py installed    # this interpreter's packages vs the lock
     python lib/workbook/lockfile.py diff         # versions here that differ from the lock (never fails)
-    python lib/workbook/lockfile.py offline-hint # after a failed install: is the package index reachable?
+    python lib/workbook/lockfile.py reachable    # exit 1 with one line when the package index cannot be reached
+    python lib/workbook/lockfile.py offline-hint # after a failed install: one line, offline or not
     python lib/workbook/lockfile.py header       # `make lock`: put HEADER above what uv wrote
 """
 
@@ -142,6 +143,10 @@ def version_moves(pins: list[Pin], installed: dict[str, str],
     return [(n, wanted.get(n), installed.get(n)) for n in names if wanted.get(n) != installed.get(n)]
 
 
+OFFLINE = ("make: the first install needs PyPI (https://pypi.org), which this machine cannot reach: "
+           "connect to the network and run the command again")
+
+
 def index_reachable(timeout: float = 5.0) -> bool:
     """Whether the package index answers (the one uv or pip is told to use, PyPI otherwise)."""
     import urllib.request
@@ -181,18 +186,19 @@ def main(argv: list[str]) -> int:
         for name, locked, here in moves:
             print(f"  {name:32} {locked or '-':>14} -> {here or '-'}")
         return 0
-    if command == "offline-hint":
-        if index_reachable():
+    if command in ("reachable", "offline-hint"):
+        if not index_reachable():
+            print(OFFLINE, file=sys.stderr)
+            return 1
+        if command == "offline-hint":
             print("make: installing from requirements.lock failed (the messages above say why)", file=sys.stderr)
-        else:
-            print("make: the first install needs PyPI (https://pypi.org), which this machine cannot reach: "
-                  "connect to the network and run the command again", file=sys.stderr)
-        return 1
+            return 1
+        return 0
     if command == "header":
         text = lock_path.read_text()
         lock_path.write_text(text if text.startswith(HEADER) else HEADER + text)
         return 0
-    print(f"usage: lockfile.py [check|installed|diff|offline-hint|header], not {command!r}", file=sys.stderr)
+    print(f"usage: lockfile.py [check|installed|diff|reachable|offline-hint|header], not {command!r}", file=sys.stderr)
     return 2
 
 

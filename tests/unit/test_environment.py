@@ -207,3 +207,12 @@ def test_the_project_venv_holds_the_locked_versions():
                     "(make test-latest, conda or another venv are not meant to match it)")
     # A tool added by hand (not in the lock) does not change what the notebooks compute: not a failure here.
     assert lockfile.installed_differences(_lock(), lockfile.installed_versions(), extras=False) == []
+
+
+def test_an_unreachable_index_is_one_line_saying_the_first_install_needs_pypi(tmp_path):
+    # Port 9 (discard) on this machine: nothing listens, so the connection is refused at once.
+    env = {"PATH": "/usr/bin:/bin", "UV_DEFAULT_INDEX": "http://127.0.0.1:9/simple"}
+    script = PROJECT_ROOT / "lib" / "workbook" / "lockfile.py"
+    done = subprocess.run([sys.executable, script, "reachable"], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and done.stderr.splitlines() == [lockfile.OFFLINE]
+    assert "first install needs PyPI" in lockfile.OFFLINE
