@@ -191,7 +191,7 @@ def main(argv: list[str]) -> int:
             print(OFFLINE, file=sys.stderr)
             return 1
         if command == "offline-hint":
-            print("make: installing from requirements.lock failed (the messages above say why)", file=sys.stderr)
+            print("make: the install failed (the messages above say why)", file=sys.stderr)
             return 1
         return 0
     if command == "header":
