@@ -40,7 +40,7 @@ def timed(steps: list[tuple[str, list[str]]], env: dict[str, str]) -> list[tuple
     times = []
     for label, command in steps:
         began = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True)
         times.append((label, time.perf_counter() - began))
         if done.returncode:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
@@ -49,7 +49,8 @@ def timed(steps: list[tuple[str, list[str]]], env: dict[str, str]) -> list[tuple
 
 
 def package_count(python: Path) -> int:
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True)
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"], check=False,
+                            capture_output=True, text=True)
     return len(listed.stdout.splitlines())
 
 

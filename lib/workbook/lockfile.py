@@ -156,7 +156,7 @@ def index_reachable(timeout: float = 5.0) -> bool:
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/pip/", timeout=timeout):
             return True
-    except Exception:
+    except (OSError, ValueError):  # refused, no DNS, timed out, HTTP error (URLError is an OSError); bad URL
         return False
 
 

@@ -117,8 +117,8 @@ def test_read_lock_keeps_markers_and_counts_hashes():
 def test_lock_problems_name_a_dependency_the_lock_lacks():
     problems = lockfile.lock_problems(lockfile.read_lock(SMALL_LOCK),
                                       [Requirement("pandas>=3.0"), Requirement("Scikit_Learn>=1.8")])
-    assert problems == ["requirements.lock has no scikit-learn (Scikit_Learn>=1.8, in pyproject.toml): "
-                        "run `make lock`"]
+    assert problems == [("requirements.lock has no scikit-learn (Scikit_Learn>=1.8, in pyproject.toml): "
+                         "run `make lock`")]
 
 
 def test_lock_problems_name_a_pin_outside_its_bound_and_a_pin_without_hash():
@@ -143,22 +143,22 @@ def _project_copy(tmp_path: Path) -> Path:
 def test_check_script_names_a_dependency_added_to_pyproject_but_not_locked(tmp_path):
     root = _project_copy(tmp_path)
     script = root / "lib" / "workbook" / "lockfile.py"
-    ok = subprocess.run([sys.executable, script, "check", "--root", root], capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, script, "check", "--root", root], check=False, capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stderr == ""
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"pyyaml>=6.0",', '"pyyaml>=6.0",\n    "polars>=1.0",'))
-    bad = subprocess.run([sys.executable, script, "check", "--root", root], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, script, "check", "--root", root], check=False, capture_output=True, text=True)
     assert bad.returncode == 1
-    assert bad.stderr.splitlines() == ["requirements.lock has no polars (polars>=1.0, in pyproject.toml): "
-                                       "run `make lock`"]
+    assert bad.stderr.splitlines() == [("requirements.lock has no polars (polars>=1.0, in pyproject.toml): "
+                                        "run `make lock`")]
 
 
 def test_make_setup_with_a_lock_behind_pyproject_stops_before_creating_the_venv(tmp_path):
     root = _project_copy(tmp_path)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"pandas>=3.0"', '"pandas>=99"'))
-    done = subprocess.run(["make", "-s", "setup", f"PYTHON={sys.executable}"], cwd=root, capture_output=True,
-                          text=True)
+    done = subprocess.run(["make", "-s", "setup", f"PYTHON={sys.executable}"], check=False, cwd=root,
+                          capture_output=True, text=True)
     assert done.returncode != 0 and not (root / ".venv").exists()
     assert done.stderr.splitlines()[0] == ("requirements.lock pins pandas==3.1.1, outside pyproject.toml's "
                                            "pandas>=99: run `make lock`")
@@ -169,7 +169,7 @@ def _older_python() -> str | None:
     for name in ("python3.10", "python3.9", "python3.8"):
         found = shutil.which(name)
         if found and subprocess.run([found, "-c", "import sys; sys.exit(sys.version_info >= (3, 11))"],
-                                    capture_output=True).returncode == 0:
+                                    check=False, capture_output=True).returncode == 0:
             return found
     return None
 
@@ -179,7 +179,8 @@ def test_make_setup_with_an_old_python_says_so_in_one_line_before_anything(tmp_p
     if old is None:
         pytest.skip("no Python older than 3.11 on this machine (python3.10, 3.9 or 3.8) to try")
     root = _project_copy(tmp_path)
-    done = subprocess.run(["make", "-s", "setup", f"PYTHON={old}"], cwd=root, capture_output=True, text=True)
+    done = subprocess.run(["make", "-s", "setup", f"PYTHON={old}"], check=False, cwd=root, capture_output=True,
+                          text=True)
     assert done.returncode != 0 and not (root / ".venv").exists()
     lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
     assert len(lines) == 1 and lines[0].startswith("make: the workbook needs Python 3.11 or newer, and ")
@@ -213,6 +214,6 @@ def test_an_unreachable_index_is_one_line_saying_the_first_install_needs_pypi(tm
     # Port 9 (discard) on this machine: nothing listens, so the connection is refused at once.
     env = {"PATH": "/usr/bin:/bin", "UV_DEFAULT_INDEX": "http://127.0.0.1:9/simple"}
     script = PROJECT_ROOT / "lib" / "workbook" / "lockfile.py"
-    done = subprocess.run([sys.executable, script, "reachable"], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, script, "reachable"], check=False, capture_output=True, text=True, env=env)
     assert done.returncode == 1 and done.stderr.splitlines() == [lockfile.OFFLINE]
     assert "first install needs PyPI" in lockfile.OFFLINE
