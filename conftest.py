@@ -19,10 +19,10 @@ def pytest_configure(config: pytest.Config) -> None:
     global _STORE_DIR
     _STORE_DIR = tempfile.mkdtemp(prefix="workbook-test-mlflow-")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
-    # nbval's kernels get what `workbook run` gives its own: one native thread each (see runner), so two
-    # test workers do not spin OpenMP threads against each other.
-    for name in runner.KERNEL_THREAD_VARIABLES:
-        os.environ.setdefault(name, "1")
+    # nbval's kernels get what `workbook run` gives its own (see runner.kernel_environment): one native
+    # thread each, so two test workers do not spin OpenMP threads against each other, and no MLflow
+    # download progress bars in the outputs nbval compares.
+    os.environ.update(runner.kernel_environment())
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

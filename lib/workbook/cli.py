@@ -7,6 +7,7 @@ added the same way with `@app.command()`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -28,6 +29,14 @@ app = typer.Typer(
 )
 
 PARAM_FLAGS = ("-p", "--param")
+
+
+@app.callback()
+def configure() -> None:
+    """Run the MLOps workbook's notebooks and collect their results."""
+    # A command's output is its one line per result or error: no MLflow download bars on the terminal.
+    for name, value in runner.QUIET_MLFLOW.items():
+        os.environ.setdefault(name, value)
 
 NotebooksDirOption = Annotated[
     Path,

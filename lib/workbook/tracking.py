@@ -25,26 +25,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import mlflow
+import mlflow.data
+import mlflow.pyfunc
+import mlflow.sklearn
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
+from mlflow.tracking import MlflowClient
 
-# Both must be in place before mlflow is imported: tqdm warns at import when a kernel lacks ipywidgets,
-# and artifact downloads draw progress bars on stderr, which nbval compares.
-warnings.filterwarnings("ignore", message="IProgress not found")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-
-import mlflow  # noqa: E402
-import mlflow.data  # noqa: E402
-import mlflow.pyfunc  # noqa: E402
-import mlflow.sklearn  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-from mlflow.models import infer_signature  # noqa: E402
-from mlflow.models.model import ModelInfo  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
-
-from workbook import __version__  # noqa: E402
-from workbook.messages import first_line  # noqa: E402
-from workbook.paths import PROJECT_ROOT  # noqa: E402
+from workbook import __version__
+from workbook.messages import first_line
+from workbook.paths import PROJECT_ROOT
 
 TRACKING_DIR = PROJECT_ROOT / "mlruns"
 DEFAULT_DB = TRACKING_DIR / "mlflow.db"
@@ -86,9 +80,6 @@ def _quiet_mlflow_logs() -> None:
     # An explicit MLFLOW_LOGGING_LEVEL means someone wants those lines: leave it alone.
     if "MLFLOW_LOGGING_LEVEL" not in os.environ:
         logging.getLogger("mlflow").setLevel(logging.WARNING)
-
-
-_quiet_mlflow_logs()
 
 
 @contextlib.contextmanager
@@ -218,8 +209,10 @@ def _check_server_answers(uri: str, timeout: float = REMOTE_TIMEOUT_S) -> None:
 def ensure_store(uri: str | None = None) -> str:
     """Make the store ready to log to and return its URI: create a SQLite store once, check a server answers.
 
-    Other kinds of store (databricks, postgresql, ...) are returned unchanged.
+    Other kinds of store (databricks, postgresql, ...) are returned unchanged. MLflow's INFO lines (a new
+    database's migrations) are silenced from here on, unless MLFLOW_LOGGING_LEVEL asks for them.
     """
+    _quiet_mlflow_logs()
     uri = resolve_tracking_uri(uri)
     scheme = urlsplit(uri).scheme
     if scheme in ("http", "https"):
