@@ -236,8 +236,9 @@ def partial_dependence_table(model: Any, X_raw: pd.DataFrame, column: str, value
 
 
 def plot_partial_dependence(table: pd.DataFrame, ax: Any = None) -> Any:
-    """The partial-dependence table in its order of values: a line over ordered columns (times, durations,
-    dates, stops), bars over unordered categories such as the airline, where a line would suggest an order."""
+    """The partial-dependence table as a plot: a line in the order of values over ordered columns (times,
+    durations, dates, stops); bars from dearest to cheapest over unordered categories such as the airline,
+    where a line would suggest an order. The fare axis starts at zero, so a small effect does not look big."""
     _require_frame(table, "table")
     _require_columns(table, ["column", "value", "average_prediction"], "table")
     ax = _new_axes(ax, (7, 4))
@@ -246,7 +247,9 @@ def plot_partial_dependence(table: pd.DataFrame, ax: Any = None) -> Any:
     if column in ORDERED_COLUMNS:
         ax.plot(positions, table["average_prediction"], marker="o", color="tab:blue")
     else:
+        table = table.sort_values("average_prediction", ascending=False, kind="stable")
         ax.bar(positions, table["average_prediction"], color="tab:blue")
+    ax.set_ylim(bottom=0)
     ax.set_xticks(positions, [str(v) for v in table["value"]], rotation=30, ha="right")
     ax.set_xlabel(column)
     ax.set_ylabel("average predicted fare (₹)")

@@ -147,6 +147,11 @@ def test_plot_partial_dependence_labels_the_values(champion, split):
     airlines = transparency.partial_dependence_table(champion, X_test, "Airline", max_rows=200)
     bars = transparency.plot_partial_dependence(airlines)
     assert len(bars.patches) == len(airlines) and not bars.lines  # airlines have none: bars
+    heights = [bar.get_height() for bar in bars.patches]
+    assert heights == sorted(heights, reverse=True)  # dearest first: no order is implied but the fare's
+    dearest = airlines.loc[airlines["average_prediction"].idxmax(), "value"]
+    assert bars.get_xticklabels()[0].get_text() == dearest
+    assert ax.get_ylim()[0] == 0 and bars.get_ylim()[0] == 0  # a small effect must not look big
 
 
 # ------------------------------------------------------------------------------------------------
