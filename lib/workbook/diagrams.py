@@ -107,12 +107,6 @@ def framework_table() -> pd.DataFrame:
     return table
 
 
-def hidden_debt_share() -> float:
-    """Share of the hidden-debt drawing's area taken by the 'ML Code' box (illustrative, about 1 %)."""
-    areas = {label: w * h for label, _, _, w, h in HIDDEN_DEBT_BOXES}
-    return areas["ML\nCode"] / sum(areas.values())
-
-
 def lifecycle_figure() -> Figure:
     """The ML lifecycle as a loop of stages coloured by MLOps phase, each labelled with its notebook."""
     fig, ax = plt.subplots(figsize=(9, 7))
