@@ -31,7 +31,6 @@ from workbook.serving import (
     START_TIMEOUT_S,
     ServerProcess,
     ServingError,
-    child_env,
     free_port,
     url_host,
 )
@@ -63,9 +62,6 @@ OVERRIDING_ENV = (
     "MLFLOW_GUNICORN_OPTS",
     "MLFLOW_UVICORN_OPTS",
 )
-# MLflow 3.17 starts a job runner and seven huey consumers beside the web server by default (GenAI scorer
-# and judge jobs the workbook never uses): measured here, ~1.6 GB more memory and slower start-up.
-JOB_EXECUTION_ENV = "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"
 
 
 class TrackingServerError(ServingError):
@@ -175,10 +171,9 @@ def check_port_free(host: str, port: int) -> None:
 
 def server_env(backend_uri: str) -> dict[str, str]:
     """The server's environment: serving's (PATH, threads) minus variables that would override the command."""
-    env = child_env(backend_uri)
+    env = serving.web_ui_env(backend_uri)
     for name in OVERRIDING_ENV:
         env.pop(name, None)
-    env.setdefault(JOB_EXECUTION_ENV, "false")  # someone who set it wants MLflow's jobs: leave it
     return env
 
 
