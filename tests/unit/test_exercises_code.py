@@ -39,13 +39,13 @@ def flights(raw) -> pd.DataFrame:
 
 
 def _weekend_medians(flights: pd.DataFrame, how: str = "median", weekend_from: int = 5) -> pd.Series:
-    weekend = pd.to_datetime(flights["Date_of_Journey"], format="%d/%m/%Y").dt.dayofweek >= weekend_from
+    weekend = pd.to_datetime(flights["Date_of_Journey"], format="%d/%m/%Y").dt.day_of_week >= weekend_from
     return flights.groupby(weekend)["Price"].agg(how).rename({False: "weekday", True: "weekend"})
 
 
 def test_check_weekend_medians(flights):
     right = _weekend_medians(flights)
-    _assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "dayofweek >= 5")
+    _assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "day_of_week >= 5")
     _assert_status(ex.check_weekend_medians(right, flights), ex.CORRECT, f"₹{right['weekend']:,.0f}")
     _assert_status(ex.check_weekend_medians(right.to_dict(), flights), ex.CORRECT)
     _assert_status(ex.check_weekend_medians(right.to_frame(), flights), ex.CORRECT)

@@ -59,7 +59,7 @@ def _same_medians(given: dict[str, float], expected: dict[str, float], tolerance
 def check_weekend_medians(answer: Any, flights: pd.DataFrame) -> Feedback:
     """Exercise: the median fare of weekday and of weekend journeys, as {"weekday": ..., "weekend": ...}."""
     hint = ("parse Date_of_Journey with pd.to_datetime(..., format='%d/%m/%Y'), mark the weekend with "
-            ".dt.dayofweek >= 5, group the prices by it and take the median; label the two values "
+            ".dt.day_of_week >= 5, group the prices by it and take the median; label the two values "
             "'weekday' and 'weekend'")
     if answer is None:
         return not_answered(hint)
@@ -75,21 +75,21 @@ def check_weekend_medians(answer: Any, flights: pd.DataFrame) -> Feedback:
     if any(value is None for value in given.values()):
         return incorrect(f"expected two fares (numbers), got {mapping['weekday']!r} and {mapping['weekend']!r}.")
     dates = _journey_dates(flights)
-    expected = _medians_for(flights, dates.dt.dayofweek >= 5)
+    expected = _medians_for(flights, dates.dt.day_of_week >= 5)
     if _same_medians(given, expected):
         change = expected["weekend"] / expected["weekday"] - 1
         return correct(f"weekday ₹{expected['weekday']:,.0f}, weekend ₹{expected['weekend']:,.0f}: at the median a "
                        f"weekend journey costs {change:+.1%}. One number about the whole population is a "
                        "statistical question; its uncertainty (an interval) is the next thing to ask for.")
     if _same_medians({"weekday": given["weekend"], "weekend": given["weekday"]}, expected):
-        return close("the two values are swapped: dayofweek counts Monday as 0, so >= 5 (True) is the weekend.")
-    if _same_medians(given, _medians_for(flights, dates.dt.dayofweek >= 5, "mean")):
+        return close("the two values are swapped: day_of_week counts Monday as 0, so >= 5 (True) is the weekend.")
+    if _same_medians(given, _medians_for(flights, dates.dt.day_of_week >= 5, "mean")):
         return close("those are the means; the question asks for medians, which a few very dear fares do not pull up.")
-    other_weekends = {"Sunday only": dates.dt.dayofweek == 6, "Saturday only": dates.dt.dayofweek == 5,
-                      "Friday to Sunday": dates.dt.dayofweek >= 4}
+    other_weekends = {"Sunday only": dates.dt.day_of_week == 6, "Saturday only": dates.dt.day_of_week == 5,
+                      "Friday to Sunday": dates.dt.day_of_week >= 4}
     for name, weekend in other_weekends.items():
         if _same_medians(given, _medians_for(flights, weekend)):
-            return close(f"your weekend is {name}; the weekend is Saturday and Sunday: dayofweek >= 5 (Monday is 0).")
+            return close(f"your weekend is {name}; the weekend is Saturday and Sunday: day_of_week >= 5 (Monday is 0).")
     return incorrect(f"₹{given['weekday']:,.0f} (weekday) and ₹{given['weekend']:,.0f} (weekend) are not the medians "
                      "of `flights`. Check the frame (flights, after dropna()), the date format (day first) and "
                      "that you took the median of Price.")

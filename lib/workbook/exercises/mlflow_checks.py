@@ -43,9 +43,10 @@ def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenge
     if problems:
         lines = "".join(f"\n- {problem}" for problem in problems)
         return incorrect(f"{model_name}@{alias} (version {found.version}) is not a complete challenger yet:{lines}")
-    return correct(f"{model_name}@{alias} is a version of its own beside @{CHAMPION}, logged from a run with a "
-                   "signature, an input example and its training rows as a dataset input: what a reviewer needs "
-                   "to compare it with the champion before promoting it.")
+    beside = f"a version of its own, not @{CHAMPION}'s," if CHAMPION in registered.aliases else "a version"
+    return correct(f"{model_name}@{alias} is {beside} logged from a run with a signature, an input example and "
+                   "its training rows as a dataset input: what a reviewer needs to compare it with the champion "
+                   "before promoting it.")
 
 
 def _client(uri: str) -> Any:
