@@ -17,12 +17,13 @@ CHECK_PYTHON = py=$(1)/bin/python; test -x $$py || py=$(PYTHON); $$py -c 'import
 # The Python that checks the lock before anything is installed: the venv's once it exists.
 CHECK_PY = $$(test -x $(BIN)/python && echo $(BIN)/python || echo $(PYTHON))
 
-.PHONY: help setup run test test-latest lock notebooks lab bench clean
+.PHONY: help setup run test test-latest lock notebooks solutions lab bench clean
 
 help:
 	@echo "make run          run every notebook on the embedded synthetic data (results in runs/)"
 	@echo "make test         run the whole test suite (unit, end-to-end, nbval)"
-	@echo "make notebooks    re-execute the committed notebooks in place (outputs nbval compares)"
+	@echo "make notebooks    re-execute the committed notebooks in place (outputs nbval compares), solutions too"
+	@echo "make solutions    re-execute only the worked solutions in notebooks/solutions/ in place"
 	@echo "make lab          open JupyterLab on notebooks/ (http://127.0.0.1:8888)"
 	@echo "make bench        print the benchmark figures"
 	@echo "make lock         re-resolve $(LOCK): the newest releases within pyproject's bounds (KEEP=1: keep pins)"
@@ -90,6 +91,15 @@ test-latest:
 
 notebooks: $(STAMP)
 	$(BIN)/workbook run --in-place --jobs 2
+	$(MAKE) solutions
+
+# The worked solutions are NN_*_solutions.ipynb in their own folder, so `workbook run` (which looks only in
+# notebooks/) never runs them as part of the workbook. Their MLflow runs go to a throwaway store, removed
+# afterwards: the 05 solution registers a `challenger`, and a learner's own store must not get it.
+solutions: $(STAMP)
+	@store=$$(mktemp -d); \
+	MLFLOW_TRACKING_URI="sqlite:///$$store/mlflow.db" $(BIN)/workbook run --in-place --jobs 2 --notebooks-dir notebooks/solutions; \
+	status=$$?; rm -rf "$$store"; exit $$status
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from workbook import runner
 
 _STORE_DIR: str | None = None
+# The worked solutions beside this file (not workbook.paths: the tests may import the package from elsewhere).
+SOLUTIONS_DIR = Path(__file__).resolve().parent / "notebooks" / "solutions"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,8 +30,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Re-point at the throwaway store before every test: MLflow's set_tracking_uri(None), which tests use
-    to forget their own store, also deletes the variable, and later notebook kernels would inherit that."""
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
+    to forget their own store, also deletes the variable, and later notebook kernels would inherit that.
+
+    The solution notebooks get a store of their own: the challenger the 05 solution registers must not show
+    up in notebook 05's own exercise check, whichever of the two runs first."""
+    store = "solutions-mlflow.db" if SOLUTIONS_DIR in Path(str(item.path)).resolve().parents else "mlflow.db"
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/{store}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,0 +1,33 @@
+"""Self-checks for the notebooks' exercises: each says what is right, or what to look at, never just "wrong".
+
+Every `check_*` takes the learner's answer (None = not answered yet) and, where needed, the data the notebook
+uses; the right answer is always computed from that data. The result is a `Feedback` that shows its message
+when it is the last expression of a cell, and is truthy only when the answer is correct.
+
+- `data_answers`, `model_answers`: numbers and names the learner reads or computes (notebooks 01-03, 04-06);
+- `code_checks`: code the learner writes (a function, a frame, a pipeline), which the check runs;
+- `mlflow_checks`: what the learner logged and registered, read from the tracking store.
+"""
+
+from workbook.exercises.code_checks import (check_cleaning_function, check_cv_function, check_encoding_pipeline,
+                                            check_psi_function, check_weekend_medians)
+from workbook.exercises.data_answers import (SCENARIO_HINTS, check_batch_width, check_cheapest_airline,
+                                             check_deferred_share, check_dummy_count, check_duplicate_rows,
+                                             check_problem_kinds, check_rows_removed, check_stops_price_ratio)
+from workbook.exercises.feedback import (CLOSE, CORRECT, INCORRECT, NOT_ANSWERED, Feedback, check_number, close,
+                                         correct, incorrect, not_answered)
+from workbook.exercises.mlflow_checks import check_mlflow_challenger
+from workbook.exercises.model_answers import (check_band_recall, check_best_run, check_classifier_classes,
+                                              check_feature_gain, check_first_alert_month,
+                                              check_most_disparate_group, check_psi, check_signature_inputs)
+
+__all__ = [
+    "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
+    "check_band_recall", "check_batch_width", "check_best_run", "check_cheapest_airline", "check_classifier_classes",
+    "check_cleaning_function", "check_cv_function", "check_deferred_share", "check_dummy_count",
+    "check_duplicate_rows", "check_encoding_pipeline", "check_feature_gain", "check_first_alert_month",
+    "check_mlflow_challenger", "check_most_disparate_group", "check_number", "check_problem_kinds", "check_psi",
+    "check_psi_function", "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio",
+    "check_weekend_medians",
+    "close", "correct", "incorrect", "not_answered",
+]

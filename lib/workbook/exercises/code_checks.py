@@ -1,0 +1,344 @@
+"""Checks that run what the learner wrote: a frame they computed, a function or a pipeline they built.
+
+Each check runs the learner's code on the notebook's data (and, where a bug would hide there, on a small case
+of its own), compares with the workbook's own computation and names the first thing to look at.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbook.exercises.feedback import Feedback, as_number, close, correct, incorrect, not_answered
+from workbook.features import RARE_AIRLINES, drop_rare_airlines, talk_dropna
+
+TEXT_COLUMNS = ["Airline", "Source", "Destination"]
+CV_FOLDS, CV_SEED, CV_ROWS = 5, 42, 600  # the folds the 04 exercise asks for, on a few rows to stay quick
+PSI_TOLERANCE = 0.005
+
+
+def _raised(what: str, error: BaseException, look_at: str) -> Feedback:
+    """The learner's code raised: say where, what, and where to look."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return incorrect(f"{what} raised {type(error).__name__}{': ' + message if message else ''}. {look_at}")
+
+
+# --- notebook 01: a frame computed with pandas ------------------------------------------------------------
+
+
+def _journey_dates(flights: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(flights["Date_of_Journey"], format="%d/%m/%Y")
+
+
+def _medians_for(flights: pd.DataFrame, weekend: pd.Series, how: str = "median") -> dict[str, float]:
+    grouped = flights["Price"].groupby(weekend.to_numpy()).agg(how)
+    return {"weekday": float(grouped.get(False, math.nan)), "weekend": float(grouped.get(True, math.nan))}
+
+
+def _as_label_mapping(answer: Any) -> dict[str, Any] | None:
+    """A Series, a one-column frame or a dict as {label: value}; None for anything else."""
+    if isinstance(answer, pd.DataFrame) and answer.shape[1] == 1:
+        answer = answer.iloc[:, 0]
+    if isinstance(answer, pd.Series):
+        return {str(k): v for k, v in answer.items()}
+    if isinstance(answer, dict):
+        return {str(k): v for k, v in answer.items()}
+    return None
+
+
+def _same_medians(given: dict[str, float], expected: dict[str, float], tolerance: float = 0.5) -> bool:
+    return all(abs(given[k] - expected[k]) <= tolerance for k in expected)
+
+
+def check_weekend_medians(answer: Any, flights: pd.DataFrame) -> Feedback:
+    """Exercise: the median fare of weekday and of weekend journeys, as {"weekday": ..., "weekend": ...}."""
+    hint = ("parse Date_of_Journey with pd.to_datetime(..., format='%d/%m/%Y'), mark the weekend with "
+            ".dt.day_of_week >= 5, group the prices by it and take the median; label the two values "
+            "'weekday' and 'weekend'")
+    if answer is None:
+        return not_answered(hint)
+    mapping = _as_label_mapping(answer)
+    if mapping is None:
+        return incorrect(f"expected a Series (or dict) with the labels 'weekday' and 'weekend', got "
+                         f"{type(answer).__name__}. Build it with groupby(...).median(), then rename its labels.")
+    missing = [label for label in ("weekday", "weekend") if label not in mapping]
+    if missing:
+        return incorrect(f"the labels {missing} are missing (yours: {list(mapping)}). A groupby on a True/False "
+                         "column gives labels False/True: .rename({False: 'weekday', True: 'weekend'}).")
+    given = {label: as_number(mapping[label]) for label in ("weekday", "weekend")}
+    if any(value is None for value in given.values()):
+        return incorrect(f"expected two fares (numbers), got {mapping['weekday']!r} and {mapping['weekend']!r}.")
+    dates = _journey_dates(flights)
+    expected = _medians_for(flights, dates.dt.day_of_week >= 5)
+    if _same_medians(given, expected):
+        change = expected["weekend"] / expected["weekday"] - 1
+        return correct(f"weekday ₹{expected['weekday']:,.0f}, weekend ₹{expected['weekend']:,.0f}: at the median a "
+                       f"weekend journey costs {change:+.1%}. One number about the whole population is a "
+                       "statistical question; its uncertainty (an interval) is the next thing to ask for.")
+    if _same_medians({"weekday": given["weekend"], "weekend": given["weekday"]}, expected):
+        return close("the two values are swapped: day_of_week counts Monday as 0, so >= 5 (True) is the weekend.")
+    if _same_medians(given, _medians_for(flights, dates.dt.day_of_week >= 5, "mean")):
+        return close("those are the means; the question asks for medians, which a few very dear fares do not pull up.")
+    other_weekends = {"Sunday only": dates.dt.day_of_week == 6, "Saturday only": dates.dt.day_of_week == 5,
+                      "Friday to Sunday": dates.dt.day_of_week >= 4}
+    for name, weekend in other_weekends.items():
+        if _same_medians(given, _medians_for(flights, weekend)):
+            return close(f"your weekend is {name}; the weekend is Saturday and Sunday: day_of_week >= 5 (Monday is 0).")
+    return incorrect(f"₹{given['weekday']:,.0f} (weekday) and ₹{given['weekend']:,.0f} (weekend) are not the medians "
+                     "of `flights`. Check the frame (flights, after dropna()), the date format (day first) and "
+                     "that you took the median of Price.")
+
+
+# --- notebook 02: a cleaning function ---------------------------------------------------------------------
+
+
+def check_cleaning_function(clean: Any, raw: pd.DataFrame) -> Feedback:
+    """Exercise: `clean(df)` returns df after dropna(), the rare-airline filter and drop_duplicates()."""
+    if clean is None:
+        return not_answered("write def clean(df): ... that returns a new frame without missing values, without "
+                            "the rare airlines (RARE_AIRLINES) and without duplicate rows; pass the function itself")
+    if not callable(clean):
+        return incorrect(f"expected a function (pass `clean`, not `clean(df)`), got {type(clean).__name__}.")
+    given = raw.copy()
+    try:
+        result = clean(given)
+    except Exception as error:  # noqa: BLE001 - the learner's code: report any error
+        return _raised("clean(flights_raw)", error, "Run it on flights_raw yourself and read the traceback.")
+    if not given.equals(raw):
+        return incorrect("clean changed the frame it was given; return a new frame instead "
+                         "(df.dropna() returns one: avoid inplace=True and assignments into df).")
+    if not isinstance(result, pd.DataFrame):
+        return incorrect(f"clean returned {type(result).__name__}, not a DataFrame: does it end with `return`?")
+    problem = _cleaning_problem(result, raw)
+    return _cleaning_correct(raw) if problem is None else problem  # a Feedback is falsy unless correct
+
+
+def _cleaning_problem(result: pd.DataFrame, raw: pd.DataFrame) -> Feedback | None:
+    """The first thing wrong with a cleaned frame, or None."""
+    if list(result.columns) != list(raw.columns):
+        return incorrect(f"the columns changed (now {list(result.columns)}); cleaning removes rows, not columns.")
+    if result.isna().any(axis=None):
+        return incorrect(f"{int(result.isna().any(axis=1).sum())} row(s) with missing values remain: dropna().")
+    rare = sorted(set(result["Airline"]) & set(RARE_AIRLINES))
+    if rare:
+        return incorrect(f"rare airlines remain ({rare}): keep rows whose Airline is not in RARE_AIRLINES "
+                         "(~df['Airline'].isin(RARE_AIRLINES)).")
+    copies = int(result.duplicated().sum())
+    if copies:
+        return incorrect(f"{copies} duplicate row(s) remain: drop_duplicates() keeps the first of each group.")
+    expected = len(drop_rare_airlines(talk_dropna(raw)).drop_duplicates())
+    if len(result) != expected:
+        return incorrect(f"{len(result):,} rows left, {abs(len(result) - expected):,} too "
+                         f"{'few' if len(result) < expected else 'many'}: drop duplicates on every column "
+                         "(no subset) and remove only the rare airlines.")
+    return None
+
+
+def _cleaning_correct(raw: pd.DataFrame) -> Feedback:
+    after_dropna = talk_dropna(raw)
+    after_filter = drop_rare_airlines(after_dropna)
+    final = after_filter.drop_duplicates()
+    return correct(f"{len(raw):,} -> {len(final):,} rows: dropna() removed {len(raw) - len(after_dropna)}, the "
+                   f"rare-airline filter {len(after_dropna) - len(after_filter)}, drop_duplicates() "
+                   f"{len(after_filter) - len(final)}. One function, so training and scoring clean alike.")
+
+
+# --- notebook 03: an encoder that keeps its width -----------------------------------------------------------
+
+
+def check_encoding_pipeline(answer: Any, train_rows: pd.DataFrame, unseen_airline: str = "Zephyr Air") -> Feedback:
+    """Exercise: an unfitted transformer (e.g. ColumnTransformer + OneHotEncoder) of the raw flight rows whose
+    width is the same for the training rows, a one-row batch and a batch with an airline it never saw."""
+    if answer is None:
+        return not_answered("build e.g. ColumnTransformer([('text', OneHotEncoder(handle_unknown='ignore'), "
+                            f"{TEXT_COLUMNS})]) and pass it unfitted; the check fits it on the training rows")
+    if not (hasattr(answer, "fit") and hasattr(answer, "transform")):
+        return incorrect(f"expected a scikit-learn transformer (with fit and transform), got {type(answer).__name__}.")
+    rows = train_rows.drop(columns="Price", errors="ignore")
+    encoder = _fresh_copy(answer)
+    try:
+        encoder.fit(rows)
+        width = encoder.transform(rows.head(50)).shape[1]
+    except Exception as error:  # noqa: BLE001 - the learner's pipeline
+        return _raised("fitting it on the training rows", error, "Try encoder.fit(train_rows) yourself.")
+    problem = _width_problem(encoder, rows, width, unseen_airline)
+    if problem is not None:
+        return problem
+    return correct(
+        f"{width} columns for the training rows, for one booking and for a batch flown by {unseen_airline!r}: "
+        "the encoder fixed its columns when it was fitted, so every batch has the model's width, and an "
+        "unseen airline is all zeros in the Airline columns.")
+
+
+def _fresh_copy(estimator: Any) -> Any:
+    """An unfitted copy, so the check never refits the learner's own object."""
+    from sklearn.base import clone
+
+    try:
+        return clone(estimator)
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator: a deep copy still protects it
+        return copy.deepcopy(estimator)
+
+
+def _width_problem(encoder: Any, rows: pd.DataFrame, width: int, unseen_airline: str) -> Feedback | None:
+    """The first batch whose encoding is refused or has another width, or an encoder that ignores Airline."""
+    unseen = rows.head(20).assign(Airline=unseen_airline)
+    batches = {"one booking": (rows.head(1), "Transform one row yourself: encoder.transform(train_rows.head(1))."),
+               f"a batch flown by {unseen_airline!r}": (unseen, "An encoder must accept labels it never saw: "
+                                                               "OneHotEncoder(handle_unknown='ignore').")}
+    for name, (batch, look_at) in batches.items():
+        try:
+            batch_width = encoder.transform(batch).shape[1]
+        except Exception as error:  # noqa: BLE001 - the learner's pipeline
+            return _raised(f"encoding {name}", error, look_at)
+        if batch_width != width:
+            return incorrect(f"{name} gives {batch_width} columns, the training rows {width}: the columns must "
+                             "come from the fitted encoder, not from the batch (no get_dummies inside).")
+    airlines = rows["Airline"].drop_duplicates().head(2)
+    if len(airlines) == 2:
+        pair = pd.concat([rows.head(1)] * 2).assign(Airline=airlines.to_numpy())
+        encoded = np.asarray(_dense(encoder.transform(pair)))
+        if np.array_equal(encoded[0], encoded[1]):
+            return incorrect("two flights that differ only in their airline are encoded the same: "
+                             f"encode {TEXT_COLUMNS}, Airline included.")
+    return None
+
+
+def _dense(matrix: Any) -> Any:
+    return matrix.toarray() if hasattr(matrix, "toarray") else matrix
+
+
+# --- notebook 04: a cross-validation function -------------------------------------------------------------
+
+
+def _cv_cases(X: pd.DataFrame, y: pd.Series) -> dict[str, tuple[Any, pd.DataFrame, pd.Series]]:
+    """Two pipelines the learner's function must score: a real model and a median baseline."""
+    from sklearn.dummy import DummyRegressor
+
+    from workbook.models import make_pipeline
+
+    rows = X.index[:CV_ROWS]
+    return {"a decision tree": (make_pipeline("tree", "improved", random_state=CV_SEED), X.loc[rows], y.loc[rows]),
+            "a median baseline": (DummyRegressor(strategy="median"), X.loc[rows], y.loc[rows])}
+
+
+def _folds_mae(pipeline: Any, X: pd.DataFrame, y: pd.Series, folds: Any) -> float:
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+
+    return float(-cross_val_score(clone(pipeline), X, y, cv=folds, scoring="neg_mean_absolute_error").mean())
+
+
+def check_cv_function(cv_mae: Any, X: pd.DataFrame, y: pd.Series) -> Feedback:
+    """Exercise: `cv_mae(pipeline, X, y)` returns the mean MAE over KFold(5, shuffle=True, random_state=42)."""
+    from sklearn.model_selection import KFold
+
+    if cv_mae is None:
+        return not_answered("write def cv_mae(pipeline, X, y): ... with cross_val_score, "
+                            f"KFold(n_splits={CV_FOLDS}, shuffle=True, random_state={CV_SEED}) and "
+                            "scoring='neg_mean_absolute_error'; return the mean MAE in rupees")
+    if not callable(cv_mae):
+        return incorrect(f"expected a function (pass `cv_mae`, not `cv_mae(...)`), got {type(cv_mae).__name__}.")
+    shuffled = KFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
+    for name, (pipeline, X_rows, y_rows) in _cv_cases(X, y).items():
+        try:
+            value = cv_mae(pipeline, X_rows, y_rows)
+        except Exception as error:  # noqa: BLE001 - the learner's function
+            return _raised(f"cv_mae on {name}", error, "Call it yourself on a pipeline and a few rows.")
+        expected = _folds_mae(pipeline, X_rows, y_rows, shuffled)
+        unshuffled = partial(_folds_mae, pipeline, X_rows, y_rows, KFold(n_splits=CV_FOLDS))  # only if needed
+        problem = _cv_problem(value, expected, unshuffled, name)
+        if problem is not None:
+            return problem
+    return correct(f"your function gives the MAE over {CV_FOLDS} shuffled folds for any pipeline (a tree and a "
+                   "median baseline here): the same folds for every candidate make the comparison fair.")
+
+
+def _cv_problem(value: Any, expected: float, unshuffled: Callable[[], float], name: str) -> Feedback | None:
+    """What is wrong with one result of the learner's cv_mae, or None when it is the expected MAE."""
+    if isinstance(value, (np.ndarray, list, tuple, pd.Series)) and np.size(value) > 1:
+        return incorrect(f"on {name} it returned {np.size(value)} numbers (one per fold): return their mean.")
+    number = as_number(value.item() if isinstance(value, np.ndarray) else value)
+    if number is None:
+        return incorrect(f"on {name} it returned {value!r}; expected one number, the mean MAE in rupees.")
+    if abs(number - expected) <= 0.01:
+        return None
+    if abs(number + expected) <= 0.01:
+        return close("the sign is flipped: scikit-learn scores are 'higher is better', so "
+                     "'neg_mean_absolute_error' is minus the MAE; return -scores.mean().")
+    if abs(number - unshuffled()) <= 0.01:
+        return close("those folds are not shuffled: use KFold(n_splits=5, shuffle=True, random_state=42), "
+                     "the rows of the file are not in random order.")
+    return incorrect(f"on {name} it returned {number:,.2f}, the MAE over the exercise's folds is {expected:,.2f}. "
+                     "Check the folds (KFold(5, shuffle=True, random_state=42)), the scoring (MAE) and that you "
+                     "score the pipeline passed in.")
+
+
+# --- notebook 06: PSI of a numeric feature ------------------------------------------------------------------
+
+
+def _psi_cases(reference: Any, current: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The notebook's feature, plus small cases a plausible bug fails: no change, a shift, values out of range."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 1, 2_000)
+    return {"the notebook's feature": (np.asarray(reference, dtype=float), np.asarray(current, dtype=float)),
+            "a sample against itself": (base, base.copy()),
+            "a sample shifted by half a standard deviation": (base, rng.normal(0.5, 1, 1_000)),
+            "a month beyond the training range": (base, rng.normal(3, 0.5, 500))}
+
+
+def check_psi_function(psi: Any, reference: Any, current: Any) -> Feedback:
+    """Exercise: `psi(p_values, q_values)` of a numeric feature with bins cut at the deciles of p_values."""
+    from workbook.monitoring import population_stability_index
+
+    if psi is None:
+        return not_answered("write def psi(p_values, q_values): edges = the 9 inner deciles of p_values, shares of "
+                            "each sample per bin (values <= an edge go below it), empty shares set to 1e-4, then "
+                            "sum((q - p) * ln(q / p))")
+    if not callable(psi):
+        return incorrect(f"expected a function (pass `psi`, not `psi(...)`), got {type(psi).__name__}.")
+    for name, (p_values, q_values) in _psi_cases(reference, current).items():
+        try:
+            value = as_number(psi(pd.Series(p_values), pd.Series(q_values)))
+        except Exception as error:  # noqa: BLE001 - the learner's function
+            return _raised(f"psi on {name}", error, "Call it yourself on two small samples.")
+        expected = population_stability_index(p_values, q_values)
+        problem = _psi_problem(value, expected, name, p_values, q_values)
+        if problem is not None:
+            return problem
+    expected = population_stability_index(reference, current)
+    return correct(f"your psi agrees with the workbook's on all {len(_psi_cases(reference, current))} cases; on the "
+                   f"notebook's feature it is {expected:.3f} "
+                   f"({'a shift worth acting on' if expected >= 0.2 else 'below the 0.2 alert line'}).")
+
+
+def _psi_problem(value: float | None, expected: float, name: str, p_values: np.ndarray,
+                 q_values: np.ndarray) -> Feedback | None:
+    """What is wrong with one PSI the learner's function returned, or None when it agrees."""
+    if value is None:
+        return incorrect(f"on {name} it returned no finite number: an empty bin makes ln(q / p) infinite; "
+                         "give empty bins a share of 1e-4 before taking the log.")
+    if abs(value - expected) <= max(PSI_TOLERANCE, 0.02 * expected):
+        return None
+    if value < -PSI_TOLERANCE:
+        return close(f"on {name} it returned {value:.3f}: PSI is never negative, (q - p) and ln(q / p) always "
+                     "share their sign. Check the order inside the log.")
+    if abs(value - _equal_width_psi(p_values, q_values)) <= PSI_TOLERANCE:
+        return close(f"on {name} you seem to cut equal-width bins; cut them at the deciles of p_values "
+                     "(np.quantile(p_values, [0.1, 0.2, ..., 0.9])) so each training bin holds a tenth.")
+    return incorrect(f"on {name} it returned {value:.3f}, the deciles recipe gives {expected:.3f}. Check the edges "
+                     "(the deciles of p_values, open at both ends), that you use shares not counts, and the 1e-4 floor.")
+
+
+def _equal_width_psi(p_values: np.ndarray, q_values: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(p_values.min(), p_values.max(), bins + 1)[1:-1]
+    p = np.bincount(np.searchsorted(edges, p_values), minlength=bins) / len(p_values)
+    q = np.bincount(np.searchsorted(edges, q_values), minlength=bins) / len(q_values)
+    p, q = np.maximum(p, 1e-4), np.maximum(q, 1e-4)
+    return float(np.sum((q - p) * np.log(q / p)))

@@ -1,0 +1,197 @@
+"""Checks of the answers to notebooks 01-03's exercises: numbers and names read off the flight data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from workbook.exercises.feedback import (Feedback, check_number, close, correct, incorrect, match_label,
+                                         normalise_label, not_answered)
+from workbook.features import drop_rare_airlines, talk_dropna, talk_feature_frame
+from workbook.problem_kinds import PROBLEM_KINDS, SCENARIOS, flight_table
+
+
+# --- notebook 01 --------------------------------------------------------------------------------------
+
+
+# What to look at in each scenario when the kind given is wrong: the clue, not the answer.
+SCENARIO_HINTS: dict[str, str] = {
+    "fare_forecast": "past fares are known answers the model can learn from",
+    "route_groups": "ask whether any label says which group is right",
+    "weekend_premium": "the deliverable is one number with its uncertainty, not a prediction per flight",
+    "refund_review": "look at who decides the cases the model is unsure about",
+    "fare_rules": "part of the pricing is written by hand, part is learned",
+}
+
+
+def check_problem_kinds(answer: dict[str, str] | None) -> Feedback:
+    """Exercise: map each scenario id in SCENARIOS to its kind of ML problem (a key of PROBLEM_KINDS)."""
+    if answer is None:
+        return not_answered(
+            "make a dict {scenario: kind} for the scenarios "
+            f"{list(SCENARIOS)}, using kinds from {list(PROBLEM_KINDS)}"
+        )
+    if not isinstance(answer, dict):
+        return incorrect(f"expected a dict like {{'fare_forecast': 'supervised', ...}}, got {type(answer).__name__}")
+    missing = [s for s in SCENARIOS if s not in answer]
+    wrong = []
+    for scenario, given in answer.items():
+        if scenario not in SCENARIOS:
+            return incorrect(f"unknown scenario {scenario!r}; the scenarios are {list(SCENARIOS)}")
+        _, kind = SCENARIOS[scenario]
+        if normalise_label(given) not in {normalise_label(k) for k in PROBLEM_KINDS}:
+            wrong.append(f"'{scenario}': {given!r} is not one of the kinds {list(PROBLEM_KINDS)}")
+        elif normalise_label(given) != normalise_label(kind):
+            wrong.append(f"'{scenario}' is not {given}: {SCENARIO_HINTS[scenario]}")
+    if not wrong and not missing:
+        return correct(f"all {len(SCENARIOS)} scenarios placed; the kind follows from what is known "
+                       "(a label? a rule? a person?) more than from the algorithm.")
+    parts = [f"{len(SCENARIOS) - len(wrong) - len(missing)} of {len(SCENARIOS)} right."]
+    parts += [f"\n- {w}" for w in wrong]
+    if missing:
+        parts.append(f"\n- still to answer: {missing}")
+    return close("".join(parts)) if len(wrong) + len(missing) <= 2 else incorrect("".join(parts))
+
+
+def check_stops_price_ratio(answer: Any, flights: pd.DataFrame) -> Feedback:
+    """Exercise: how many times dearer is the median 1-stop fare than the median non-stop fare? (2 decimals)"""
+    table = flight_table(flights)
+    medians = table.groupby("stops")["Price"].median()
+    means = table.groupby("stops")["Price"].mean()
+    expected = medians[1] / medians[0]
+    return check_number(
+        answer, round(expected, 2), tolerance=0.011,
+        hint="divide the median price of 1-stop flights by that of non-stop flights "
+             "(median_price_by_stops gives both), rounded to 2 decimals",
+        why=f"a 1-stop fare is {expected:.2f} times a non-stop one at the median "
+            f"(₹{medians[1]:,.0f} vs ₹{medians[0]:,.0f}): stops are a strong price signal.",
+        look_at="Look at the median_price column for stops 0 and 1 and divide the second by the first.",
+        near_misses=[
+            (round(medians[0] / medians[1], 2), "you divided the other way round: 1-stop over non-stop."),
+            (round(means[1] / means[0], 2), "that is the ratio of the means; the question asks for medians, "
+                                            "which a few very dear fares do not pull up."),
+            (round(medians[1] - medians[0], 2), "that is the difference in rupees; the question asks for the "
+                                                "ratio (how many times dearer)."),
+        ],
+    )
+
+
+def check_deferred_share(answer: Any, deferral_table: pd.DataFrame, threshold: float) -> Feedback:
+    """Exercise: read the share of cases deferred to a person at `threshold` off a deferral_curve table."""
+    if threshold not in deferral_table.index:
+        raise ValueError(f"threshold {threshold} is not in the table's thresholds {list(deferral_table.index)}")
+    row = deferral_table.loc[threshold]
+    expected = row["deferred to a person"]
+    return check_number(
+        answer, round(expected, 2), tolerance=0.011,
+        hint=f"read the 'deferred to a person' column at threshold {threshold} (a share between 0 and 1, "
+             "2 decimals)",
+        why=f"at {threshold} the model hands {expected:.0%} of cases to a person and is right on "
+            f"{row['accuracy, automated cases']:.0%} of the rest: the price of accuracy is human time.",
+        look_at=f"Find the row for threshold {threshold} and the column 'deferred to a person'.",
+        near_misses=[
+            (round(1 - expected, 2), "that is the share the model decides itself; the question asks for the "
+                                     "share deferred to a person."),
+            (round(expected * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
+        ],
+    )
+
+
+# --- notebook 02 --------------------------------------------------------------------------------------
+
+
+def check_rows_removed(answer: Any, raw: pd.DataFrame) -> Feedback:
+    """Exercise: how many rows do the talk's two cleaning steps (dropna + rare airlines) remove in total?"""
+    after_dropna = talk_dropna(raw)
+    after_filter = drop_rare_airlines(after_dropna)
+    by_dropna = len(raw) - len(after_dropna)
+    by_filter = len(after_dropna) - len(after_filter)
+    return check_number(
+        answer, by_dropna + by_filter,
+        hint="subtract the rows left after both steps from the rows loaded (len() of each frame)",
+        why=f"{by_dropna} row(s) by dropna() and {by_filter} by the rare-airline filter: "
+            f"{len(raw):,} -> {len(after_filter):,}.",
+        look_at="Compare len() of the raw frame with len() after talk_dropna and drop_rare_airlines.",
+        near_misses=[
+            (by_dropna, "that is only what dropna() removes; add the rows of the five rare airlines."),
+            (by_filter, "that is only the rare-airline filter; dropna() removed rows too."),
+            (len(after_filter), "that is the number of rows left; the question asks how many were removed."),
+        ],
+    )
+
+
+def check_duplicate_rows(answer: Any, flights: pd.DataFrame) -> Feedback:
+    """Exercise: how many rows are exact copies of an earlier row (what drop_duplicates() would remove)?"""
+    extra_copies = int(flights.duplicated().sum())
+    all_copies = int(flights.duplicated(keep=False).sum())
+    return check_number(
+        answer, extra_copies,
+        hint="count the rows df.duplicated() marks True (every column equal to an earlier row)",
+        why=f"{extra_copies} rows repeat an earlier row; drop_duplicates() keeps the first of each group "
+            f"and removes these.",
+        look_at="Use df.duplicated().sum(): it compares all columns and keeps the first occurrence.",
+        near_misses=[
+            (all_copies, "you counted every member of a duplicate group (keep=False), first copies included; "
+                         "the question asks for the extra copies only."),
+            (len(flights) - extra_copies, "that is the number of distinct rows; the question asks for the copies."),
+        ],
+    )
+
+
+def check_cheapest_airline(answer: Any, flights: pd.DataFrame) -> Feedback:
+    """Exercise: after the talk's cleaning, which airline has the lowest median fare?"""
+    cleaned = drop_rare_airlines(talk_dropna(flights))
+    medians = cleaned.groupby("Airline")["Price"].median().sort_values()
+    means = cleaned.groupby("Airline")["Price"].mean().sort_values()
+    expected = medians.index[0]
+    hint = "group the cleaned flights by Airline, take the median Price and pick the smallest"
+    if answer is None:
+        return not_answered(hint)
+    given = normalise_label(answer)
+    if given == normalise_label(expected):
+        return correct(f"{expected}, median ₹{medians.iloc[0]:,.0f}; the median resists the few very dear "
+                       "fares that pull a mean up.")
+    if given == normalise_label(means.index[0]):
+        return close(f"{answer} has the lowest mean; the question asks for the median "
+                     "(groupby('Airline')['Price'].median()).")
+    rare = {normalise_label(a) for a in flights["Airline"].unique()} - {normalise_label(a) for a in medians.index}
+    if given in rare:
+        return close(f"{answer} was removed by the talk's rare-airline filter; look only at the cleaned data.")
+    if given not in {normalise_label(a) for a in medians.index}:
+        return incorrect(f"{answer!r} is not an airline in the cleaned data; the airlines are {list(medians.index)}.")
+    return incorrect(f"{answer} has median ₹{medians[match_label(answer, medians.index)]:,.0f}; sort the "
+                     "medians and look at the top of the list.")
+
+
+
+# --- notebook 03 --------------------------------------------------------------------------------------
+
+
+def check_dummy_count(answer: Any, flights: pd.DataFrame, column: str) -> Feedback:
+    """Exercise: how many columns does pd.get_dummies(df[[column]], drop_first=True) make on these flights?"""
+    if column not in flights.columns:
+        raise ValueError(f"column {column!r} is not in the frame; columns: {list(flights.columns)}")
+    labels = flights[column].nunique()
+    return check_number(
+        answer, labels - 1,
+        hint=f"count the distinct labels of {column} (nunique()) and remember what drop_first=True does",
+        why=f"{column} has {labels} labels and drop_first=True leaves out the first one (it is 'all zeros').",
+        look_at=f"Count flights['{column}'].nunique(); one of those labels gets no column.",
+        near_misses=[(labels, "drop_first=True drops one label: the first becomes the all-zeros baseline.")],
+    )
+
+
+def check_batch_width(answer: Any, batch: pd.DataFrame, train_width: int) -> Feedback:
+    """Exercise: how many columns does the talk's get_dummies feature code produce for this new `batch`?"""
+    width = talk_feature_frame(batch).shape[1]
+    return check_number(
+        answer, width,
+        hint="run talk_feature_frame on the batch and look at .shape[1] (or reason it out: 9 numeric columns "
+             "plus the dummies of the labels present)",
+        why=f"{width} columns, not {train_width}: get_dummies only knows the labels it sees in this batch, "
+            "so the model's input changes shape.",
+        look_at="get_dummies makes a column per label *present in this batch*, minus the first (drop_first).",
+        near_misses=[(train_width, f"{train_width} is the training width; get_dummies on the new batch does not "
+                                   "know the training labels, so its width differs.")],
+    )

@@ -1,0 +1,97 @@
+"""The verdict every exercise check returns, and the shared comparison of a numeric answer with the truth."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+CORRECT, CLOSE, INCORRECT, NOT_ANSWERED = "correct", "close", "incorrect", "not answered"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer: `status` (correct/close/incorrect/not answered) and a message for the learner."""
+
+    status: str
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.status == CORRECT
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:  # what a notebook shows when the check is a cell's last expression
+        return self.message
+
+
+def not_answered(hint: str) -> Feedback:
+    return Feedback(NOT_ANSWERED, f"Not answered yet: {hint}")
+
+
+def correct(detail: str) -> Feedback:
+    return Feedback(CORRECT, f"Correct: {detail}")
+
+
+def close(detail: str) -> Feedback:
+    return Feedback(CLOSE, f"Close: {detail}")
+
+
+def incorrect(detail: str) -> Feedback:
+    return Feedback(INCORRECT, f"Not yet: {detail}")
+
+
+def as_number(answer: Any) -> float | None:
+    """The answer as a float, or None if it is not a number (bools are not numbers here)."""
+    if isinstance(answer, bool):
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def within(value: float, target: float, tolerance: float) -> bool:
+    return abs(value - target) <= tolerance
+
+
+def check_number(
+    answer: Any,
+    expected: float,
+    *,
+    hint: str,
+    why: str,
+    look_at: str,
+    near_misses: list[tuple[float, str]] = (),
+    tolerance: float = 0.0,
+) -> Feedback:
+    """Compare a numeric answer with `expected`; known wrong values (near_misses) get their own explanation."""
+    if answer is None:
+        return not_answered(hint)
+    value = as_number(answer)
+    if value is None:
+        return incorrect(f"expected a number, got {answer!r}. {look_at}")
+    if within(value, expected, tolerance):
+        return correct(why)
+    for wrong_value, explanation in near_misses:
+        if within(value, wrong_value, tolerance):
+            return close(explanation)
+    return incorrect(f"{format_number(value)} is not it. {look_at}")
+
+
+def format_number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def normalise_label(text: Any) -> str:
+    return " ".join(str(text).replace("-", " ").replace("_", " ").split()).casefold()
+
+
+def match_label(answer: Any, labels: Any) -> str:
+    return next(label for label in labels if normalise_label(label) == normalise_label(answer))

@@ -1,0 +1,208 @@
+"""Checks of the answers to notebooks 04-06's exercises: numbers and names read off models, runs and reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from workbook.exercises.feedback import (Feedback, as_number, check_number, close, correct, incorrect,
+                                         normalise_label, not_answered)
+
+
+# --- notebook 04 --------------------------------------------------------------------------------------
+
+
+def check_classifier_classes(answer: Any, y_train: pd.Series, y_test: pd.Series) -> Feedback:
+    """Exercise: how many classes does a classifier fitted on the training fares know?"""
+    train, test = pd.Series(y_train), pd.Series(y_test)
+    classes = int(train.nunique())
+    return check_number(
+        answer, classes,
+        hint="a classifier makes one class per distinct label it sees in training: count the distinct y_train values",
+        why=f"{classes:,} distinct training fares, about {len(train) / classes:.1f} rows per class; a class seen "
+            "once or twice cannot be learned, and a test fare outside these classes can never be predicted.",
+        look_at="Use y_train.nunique(): the classes come from the training labels only.",
+        near_misses=[
+            (len(train), "that is the number of training rows; several rows share a fare, so there are fewer classes."),
+            (int(test.nunique()), "those are the distinct test fares; a classifier's classes come from training."),
+            (int(pd.concat([train, test]).nunique()), "that counts the test fares too; the classifier only ever "
+                                                      "sees the training fares."),
+        ],
+    )
+
+
+def _best_mae(table: pd.DataFrame, features: str) -> pd.Series:
+    """The comparison row with the lowest test MAE among rows with this feature set."""
+    missing = [c for c in ("model", "features", "target", "MAE") if c not in table.columns]
+    if missing:
+        raise ValueError(f"the comparison table lacks column(s) {missing}; pass the table compare_models returned")
+    rows = table[table["features"] == features]
+    if rows.empty:
+        raise ValueError(f"the comparison table has no rows with features == {features!r}")
+    return rows.loc[rows["MAE"].idxmin()]
+
+
+def check_feature_gain(answer: Any, table: pd.DataFrame) -> Feedback:
+    """Exercise: by how many rupees does the best improved-features model beat the best talk-features model (MAE)?"""
+    talk, improved = _best_mae(table, "talk"), _best_mae(table, "improved")
+    gain = round(float(talk["MAE"] - improved["MAE"]))
+    same_model = table[(table["model"] == talk["model"]) & (table["target"] == talk["target"])
+                       & (table["features"] == "improved")]
+    near = [(-gain, "the sign is flipped: subtract the improved model's MAE from the talk model's MAE.")]
+    if not same_model.empty and round(float(talk["MAE"] - same_model["MAE"].iloc[0])) != gain:
+        near.append((round(float(talk["MAE"] - same_model["MAE"].iloc[0])),
+                     "that compares one model on both feature sets; the question compares the best row of each set."))
+    return check_number(
+        answer, gain, tolerance=1.0,
+        hint="take the lowest MAE among rows with features == 'talk', subtract the lowest among 'improved' rows "
+             "(best_row(table, features=...) finds each), rounded to whole rupees",
+        why=f"best on the talk's 24 columns: {talk['model']} ({talk['target']} target), MAE ₹{talk['MAE']:,.0f}; "
+            f"best on the improved features: {improved['model']} ({improved['target']}), ₹{improved['MAE']:,.0f}. "
+            f"The improved features lowered the best MAE by ₹{gain:,} per fare.",
+        look_at="Filter the table by the features column, take each group's smallest MAE and subtract.",
+        near_misses=near,
+    )
+
+
+def check_band_recall(answer: Any, confusion: pd.DataFrame, band: str = "premium") -> Feedback:
+    """Exercise: the recall of one fare band, read off a confusion matrix (rows actual, columns predicted)."""
+    if band not in confusion.index or band not in confusion.columns:
+        raise ValueError(f"band {band!r} is not in the confusion matrix; its bands are {list(confusion.index)}")
+    hits = float(confusion.loc[band, band])
+    recall = hits / float(confusion.loc[band].sum())
+    precision = hits / float(confusion[band].sum())
+    accuracy = sum(float(confusion.loc[b, b]) for b in confusion.index) / float(confusion.to_numpy().sum())
+    return check_number(
+        answer, round(recall, 2), tolerance=0.011,
+        hint=f"recall = correctly predicted {band} fares / all actual {band} fares: the diagonal cell divided by "
+             "its row's total (2 decimals)",
+        why=f"{hits:,.0f} of the {confusion.loc[band].sum():,.0f} actual {band} fares were predicted {band}: recall "
+            f"{recall:.2f}. Precision looks down the column instead: {precision:.2f}.",
+        look_at=f"Rows are the actual bands: divide the cell ({band}, {band}) by the sum of the row '{band}'.",
+        near_misses=[
+            (round(precision, 2), "that is the precision (the diagonal cell over its column's total); recall divides "
+                                  "by the row: how many of the actual band were found."),
+            (round(accuracy, 2), "that is the overall accuracy (all diagonal cells); recall is about one band."),
+            (round(recall * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
+        ],
+    )
+
+
+# --- notebook 05 --------------------------------------------------------------------------------------
+
+
+def check_best_run(answer: Any, runs: pd.DataFrame, metric: str = "metrics.MAE") -> Feedback:
+    """Exercise: which run (by name) has the lowest `metric` in a runs table such as runs_frame returns?"""
+    if "run_name" not in runs.columns or metric not in runs.columns:
+        raise ValueError(f"the runs table needs columns 'run_name' and {metric!r}; it has {list(runs.columns)}")
+    scored = runs.dropna(subset=[metric])
+    if scored.empty:
+        raise ValueError(f"no run in the table has a value for {metric!r}")
+    ranked = scored.sort_values(metric, kind="stable")
+    best, worst = ranked.iloc[0], ranked.iloc[-1]
+    hint = f"sort the runs by {metric} and take the run_name of the smallest (lower error is better)"
+    if answer is None:
+        return not_answered(hint)
+    given = normalise_label(answer)
+    names = {normalise_label(name): name for name in runs["run_name"]}
+    if given == normalise_label(best["run_name"]):
+        return correct(f"{best['run_name']} has the lowest {metric.removeprefix('metrics.')} "
+                       f"({best[metric]:,.0f}); this is how the registry's challenger was chosen.")
+    if given not in names:
+        return incorrect(f"{answer!r} is not a run name here; the runs are {sorted(scored['run_name'])}.")
+    if given == normalise_label(worst["run_name"]):
+        return close(f"{answer} has the largest {metric.removeprefix('metrics.')}: for an error, lower is better.")
+    if names[given] not in set(scored["run_name"]):
+        return close(f"{answer} has no {metric}: it groups the other runs (the parent run); pick one of its children.")
+    value = scored.loc[scored["run_name"] == names[given], metric].iloc[0]
+    return incorrect(f"{answer} has {metric} {value:,.0f}; sort the table by {metric} and look at the top row.")
+
+
+def check_signature_inputs(answer: Any, model: Any) -> Feedback:
+    """Exercise: how many required input columns does a logged model's signature declare?"""
+    from workbook.data import COLUMNS
+    from workbook.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+
+    schema = model.metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        raise ValueError("this model was logged without a named input signature; log it with an input example")
+    required = [str(name) for name in schema.required_input_names()]
+    return check_number(
+        answer, len(required),
+        hint="look at model.metadata.get_input_schema() (or the MLmodel file) and count the required inputs",
+        why=f"{len(required)} columns ({', '.join(required)}): the raw flight fields the pipeline turns into "
+            "features itself. A request without one of them is refused before the model runs.",
+        look_at="The signature lists what the model receives, not the features it computes inside.",
+        near_misses=[
+            (len(COLUMNS), "that counts Price too: the price is what the model predicts, not an input."),
+            (len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES), "those are the features the pipeline computes inside; "
+                                                                "the signature describes what it receives."),
+        ],
+    )
+
+
+# --- notebook 06 --------------------------------------------------------------------------------------
+
+
+def check_first_alert_month(answer: Any, report: Any) -> Feedback:
+    """Exercise: in which production month did the first alert fire ("2019-09"; "none" when nothing fired)?"""
+    months = list(report.model["month"])
+    first = report.first_alert_month
+    hint = "look at report.alerts_frame() (or the heatmap and the error trend) and give the first month"
+    if answer is None:
+        return not_answered(hint)
+    given = str(answer).strip().casefold()
+    if first is None:
+        if given in {"none", "no alert", "never", ""}:
+            return correct("nothing fired: with this scenario the monitored months look like training.")
+        return incorrect(f"no alert fired in this run; {answer!r} is not it. Check report.alerts.")
+    kinds = sorted({a["kind"] for a in report.alerts if a["month"] == first})
+    if given == first.casefold():
+        return correct(f"{first} ({', '.join(kinds)}): the month the scenario started, not a month later; "
+                       "a monthly check catches a change within one period.")
+    if as_number(answer) is not None and 1 <= as_number(answer) <= len(months):
+        number = int(as_number(answer))
+        if months[number - 1] == first:
+            return close(f"month number {number} is {first}: give the month label as the report shows it.")
+    if given in {m.casefold() for m in months}:
+        return incorrect(f"{answer} is a monitored month, but not the first with an alert; sort the alerts by month.")
+    return incorrect(f"{answer!r} is not one of the monitored months {months}.")
+
+
+def check_psi(answer: Any, reference: Any, current: Any, *, categorical: bool = True) -> Feedback:
+    """Exercise: the population stability index of one column between training and a production month."""
+    from workbook.monitoring import population_stability_index
+
+    expected = population_stability_index(reference, current, categorical=categorical)
+    return check_number(
+        answer, round(expected, 3),
+        hint="shares p (training) and q (month) per category; PSI = sum((q - p) * ln(q / p))",
+        why=f"PSI {expected:.3f} ({'a shift worth acting on' if expected >= 0.2 else 'below the 0.2 alert line'}). "
+            "PSI is symmetric in p and q and counts every category, the unseen ones included.",
+        look_at="Use shares (value_counts(normalize=True)), not counts, and the natural log.",
+        tolerance=0.005,
+    )
+
+
+def check_most_disparate_group(answer: Any, bias: pd.DataFrame) -> Feedback:
+    """Exercise: which group (value) has the largest disparity among groups large enough to be flagged?"""
+    min_count = bias.attrs.get("min_count", 1)
+    trusted = bias[bias["count"] >= min_count].sort_values("disparity", ascending=False, kind="stable")
+    if trusted.empty:
+        raise ValueError(f"no group in the bias table has at least {min_count} rows")
+    top = trusted.iloc[0]
+    hint = "sort the bias table by disparity, ignoring groups with fewer than min_count rows"
+    if answer is None:
+        return not_answered(hint)
+    given = normalise_label(answer)
+    if given == normalise_label(top["group"]):
+        return correct(f"{top['group']} ({top['group_by']}): its {bias.attrs.get('metric', 'error')} is "
+                       f"{top['disparity']:.2f}x the overall one over {top['count']:,} rows.")
+    small = bias[(bias["count"] < min_count) & (bias["disparity"] > top["disparity"])]
+    if given in {normalise_label(g) for g in small["group"]}:
+        return close(f"{answer} has a larger disparity, but fewer than {min_count} rows: too few to call it a "
+                     "finding. Look among the larger groups.")
+    if given in {normalise_label(g) for g in bias["group"]}:
+        return incorrect(f"{answer} is a group here but not the one with the largest disparity; {hint}.")
+    return incorrect(f"{answer!r} is not a group in the table; the groups are in its 'group' column.")
