@@ -1211,7 +1211,14 @@ def _run_in_place(
 
 
 def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what changes on every run (papermill/timing metadata) and number executed cells 1, 2, 3, ..."""
+    """Drop what changes on every run (papermill/timing metadata) and number executed cells 1, 2, 3, ...
+
+    A print can reach the notebook as several stream messages when the kernel flushes mid-way (a busy
+    machine); nbconvert's CoalesceStreamsPreprocessor joins them, so a rerun does not reshuffle the diff.
+    """
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
     nb.metadata.pop("papermill", None)
     number = 0
     for cell in nb.cells:

@@ -607,6 +607,15 @@ def test_strip_volatile_metadata_renumbers_and_cleans() -> None:
     assert "papermill" not in nb.metadata
 
 
+def test_strip_volatile_metadata_joins_a_print_the_kernel_flushed_in_pieces() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(0.56)")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="0.56"),
+                           nbformat.v4.new_output("stream", name="stdout", text="\n"),
+                           nbformat.v4.new_output("stream", name="stderr", text="warning\n")]
+    runner.strip_volatile_metadata(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "0.56\n"), ("stderr", "warning\n")]
+
+
 def test_index_html_escapes_names_errors_and_results(tmp_path: Path) -> None:
     error = "02_b failed at cell [1] (cell index 1): E: a < b & c"
     runs = [
