@@ -9,6 +9,7 @@ from workbook import exercises as ex
 from workbook import problem_kinds as pk
 from workbook.data import make_flights
 from workbook.features import drop_rare_airlines, talk_dropna, talk_feature_frame
+from feedback_asserts import assert_status
 
 
 @pytest.fixture(scope="module")
@@ -21,26 +22,18 @@ def flights(raw) -> pd.DataFrame:
     return talk_dropna(raw)
 
 
-def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
-    assert feedback.status == status, feedback.message
-    assert bool(feedback) is (status == ex.CORRECT)
-    assert repr(feedback) == feedback.message == str(feedback)
-    for fragment in fragments:
-        assert fragment in feedback.message
-
-
 # ---------------------------------------------------------------- check_number (the shared core)
 
 
 def test_check_number_paths():
     kwargs = dict(hint="count them", why="because", look_at="look here", near_misses=[(7, "off by the header")])
-    _assert_status(ex.check_number(None, 5, **kwargs), ex.NOT_ANSWERED, "Not answered yet: count them")
-    _assert_status(ex.check_number(5, 5, **kwargs), ex.CORRECT, "Correct: because")
-    _assert_status(ex.check_number("5", 5, **kwargs), ex.CORRECT)
-    _assert_status(ex.check_number(7, 5, **kwargs), ex.CLOSE, "off by the header")
-    _assert_status(ex.check_number(9, 5, **kwargs), ex.INCORRECT, "9 is not it", "look here")
-    _assert_status(ex.check_number("five", 5, **kwargs), ex.INCORRECT, "expected a number")
-    _assert_status(ex.check_number(True, 1, **kwargs), ex.INCORRECT, "expected a number")
+    assert_status(ex.check_number(None, 5, **kwargs), ex.NOT_ANSWERED, "Not answered yet: count them")
+    assert_status(ex.check_number(5, 5, **kwargs), ex.CORRECT, "Correct: because")
+    assert_status(ex.check_number("5", 5, **kwargs), ex.CORRECT)
+    assert_status(ex.check_number(7, 5, **kwargs), ex.CLOSE, "off by the header")
+    assert_status(ex.check_number(9, 5, **kwargs), ex.INCORRECT, "9 is not it", "look here")
+    assert_status(ex.check_number("five", 5, **kwargs), ex.INCORRECT, "expected a number")
+    assert_status(ex.check_number(True, 1, **kwargs), ex.INCORRECT, "expected a number")
     assert ex.check_number(5.004, 5, tolerance=0.01, **kwargs).correct
 
 
@@ -49,18 +42,18 @@ def test_check_number_paths():
 
 def test_check_problem_kinds():
     right = {scenario: kind for scenario, (_, kind) in pk.SCENARIOS.items()}
-    _assert_status(ex.check_problem_kinds(None), ex.NOT_ANSWERED, "fare_forecast")
-    _assert_status(ex.check_problem_kinds(right), ex.CORRECT)
+    assert_status(ex.check_problem_kinds(None), ex.NOT_ANSWERED, "fare_forecast")
+    assert_status(ex.check_problem_kinds(right), ex.CORRECT)
     # spelling variants of a kind are accepted
     assert ex.check_problem_kinds({**right, "refund_review": "Human-in-the-loop"}).correct
     one_wrong = {**right, "route_groups": "supervised"}
     feedback = ex.check_problem_kinds(one_wrong)
-    _assert_status(feedback, ex.CLOSE, "route_groups", "4 of 5", ex.SCENARIO_HINTS["route_groups"])
+    assert_status(feedback, ex.CLOSE, "route_groups", "4 of 5", ex.SCENARIO_HINTS["route_groups"])
     assert "unsupervised" not in feedback.message  # a hint, not the answer
-    _assert_status(ex.check_problem_kinds({**right, "fare_rules": "magic"}), ex.CLOSE, "not one of the kinds")
+    assert_status(ex.check_problem_kinds({**right, "fare_rules": "magic"}), ex.CLOSE, "not one of the kinds")
     all_wrong = {scenario: "statistical" for scenario in pk.SCENARIOS if scenario != "weekend_premium"}
-    _assert_status(ex.check_problem_kinds(all_wrong), ex.INCORRECT, "still to answer")
-    _assert_status(ex.check_problem_kinds(["supervised"]), ex.INCORRECT, "expected a dict")
+    assert_status(ex.check_problem_kinds(all_wrong), ex.INCORRECT, "still to answer")
+    assert_status(ex.check_problem_kinds(["supervised"]), ex.INCORRECT, "expected a dict")
 
 
 def test_every_scenario_has_a_hint():
@@ -70,10 +63,10 @@ def test_every_scenario_has_a_hint():
 def test_check_stops_price_ratio(flights):
     medians = pk.flight_table(flights).groupby("stops")["Price"].median()
     ratio = medians[1] / medians[0]
-    _assert_status(ex.check_stops_price_ratio(None, flights), ex.NOT_ANSWERED, "median")
-    _assert_status(ex.check_stops_price_ratio(round(ratio, 2), flights), ex.CORRECT, f"{ratio:.2f}")
-    _assert_status(ex.check_stops_price_ratio(round(1 / ratio, 2), flights), ex.CLOSE, "other way round")
-    _assert_status(ex.check_stops_price_ratio(ratio + 1, flights), ex.INCORRECT, "median_price")
+    assert_status(ex.check_stops_price_ratio(None, flights), ex.NOT_ANSWERED, "median")
+    assert_status(ex.check_stops_price_ratio(round(ratio, 2), flights), ex.CORRECT, f"{ratio:.2f}")
+    assert_status(ex.check_stops_price_ratio(round(1 / ratio, 2), flights), ex.CLOSE, "other way round")
+    assert_status(ex.check_stops_price_ratio(ratio + 1, flights), ex.INCORRECT, "median_price")
 
 
 def test_check_deferred_share():
@@ -81,11 +74,11 @@ def test_check_deferred_share():
         {"deferred to a person": [0.0, 0.25], "accuracy, automated cases": [0.8, 0.9]},
         index=pd.Index([0.5, 0.9], name="threshold"),
     )
-    _assert_status(ex.check_deferred_share(None, table, 0.9), ex.NOT_ANSWERED, "0.9")
-    _assert_status(ex.check_deferred_share(0.25, table, 0.9), ex.CORRECT, "25%", "90%")
-    _assert_status(ex.check_deferred_share(0.75, table, 0.9), ex.CLOSE, "decides itself")
-    _assert_status(ex.check_deferred_share(25, table, 0.9), ex.CLOSE, "not as a percentage")
-    _assert_status(ex.check_deferred_share(0.4, table, 0.9), ex.INCORRECT, "threshold 0.9")
+    assert_status(ex.check_deferred_share(None, table, 0.9), ex.NOT_ANSWERED, "0.9")
+    assert_status(ex.check_deferred_share(0.25, table, 0.9), ex.CORRECT, "25%", "90%")
+    assert_status(ex.check_deferred_share(0.75, table, 0.9), ex.CLOSE, "decides itself")
+    assert_status(ex.check_deferred_share(25, table, 0.9), ex.CLOSE, "not as a percentage")
+    assert_status(ex.check_deferred_share(0.4, table, 0.9), ex.INCORRECT, "threshold 0.9")
     with pytest.raises(ValueError, match="0.7"):
         ex.check_deferred_share(0.1, table, 0.7)
 
@@ -99,35 +92,35 @@ def test_check_rows_removed(raw):
     after_filter = drop_rare_airlines(after_dropna)
     total = len(raw) - len(after_filter)
     assert removed_by_dropna > 0 and total > removed_by_dropna
-    _assert_status(ex.check_rows_removed(None, raw), ex.NOT_ANSWERED)
-    _assert_status(ex.check_rows_removed(total, raw), ex.CORRECT, f"{len(after_filter):,}")
-    _assert_status(ex.check_rows_removed(removed_by_dropna, raw), ex.CLOSE, "only what dropna() removes")
-    _assert_status(ex.check_rows_removed(len(after_filter), raw), ex.CLOSE, "rows left")
-    _assert_status(ex.check_rows_removed(total + 100, raw), ex.INCORRECT, "len()")
+    assert_status(ex.check_rows_removed(None, raw), ex.NOT_ANSWERED)
+    assert_status(ex.check_rows_removed(total, raw), ex.CORRECT, f"{len(after_filter):,}")
+    assert_status(ex.check_rows_removed(removed_by_dropna, raw), ex.CLOSE, "only what dropna() removes")
+    assert_status(ex.check_rows_removed(len(after_filter), raw), ex.CLOSE, "rows left")
+    assert_status(ex.check_rows_removed(total + 100, raw), ex.INCORRECT, "len()")
 
 
 def test_check_duplicate_rows(raw):
     copies = int(raw.duplicated().sum())
     every_member = int(raw.duplicated(keep=False).sum())
     assert 0 < copies < every_member
-    _assert_status(ex.check_duplicate_rows(None, raw), ex.NOT_ANSWERED, "duplicated()")
-    _assert_status(ex.check_duplicate_rows(copies, raw), ex.CORRECT)
-    _assert_status(ex.check_duplicate_rows(every_member, raw), ex.CLOSE, "keep=False")
-    _assert_status(ex.check_duplicate_rows(copies + 1, raw), ex.INCORRECT, "duplicated().sum()")
+    assert_status(ex.check_duplicate_rows(None, raw), ex.NOT_ANSWERED, "duplicated()")
+    assert_status(ex.check_duplicate_rows(copies, raw), ex.CORRECT)
+    assert_status(ex.check_duplicate_rows(every_member, raw), ex.CLOSE, "keep=False")
+    assert_status(ex.check_duplicate_rows(copies + 1, raw), ex.INCORRECT, "duplicated().sum()")
 
 
 def test_check_cheapest_airline(raw):
     cleaned = drop_rare_airlines(talk_dropna(raw))
     medians = cleaned.groupby("Airline")["Price"].median().sort_values()
     cheapest, dearest = medians.index[0], medians.index[-1]
-    _assert_status(ex.check_cheapest_airline(None, raw), ex.NOT_ANSWERED, "median")
-    _assert_status(ex.check_cheapest_airline(cheapest, raw), ex.CORRECT, cheapest)
-    _assert_status(ex.check_cheapest_airline(cheapest.upper(), raw), ex.CORRECT)
-    _assert_status(ex.check_cheapest_airline(dearest, raw), ex.INCORRECT, "sort the medians")
-    _assert_status(ex.check_cheapest_airline("Trujet", raw.assign(Airline=raw["Airline"].where(raw.index != 0,
+    assert_status(ex.check_cheapest_airline(None, raw), ex.NOT_ANSWERED, "median")
+    assert_status(ex.check_cheapest_airline(cheapest, raw), ex.CORRECT, cheapest)
+    assert_status(ex.check_cheapest_airline(cheapest.upper(), raw), ex.CORRECT)
+    assert_status(ex.check_cheapest_airline(dearest, raw), ex.INCORRECT, "sort the medians")
+    assert_status(ex.check_cheapest_airline("Trujet", raw.assign(Airline=raw["Airline"].where(raw.index != 0,
                                                                                                  "Trujet"))),
                    ex.CLOSE, "rare-airline filter")
-    _assert_status(ex.check_cheapest_airline("Lufthansa", raw), ex.INCORRECT, "not an airline")
+    assert_status(ex.check_cheapest_airline("Lufthansa", raw), ex.INCORRECT, "not an airline")
 
 
 # ---------------------------------------------------------------- notebook 03
@@ -135,10 +128,10 @@ def test_check_cheapest_airline(raw):
 
 def test_check_dummy_count(flights):
     labels = flights["Destination"].nunique()
-    _assert_status(ex.check_dummy_count(None, flights, "Destination"), ex.NOT_ANSWERED, "drop_first")
-    _assert_status(ex.check_dummy_count(labels - 1, flights, "Destination"), ex.CORRECT, f"{labels} labels")
-    _assert_status(ex.check_dummy_count(labels, flights, "Destination"), ex.CLOSE, "drops one label")
-    _assert_status(ex.check_dummy_count(labels + 3, flights, "Destination"), ex.INCORRECT, "nunique()")
+    assert_status(ex.check_dummy_count(None, flights, "Destination"), ex.NOT_ANSWERED, "drop_first")
+    assert_status(ex.check_dummy_count(labels - 1, flights, "Destination"), ex.CORRECT, f"{labels} labels")
+    assert_status(ex.check_dummy_count(labels, flights, "Destination"), ex.CLOSE, "drops one label")
+    assert_status(ex.check_dummy_count(labels + 3, flights, "Destination"), ex.INCORRECT, "nunique()")
     with pytest.raises(ValueError, match="Nope"):
         ex.check_dummy_count(1, flights, "Nope")
 
@@ -147,7 +140,7 @@ def test_check_batch_width(flights):
     batch = flights.head(1)
     width = talk_feature_frame(batch).shape[1]
     assert width == 9  # one row: every get_dummies column is dropped by drop_first
-    _assert_status(ex.check_batch_width(None, batch, 24), ex.NOT_ANSWERED, "talk_feature_frame")
-    _assert_status(ex.check_batch_width(width, batch, 24), ex.CORRECT, "not 24")
-    _assert_status(ex.check_batch_width(24, batch, 24), ex.CLOSE, "training width")
-    _assert_status(ex.check_batch_width(12, batch, 24), ex.INCORRECT, "present in this batch")
+    assert_status(ex.check_batch_width(None, batch, 24), ex.NOT_ANSWERED, "talk_feature_frame")
+    assert_status(ex.check_batch_width(width, batch, 24), ex.CORRECT, "not 24")
+    assert_status(ex.check_batch_width(24, batch, 24), ex.CLOSE, "training width")
+    assert_status(ex.check_batch_width(12, batch, 24), ex.INCORRECT, "present in this batch")

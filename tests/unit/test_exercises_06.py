@@ -7,13 +7,7 @@ import pandas as pd
 
 from workbook import exercises as ex
 from workbook.monitoring import DriftReport, population_stability_index
-
-
-def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
-    assert feedback.status == status, feedback.message
-    assert bool(feedback) is (status == ex.CORRECT)
-    for fragment in fragments:
-        assert fragment in feedback.message, feedback.message
+from feedback_asserts import assert_status
 
 
 def _report(alerts: list[dict]) -> DriftReport:
@@ -25,14 +19,14 @@ def _report(alerts: list[dict]) -> DriftReport:
 def test_check_first_alert_month():
     report = _report([{"month": "2019-08", "kind": "model_drift", "feature_or_metric": "MAE"},
                       {"month": "2019-09", "kind": "contract", "feature_or_metric": "Date_of_Journey"}])
-    _assert_status(ex.check_first_alert_month(None, report), ex.NOT_ANSWERED, "alerts_frame")
-    _assert_status(ex.check_first_alert_month("2019-08", report), ex.CORRECT, "model_drift")
-    _assert_status(ex.check_first_alert_month(2, report), ex.CLOSE, "month label")
-    _assert_status(ex.check_first_alert_month("2019-09", report), ex.INCORRECT, "not the first")
-    _assert_status(ex.check_first_alert_month("2020-01", report), ex.INCORRECT, "not one of")
+    assert_status(ex.check_first_alert_month(None, report), ex.NOT_ANSWERED, "alerts_frame")
+    assert_status(ex.check_first_alert_month("2019-08", report), ex.CORRECT, "model_drift")
+    assert_status(ex.check_first_alert_month(2, report), ex.CLOSE, "month label")
+    assert_status(ex.check_first_alert_month("2019-09", report), ex.INCORRECT, "not the first")
+    assert_status(ex.check_first_alert_month("2020-01", report), ex.INCORRECT, "not one of")
     quiet = _report([])
-    _assert_status(ex.check_first_alert_month("none", quiet), ex.CORRECT, "nothing fired")
-    _assert_status(ex.check_first_alert_month("2019-07", quiet), ex.INCORRECT, "no alert")
+    assert_status(ex.check_first_alert_month("none", quiet), ex.CORRECT, "nothing fired")
+    assert_status(ex.check_first_alert_month("2019-07", quiet), ex.INCORRECT, "no alert")
 
 
 def test_check_psi_computes_the_truth_from_the_data():
@@ -40,10 +34,10 @@ def test_check_psi_computes_the_truth_from_the_data():
     current = pd.Series(["a"] * 80 + ["b"] * 20)
     by_hand = (0.8 - 0.5) * np.log(0.8 / 0.5) + (0.2 - 0.5) * np.log(0.2 / 0.5)
     assert abs(population_stability_index(reference, current, categorical=True) - by_hand) < 1e-3
-    _assert_status(ex.check_psi(None, reference, current), ex.NOT_ANSWERED, "ln(q / p)")
-    _assert_status(ex.check_psi(round(by_hand, 3), reference, current), ex.CORRECT, "PSI 0.416")
-    _assert_status(ex.check_psi(0.3, reference, current), ex.INCORRECT, "shares")
-    _assert_status(ex.check_psi("big", reference, current), ex.INCORRECT, "expected a number")
+    assert_status(ex.check_psi(None, reference, current), ex.NOT_ANSWERED, "ln(q / p)")
+    assert_status(ex.check_psi(round(by_hand, 3), reference, current), ex.CORRECT, "PSI 0.416")
+    assert_status(ex.check_psi(0.3, reference, current), ex.INCORRECT, "shares")
+    assert_status(ex.check_psi("big", reference, current), ex.INCORRECT, "expected a number")
 
 
 def test_check_most_disparate_group_ignores_groups_too_small_to_trust():
@@ -53,8 +47,8 @@ def test_check_most_disparate_group_ignores_groups_too_small_to_trust():
         "disparity": [1.5, 5.0, 0.8], "flagged": [True, False, False],
     })
     bias.attrs.update({"metric": "MAPE", "min_count": 30})
-    _assert_status(ex.check_most_disparate_group(None, bias), ex.NOT_ANSWERED, "min_count")
-    _assert_status(ex.check_most_disparate_group("vistara", bias), ex.CORRECT, "1.50x", "400 rows")
-    _assert_status(ex.check_most_disparate_group("Trujet", bias), ex.CLOSE, "fewer than 30 rows")
-    _assert_status(ex.check_most_disparate_group("IndiGo", bias), ex.INCORRECT, "largest disparity")
-    _assert_status(ex.check_most_disparate_group("Air Asia", bias), ex.INCORRECT, "not a group")
+    assert_status(ex.check_most_disparate_group(None, bias), ex.NOT_ANSWERED, "min_count")
+    assert_status(ex.check_most_disparate_group("vistara", bias), ex.CORRECT, "1.50x", "400 rows")
+    assert_status(ex.check_most_disparate_group("Trujet", bias), ex.CLOSE, "fewer than 30 rows")
+    assert_status(ex.check_most_disparate_group("IndiGo", bias), ex.INCORRECT, "largest disparity")
+    assert_status(ex.check_most_disparate_group("Air Asia", bias), ex.INCORRECT, "not a group")

@@ -11,13 +11,7 @@ import pytest
 from workbook import exercises as ex
 from workbook.data import COLUMNS
 from workbook.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
-
-
-def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
-    assert feedback.status == status, feedback.message
-    assert bool(feedback) is (status == ex.CORRECT)
-    for fragment in fragments:
-        assert fragment in feedback.message, feedback.message
+from feedback_asserts import assert_status
 
 
 # ---------------------------------------------------------------- notebook 04
@@ -26,12 +20,12 @@ def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
 def test_check_classifier_classes():
     y_train = pd.Series([100, 100, 200, 300, 300, 300, 400])  # 7 rows, 4 distinct fares
     y_test = pd.Series([100, 500, 600])  # 3 distinct, 2 of them unseen: 6 distinct overall
-    _assert_status(ex.check_classifier_classes(None, y_train, y_test), ex.NOT_ANSWERED, "y_train")
-    _assert_status(ex.check_classifier_classes(4, y_train, y_test), ex.CORRECT, "4 distinct", "1.8 rows per class")
-    _assert_status(ex.check_classifier_classes(7, y_train, y_test), ex.CLOSE, "training rows")
-    _assert_status(ex.check_classifier_classes(3, y_train, y_test), ex.CLOSE, "distinct test fares")
-    _assert_status(ex.check_classifier_classes(6, y_train, y_test), ex.CLOSE, "test fares too")
-    _assert_status(ex.check_classifier_classes(9, y_train, y_test), ex.INCORRECT, "nunique()")
+    assert_status(ex.check_classifier_classes(None, y_train, y_test), ex.NOT_ANSWERED, "y_train")
+    assert_status(ex.check_classifier_classes(4, y_train, y_test), ex.CORRECT, "4 distinct", "1.8 rows per class")
+    assert_status(ex.check_classifier_classes(7, y_train, y_test), ex.CLOSE, "training rows")
+    assert_status(ex.check_classifier_classes(3, y_train, y_test), ex.CLOSE, "distinct test fares")
+    assert_status(ex.check_classifier_classes(6, y_train, y_test), ex.CLOSE, "test fares too")
+    assert_status(ex.check_classifier_classes(9, y_train, y_test), ex.INCORRECT, "nunique()")
 
 
 @pytest.fixture()
@@ -46,11 +40,11 @@ def table() -> pd.DataFrame:
 
 def test_check_feature_gain(table):
     gain = round(711.2 - 520.4)  # best talk row minus best improved row: 191
-    _assert_status(ex.check_feature_gain(None, table), ex.NOT_ANSWERED, "best_row")
-    _assert_status(ex.check_feature_gain(gain, table), ex.CORRECT, "₹711", "₹520", "₹191")
-    _assert_status(ex.check_feature_gain(gain + 0.6, table), ex.CORRECT)  # rounding differences are fine
-    _assert_status(ex.check_feature_gain(-gain, table), ex.CLOSE, "sign is flipped")
-    _assert_status(ex.check_feature_gain(500, table), ex.INCORRECT, "500 is not it", "features column")
+    assert_status(ex.check_feature_gain(None, table), ex.NOT_ANSWERED, "best_row")
+    assert_status(ex.check_feature_gain(gain, table), ex.CORRECT, "₹711", "₹520", "₹191")
+    assert_status(ex.check_feature_gain(gain + 0.6, table), ex.CORRECT)  # rounding differences are fine
+    assert_status(ex.check_feature_gain(-gain, table), ex.CLOSE, "sign is flipped")
+    assert_status(ex.check_feature_gain(500, table), ex.INCORRECT, "500 is not it", "features column")
 
 
 def test_check_feature_gain_names_a_same_model_comparison():
@@ -61,8 +55,8 @@ def test_check_feature_gain_names_a_same_model_comparison():
         "target": ["log", "raw", "raw", "raw"],
         "MAE": [520.4, 900.0, 1000.0, 2000.0],
     })
-    _assert_status(ex.check_feature_gain(round(1000.0 - 520.4), table), ex.CORRECT, "tree")
-    _assert_status(ex.check_feature_gain(100, table), ex.CLOSE, "one model on both feature sets")
+    assert_status(ex.check_feature_gain(round(1000.0 - 520.4), table), ex.CORRECT, "tree")
+    assert_status(ex.check_feature_gain(100, table), ex.CLOSE, "one model on both feature sets")
 
 
 def test_check_feature_gain_refuses_a_table_it_cannot_read(table):
@@ -83,13 +77,13 @@ def confusion() -> pd.DataFrame:
 
 def test_check_band_recall(confusion):
     # premium: 60 of the 100 actual premium fares found (recall 0.60); 60 of 80 predicted premium right (0.75)
-    _assert_status(ex.check_band_recall(None, confusion, "premium"), ex.NOT_ANSWERED, "row's total")
-    _assert_status(ex.check_band_recall(0.6, confusion, "premium"), ex.CORRECT, "60 of the 100", "0.75")
-    _assert_status(ex.check_band_recall(0.75, confusion, "premium"), ex.CLOSE, "precision")
-    _assert_status(ex.check_band_recall(0.7, confusion, "premium"), ex.CLOSE, "overall accuracy")
-    _assert_status(ex.check_band_recall(60, confusion, "premium"), ex.CLOSE, "percentage")
-    _assert_status(ex.check_band_recall(0.3, confusion, "premium"), ex.INCORRECT, "sum of the row 'premium'")
-    _assert_status(ex.check_band_recall(0.8, confusion, "budget"), ex.CORRECT)
+    assert_status(ex.check_band_recall(None, confusion, "premium"), ex.NOT_ANSWERED, "row's total")
+    assert_status(ex.check_band_recall(0.6, confusion, "premium"), ex.CORRECT, "60 of the 100", "0.75")
+    assert_status(ex.check_band_recall(0.75, confusion, "premium"), ex.CLOSE, "precision")
+    assert_status(ex.check_band_recall(0.7, confusion, "premium"), ex.CLOSE, "overall accuracy")
+    assert_status(ex.check_band_recall(60, confusion, "premium"), ex.CLOSE, "percentage")
+    assert_status(ex.check_band_recall(0.3, confusion, "premium"), ex.INCORRECT, "sum of the row 'premium'")
+    assert_status(ex.check_band_recall(0.8, confusion, "budget"), ex.CORRECT)
     with pytest.raises(ValueError, match="luxury"):
         ex.check_band_recall(0.5, confusion, "luxury")
 
@@ -107,13 +101,13 @@ def runs() -> pd.DataFrame:
 
 
 def test_check_best_run(runs):
-    _assert_status(ex.check_best_run(None, runs), ex.NOT_ANSWERED, "metrics.MAE")
-    _assert_status(ex.check_best_run("boosting-lr0.2", runs), ex.CORRECT, "521")
-    _assert_status(ex.check_best_run("Boosting LR0.2", runs), ex.CORRECT)  # case and separators do not matter
-    _assert_status(ex.check_best_run("tree", runs), ex.CLOSE, "largest MAE")
-    _assert_status(ex.check_best_run("05-flight-runs", runs), ex.CLOSE, "parent run")
-    _assert_status(ex.check_best_run("boosting-lr0.05", runs), ex.INCORRECT, "690")
-    _assert_status(ex.check_best_run("knn", runs), ex.INCORRECT, "not a run name")
+    assert_status(ex.check_best_run(None, runs), ex.NOT_ANSWERED, "metrics.MAE")
+    assert_status(ex.check_best_run("boosting-lr0.2", runs), ex.CORRECT, "521")
+    assert_status(ex.check_best_run("Boosting LR0.2", runs), ex.CORRECT)  # case and separators do not matter
+    assert_status(ex.check_best_run("tree", runs), ex.CLOSE, "largest MAE")
+    assert_status(ex.check_best_run("05-flight-runs", runs), ex.CLOSE, "parent run")
+    assert_status(ex.check_best_run("boosting-lr0.05", runs), ex.INCORRECT, "690")
+    assert_status(ex.check_best_run("knn", runs), ex.INCORRECT, "not a run name")
     with pytest.raises(ValueError, match="metrics.R2"):
         ex.check_best_run("tree", runs, metric="metrics.R2")
 
@@ -129,12 +123,12 @@ def _model_with_inputs(columns: list[str]) -> SimpleNamespace:
 def test_check_signature_inputs():
     raw_columns = [c for c in COLUMNS if c != "Price"]
     model = _model_with_inputs(raw_columns)
-    _assert_status(ex.check_signature_inputs(None, model), ex.NOT_ANSWERED, "get_input_schema")
-    _assert_status(ex.check_signature_inputs(len(raw_columns), model), ex.CORRECT, "Airline", "Additional_Info")
-    _assert_status(ex.check_signature_inputs(len(COLUMNS), model), ex.CLOSE, "Price")
-    _assert_status(ex.check_signature_inputs(len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES), model), ex.CLOSE,
+    assert_status(ex.check_signature_inputs(None, model), ex.NOT_ANSWERED, "get_input_schema")
+    assert_status(ex.check_signature_inputs(len(raw_columns), model), ex.CORRECT, "Airline", "Additional_Info")
+    assert_status(ex.check_signature_inputs(len(COLUMNS), model), ex.CLOSE, "Price")
+    assert_status(ex.check_signature_inputs(len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES), model), ex.CLOSE,
                    "computes inside")
-    _assert_status(ex.check_signature_inputs(3, model), ex.INCORRECT, "not the features")
+    assert_status(ex.check_signature_inputs(3, model), ex.INCORRECT, "not the features")
     unnamed = SimpleNamespace(metadata=SimpleNamespace(get_input_schema=lambda: None))
     with pytest.raises(ValueError, match="input example"):
         ex.check_signature_inputs(3, unnamed)

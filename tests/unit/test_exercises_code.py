@@ -14,15 +14,9 @@ from workbook.data import make_flights
 from workbook.features import RARE_AIRLINES, drop_rare_airlines, parse_duration_minutes, talk_dropna
 from workbook.models import comparison_splits
 from workbook.monitoring import population_stability_index
+from feedback_asserts import assert_status
 
 TEXT = ["Airline", "Source", "Destination"]
-
-
-def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
-    assert feedback.status == status, feedback.message
-    assert bool(feedback) is (status == ex.CORRECT)
-    for fragment in fragments:
-        assert fragment in feedback.message, feedback.message
 
 
 @pytest.fixture(scope="module")
@@ -45,19 +39,19 @@ def _weekend_medians(flights: pd.DataFrame, how: str = "median", weekend_from: i
 
 def test_check_weekend_medians(flights):
     right = _weekend_medians(flights)
-    _assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "day_of_week >= 5")
-    _assert_status(ex.check_weekend_medians(right, flights), ex.CORRECT, f"₹{right['weekend']:,.0f}")
-    _assert_status(ex.check_weekend_medians(right.to_dict(), flights), ex.CORRECT)
-    _assert_status(ex.check_weekend_medians(right.to_frame(), flights), ex.CORRECT)
+    assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "day_of_week >= 5")
+    assert_status(ex.check_weekend_medians(right, flights), ex.CORRECT, f"₹{right['weekend']:,.0f}")
+    assert_status(ex.check_weekend_medians(right.to_dict(), flights), ex.CORRECT)
+    assert_status(ex.check_weekend_medians(right.to_frame(), flights), ex.CORRECT)
     swapped = pd.Series({"weekday": right["weekend"], "weekend": right["weekday"]})
-    _assert_status(ex.check_weekend_medians(swapped, flights), ex.CLOSE, "swapped")
-    _assert_status(ex.check_weekend_medians(_weekend_medians(flights, "mean"), flights), ex.CLOSE, "means")
-    _assert_status(ex.check_weekend_medians(_weekend_medians(flights, weekend_from=4), flights), ex.CLOSE,
+    assert_status(ex.check_weekend_medians(swapped, flights), ex.CLOSE, "swapped")
+    assert_status(ex.check_weekend_medians(_weekend_medians(flights, "mean"), flights), ex.CLOSE, "means")
+    assert_status(ex.check_weekend_medians(_weekend_medians(flights, weekend_from=4), flights), ex.CLOSE,
                    "Friday to Sunday")
     unlabelled = right.rename({"weekday": False, "weekend": True})
-    _assert_status(ex.check_weekend_medians(unlabelled, flights), ex.INCORRECT, ".rename({False: 'weekday'")
-    _assert_status(ex.check_weekend_medians(right + 1_000, flights), ex.INCORRECT, "not the medians")
-    _assert_status(ex.check_weekend_medians(42, flights), ex.INCORRECT, "expected a Series")
+    assert_status(ex.check_weekend_medians(unlabelled, flights), ex.INCORRECT, ".rename({False: 'weekday'")
+    assert_status(ex.check_weekend_medians(right + 1_000, flights), ex.INCORRECT, "not the medians")
+    assert_status(ex.check_weekend_medians(42, flights), ex.INCORRECT, "expected a Series")
 
 
 # ---------------------------------------------------------------- 02: a cleaning function
@@ -68,20 +62,20 @@ def _right_clean(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_check_cleaning_function(raw):
-    _assert_status(ex.check_cleaning_function(None, raw), ex.NOT_ANSWERED, "def clean(df)")
-    _assert_status(ex.check_cleaning_function(_right_clean, raw), ex.CORRECT, "dropna() removed 1", "drop_duplicates()")
-    _assert_status(ex.check_cleaning_function(_right_clean(raw), raw), ex.INCORRECT, "pass `clean`")
-    _assert_status(ex.check_cleaning_function(lambda df: df.dropna(), raw), ex.INCORRECT, "rare airlines remain")
-    _assert_status(ex.check_cleaning_function(lambda df: drop_rare_airlines(df), raw), ex.INCORRECT,
+    assert_status(ex.check_cleaning_function(None, raw), ex.NOT_ANSWERED, "def clean(df)")
+    assert_status(ex.check_cleaning_function(_right_clean, raw), ex.CORRECT, "dropna() removed 1", "drop_duplicates()")
+    assert_status(ex.check_cleaning_function(_right_clean(raw), raw), ex.INCORRECT, "pass `clean`")
+    assert_status(ex.check_cleaning_function(lambda df: df.dropna(), raw), ex.INCORRECT, "rare airlines remain")
+    assert_status(ex.check_cleaning_function(lambda df: drop_rare_airlines(df), raw), ex.INCORRECT,
                    "missing values remain")
-    _assert_status(ex.check_cleaning_function(lambda df: drop_rare_airlines(talk_dropna(df)), raw), ex.INCORRECT,
+    assert_status(ex.check_cleaning_function(lambda df: drop_rare_airlines(talk_dropna(df)), raw), ex.INCORRECT,
                    "duplicate row(s) remain")
     too_many = lambda df: _right_clean(df).drop_duplicates(subset=["Airline", "Price"])  # noqa: E731
-    _assert_status(ex.check_cleaning_function(too_many, raw), ex.INCORRECT, "too few", "no subset")
-    _assert_status(ex.check_cleaning_function(lambda df: _right_clean(df).drop(columns="Route"), raw), ex.INCORRECT,
+    assert_status(ex.check_cleaning_function(too_many, raw), ex.INCORRECT, "too few", "no subset")
+    assert_status(ex.check_cleaning_function(lambda df: _right_clean(df).drop(columns="Route"), raw), ex.INCORRECT,
                    "columns changed")
-    _assert_status(ex.check_cleaning_function(lambda df: None, raw), ex.INCORRECT, "`return`")
-    _assert_status(ex.check_cleaning_function(lambda df: df["nope"], raw), ex.INCORRECT, "raised KeyError")
+    assert_status(ex.check_cleaning_function(lambda df: None, raw), ex.INCORRECT, "`return`")
+    assert_status(ex.check_cleaning_function(lambda df: df["nope"], raw), ex.INCORRECT, "raised KeyError")
 
 
 def test_check_cleaning_function_refuses_a_function_that_edits_its_input(raw):
@@ -89,7 +83,7 @@ def test_check_cleaning_function_refuses_a_function_that_edits_its_input(raw):
         df.dropna(inplace=True)
         return _right_clean(df)
 
-    _assert_status(ex.check_cleaning_function(in_place, raw), ex.INCORRECT, "changed the frame it was given")
+    assert_status(ex.check_cleaning_function(in_place, raw), ex.INCORRECT, "changed the frame it was given")
     assert raw.isna().any(axis=None)  # the learner's function never saw the caller's frame
 
 
@@ -103,24 +97,24 @@ def train_rows(flights) -> pd.DataFrame:
 
 def test_check_encoding_pipeline(train_rows):
     good = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), TEXT)])
-    _assert_status(ex.check_encoding_pipeline(None, train_rows), ex.NOT_ANSWERED, "handle_unknown='ignore'")
-    _assert_status(ex.check_encoding_pipeline(good, train_rows), ex.CORRECT, "'Zephyr Air'")
+    assert_status(ex.check_encoding_pipeline(None, train_rows), ex.NOT_ANSWERED, "handle_unknown='ignore'")
+    assert_status(ex.check_encoding_pipeline(good, train_rows), ex.CORRECT, "'Zephyr Air'")
     assert not hasattr(good, "transformers_")  # checked on a copy: the learner's object stays unfitted
     strict = ColumnTransformer([("text", OneHotEncoder(), TEXT)])
-    _assert_status(ex.check_encoding_pipeline(strict, train_rows), ex.INCORRECT, "never saw",
+    assert_status(ex.check_encoding_pipeline(strict, train_rows), ex.INCORRECT, "never saw",
                    "handle_unknown='ignore'")
     no_airline = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), ["Source", "Destination"])])
-    _assert_status(ex.check_encoding_pipeline(no_airline, train_rows), ex.INCORRECT, "differ only in their airline")
-    _assert_status(ex.check_encoding_pipeline("get_dummies", train_rows), ex.INCORRECT, "with fit and transform")
+    assert_status(ex.check_encoding_pipeline(no_airline, train_rows), ex.INCORRECT, "differ only in their airline")
+    assert_status(ex.check_encoding_pipeline("get_dummies", train_rows), ex.INCORRECT, "with fit and transform")
     missing = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), ["Carrier"])])
-    _assert_status(ex.check_encoding_pipeline(missing, train_rows), ex.INCORRECT, "fitting it on the training rows")
+    assert_status(ex.check_encoding_pipeline(missing, train_rows), ex.INCORRECT, "fitting it on the training rows")
 
 
 def test_check_encoding_pipeline_catches_a_width_that_follows_the_batch(train_rows):
     from sklearn.preprocessing import FunctionTransformer
 
     dummies = FunctionTransformer(lambda rows: pd.get_dummies(rows[TEXT], dtype=int))
-    _assert_status(ex.check_encoding_pipeline(dummies, train_rows), ex.INCORRECT, "one booking gives", "get_dummies")
+    assert_status(ex.check_encoding_pipeline(dummies, train_rows), ex.INCORRECT, "one booking gives", "get_dummies")
 
 
 # ---------------------------------------------------------------- 04: a cross-validation function
@@ -141,15 +135,15 @@ def _cv(folds, sign: float = 1.0, how=np.mean):
 def test_check_cv_function(improved_split):
     X, y = improved_split
     shuffled = KFold(5, shuffle=True, random_state=42)
-    _assert_status(ex.check_cv_function(None, X, y), ex.NOT_ANSWERED, "KFold(n_splits=5, shuffle=True")
-    _assert_status(ex.check_cv_function(_cv(shuffled), X, y), ex.CORRECT, "a tree and a median baseline")
-    _assert_status(ex.check_cv_function(_cv(shuffled, sign=-1), X, y), ex.CLOSE, "sign is flipped")
-    _assert_status(ex.check_cv_function(_cv(KFold(5)), X, y), ex.CLOSE, "not shuffled")
-    _assert_status(ex.check_cv_function(_cv(shuffled, how=lambda s: s), X, y), ex.INCORRECT, "one per fold")
-    _assert_status(ex.check_cv_function(_cv(KFold(3, shuffle=True, random_state=42)), X, y), ex.INCORRECT,
+    assert_status(ex.check_cv_function(None, X, y), ex.NOT_ANSWERED, "KFold(n_splits=5, shuffle=True")
+    assert_status(ex.check_cv_function(_cv(shuffled), X, y), ex.CORRECT, "a tree and a median baseline")
+    assert_status(ex.check_cv_function(_cv(shuffled, sign=-1), X, y), ex.CLOSE, "sign is flipped")
+    assert_status(ex.check_cv_function(_cv(KFold(5)), X, y), ex.CLOSE, "not shuffled")
+    assert_status(ex.check_cv_function(_cv(shuffled, how=lambda s: s), X, y), ex.INCORRECT, "one per fold")
+    assert_status(ex.check_cv_function(_cv(KFold(3, shuffle=True, random_state=42)), X, y), ex.INCORRECT,
                    "exercise's folds")
-    _assert_status(ex.check_cv_function(lambda p, X, y: "good", X, y), ex.INCORRECT, "expected one number")
-    _assert_status(ex.check_cv_function(lambda p, X, y: 1 / 0, X, y), ex.INCORRECT, "raised ZeroDivisionError")
+    assert_status(ex.check_cv_function(lambda p, X, y: "good", X, y), ex.INCORRECT, "expected one number")
+    assert_status(ex.check_cv_function(lambda p, X, y: 1 / 0, X, y), ex.INCORRECT, "raised ZeroDivisionError")
 
 
 def test_check_cv_function_catches_a_function_that_ignores_its_pipeline(improved_split):
@@ -158,7 +152,7 @@ def test_check_cv_function_catches_a_function_that_ignores_its_pipeline(improved
     X, y = improved_split
     shuffled = KFold(5, shuffle=True, random_state=42)
     always_the_tree = lambda pipeline, X, y: _cv(shuffled)(make_pipeline("tree", "improved"), X, y)  # noqa: E731
-    _assert_status(ex.check_cv_function(always_the_tree, X, y), ex.INCORRECT, "median baseline", "pipeline passed in")
+    assert_status(ex.check_cv_function(always_the_tree, X, y), ex.INCORRECT, "median baseline", "pipeline passed in")
 
 
 # ---------------------------------------------------------------- 06: PSI of a numeric feature
@@ -187,15 +181,15 @@ def test_check_psi_function(durations):
     reference, current = durations
     expected = population_stability_index(reference, current)
     assert abs(_psi(reference, current) - expected) < 1e-9  # the recipe the exercise states is the helper's
-    _assert_status(ex.check_psi_function(None, reference, current), ex.NOT_ANSWERED, "inner deciles")
-    _assert_status(ex.check_psi_function(_psi, reference, current), ex.CORRECT, f"{expected:.3f}")
-    _assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, flip=True), reference, current), ex.CLOSE,
+    assert_status(ex.check_psi_function(None, reference, current), ex.NOT_ANSWERED, "inner deciles")
+    assert_status(ex.check_psi_function(_psi, reference, current), ex.CORRECT, f"{expected:.3f}")
+    assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, flip=True), reference, current), ex.CLOSE,
                    "never negative")
-    _assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, equal_width=True), reference, current), ex.CLOSE,
+    assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, equal_width=True), reference, current), ex.CLOSE,
                    "equal-width")
-    _assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, floor=0), reference, current), ex.INCORRECT,
+    assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, floor=0), reference, current), ex.INCORRECT,
                    "1e-4")
-    _assert_status(ex.check_psi_function(lambda p, q: 0.1, reference, current), ex.INCORRECT, "deciles recipe")
-    _assert_status(ex.check_psi_function(_psi(reference, current), reference, current), ex.INCORRECT, "pass `psi`")
-    _assert_status(ex.check_psi_function(lambda p, q: p.nope, reference, current), ex.INCORRECT,
+    assert_status(ex.check_psi_function(lambda p, q: 0.1, reference, current), ex.INCORRECT, "deciles recipe")
+    assert_status(ex.check_psi_function(_psi(reference, current), reference, current), ex.INCORRECT, "pass `psi`")
+    assert_status(ex.check_psi_function(lambda p, q: p.nope, reference, current), ex.INCORRECT,
                    "raised AttributeError")

@@ -14,16 +14,10 @@ from sklearn.linear_model import Ridge
 
 from workbook import exercises as ex
 from workbook import tracking
+from feedback_asserts import assert_status
 
 NAME = "flights"
 REQUIREMENTS = ["scikit-learn"]  # named, so MLflow does not infer them in a subprocess (seconds per model)
-
-
-def _assert_status(feedback: ex.Feedback, status: str, *fragments: str) -> None:
-    assert feedback.status == status, feedback.message
-    assert bool(feedback) is (status == ex.CORRECT)
-    for fragment in fragments:
-        assert fragment in feedback.message, feedback.message
 
 
 @pytest.fixture(scope="module")
@@ -86,39 +80,39 @@ def test_a_complete_challenger_is_correct_and_names_no_version(fitted):
     _champion(fitted)
     version = _challenger(fitted)
     feedback = ex.check_mlflow_challenger(version=version)
-    _assert_status(feedback, ex.CORRECT, "flights@challenger", "signature", "input example", "dataset input")
+    assert_status(feedback, ex.CORRECT, "flights@challenger", "signature", "input example", "dataset input")
     assert str(version) not in feedback.message  # the correct message is the same in every store
     assert ex.check_mlflow_challenger().correct  # without the version too
 
 
 def test_a_store_without_a_database_is_not_answered(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{(tmp_path / 'nothing' / 'mlflow.db').as_posix()}")
-    _assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no database yet")
+    assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no database yet")
     assert not (tmp_path / "nothing").exists()  # the check only reads: it creates no store
 
 
 def test_no_registered_model_names_the_models_there_are(fitted):
-    _assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no registered model 'flights'", "(it has none)")
+    assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no registered model 'flights'", "(it has none)")
     tracking.register_model(_log(fitted), "Flights-typo")
-    _assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "(it has: Flights-typo)", "register_model")
+    assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "(it has: Flights-typo)", "register_model")
 
 
 def test_missing_alias_lists_the_aliases_there_are(fitted):
     _champion(fitted)
-    _assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no alias 'challenger'", "(its aliases: champion)",
+    assert_status(ex.check_mlflow_challenger(), ex.NOT_ANSWERED, "no alias 'challenger'", "(its aliases: champion)",
                    "set_registered_model_alias")
 
 
 def test_alias_on_the_champions_version_is_not_a_challenger(fitted):
     version = _champion(fitted)
     tracking.set_alias(NAME, "challenger", version)
-    _assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, f"version {version} is also @champion")
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, f"version {version} is also @champion")
 
 
 def test_alias_on_another_version_than_the_learners(fitted):
     mine = _challenger(fitted)
     other = tracking.register_model(_log(fitted), NAME)
-    _assert_status(ex.check_mlflow_challenger(version=other), ex.INCORRECT,
+    assert_status(ex.check_mlflow_challenger(version=other), ex.INCORRECT,
                    f"points at version {mine}, not at version {other}")
     assert ex.check_mlflow_challenger(version=mine).correct
 
@@ -131,18 +125,18 @@ def test_a_version_without_a_run(fitted, tmp_path):
     client.create_registered_model(NAME)
     version = client.create_model_version(NAME, source=saved.as_uri()).version
     client.set_registered_model_alias(NAME, "challenger", version)
-    _assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "not logged from a run", "mlflow.start_run")
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "not logged from a run", "mlflow.start_run")
 
 
 def test_a_run_without_a_dataset_input(fitted):
     _challenger(fitted, dataset=False)
-    _assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no dataset input", "mlflow.log_input")
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no dataset input", "mlflow.log_input")
 
 
 def test_a_run_that_was_deleted(fitted):
     version = _challenger(fitted)
     MlflowClient().delete_run(MlflowClient().get_model_version(NAME, str(version)).run_id)
-    _assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "is deleted")
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "is deleted")
 
 
 def test_a_version_whose_source_holds_no_model(fitted, tmp_path):
@@ -154,20 +148,20 @@ def test_a_version_whose_source_holds_no_model(fitted, tmp_path):
     client.create_registered_model(NAME)
     version = client.create_model_version(NAME, source=empty.as_uri(), run_id=run.info.run_id).version
     client.set_registered_model_alias(NAME, "challenger", version)
-    _assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no MLflow model can be read", "log_model returned")
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no MLflow model can be read", "log_model returned")
 
 
 def test_a_model_without_a_signature(fitted):
     _challenger(fitted, signature=False)
     feedback = ex.check_mlflow_challenger()
-    _assert_status(feedback, ex.INCORRECT, "no signature", "infer_signature")
+    assert_status(feedback, ex.INCORRECT, "no signature", "infer_signature")
     assert "no input example" not in feedback.message
 
 
 def test_a_model_without_an_input_example(fitted):
     _challenger(fitted, example=False)
     feedback = ex.check_mlflow_challenger()
-    _assert_status(feedback, ex.INCORRECT, "no input example", "input_example=")
+    assert_status(feedback, ex.INCORRECT, "no input example", "input_example=")
     assert "no signature" not in feedback.message
 
 
