@@ -132,3 +132,19 @@ def test_the_monitoring_notebook_records_its_alerts_card_and_promotion(default_r
     assert isinstance(results["bias_flags"], list)
     card = out / results["model_card_path"]
     assert card.is_file() and card.read_text().startswith("# Model card")
+
+
+def test_a_default_offline_run_shows_every_lesson(default_run) -> None:
+    """Issue 10: the talk's wine run from the shipped file (no network needed), both kinds of drift in 06's
+    default run, and the random split's flattery measured in 04."""
+    _, out = default_run
+    results = json.loads((out / "results.json").read_text())
+    wine = results["05_mlflow_tracking"]
+    assert "wine_skipped" not in wine
+    assert (wine["wine_rmse"], wine["wine_mae"], wine["wine_r2"]) == (0.7932, 0.6272, 0.1086)
+    monitoring = results["06_monitoring"]
+    assert any(alert["kind"] == "model_drift" for alert in monitoring["alerts"])  # concept drift: the error
+    shifted = {(alert["kind"], alert["feature_or_metric"]) for alert in monitoring["covariate_shift_alerts"]}
+    assert ("feature_drift", "Airline") in shifted  # covariate shift: the inputs
+    comparison = results["04_model_comparison"]
+    assert comparison["time_ordered_mae"] > comparison["best_mae"]  # shared journey dates flatter the split
