@@ -38,6 +38,7 @@ def configure() -> None:
     for name, value in runner.QUIET_MLFLOW.items():
         os.environ.setdefault(name, value)
 
+
 NotebooksDirOption = Annotated[
     Path,
     typer.Option("--notebooks-dir", help="Folder holding the NN_name.ipynb notebooks.", show_default=False),

@@ -25,7 +25,6 @@ from sklearn.model_selection import train_test_split
 from workbook.paths import DATA_DIR
 
 WINE_CSV = DATA_DIR / "winequality-red.csv"  # the copy the project ships: the default everywhere
-WINE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/winequality-red.csv"
 URL_TIMEOUT_S = 5.0  # offline, a notebook should say "skipped" at once, not hang on the download
 SPLIT_SEED = 40  # the example's np.random.seed(40)
 MODEL_SEED = 42  # the example's ElasticNet(random_state=42)
