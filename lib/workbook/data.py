@@ -153,8 +153,8 @@ BUDGET_AIRLINES = ("IndiGo", "SpiceJet", "Air Asia", "GoAir", "Trujet")
 
 def _default_airline_price() -> dict[str, float]:
     return {
-        "Jet Airways": 1.515, "IndiGo": 0.935, "Air India": 1.065, "Multiple carriers": 1.12,
-        "SpiceJet": 0.782, "Vistara": 1.437, "Air Asia": 0.82, "GoAir": 0.727,
+        "Jet Airways": 1.748, "IndiGo": 0.908, "Air India": 1.152, "Multiple carriers": 1.2,
+        "SpiceJet": 0.82, "Vistara": 1.333, "Air Asia": 1.0, "GoAir": 0.9,
         "Multiple carriers Premium economy": 1.0, "Jet Airways Business": 4.31,
         "Vistara Premium economy": 2.08, "Trujet": 0.76,
     }
@@ -163,8 +163,8 @@ def _default_airline_price() -> dict[str, float]:
 def _default_market_price() -> dict[tuple[str, str], float]:
     """Non-stop economy base fare per market in rupees, before every multiplier."""
     return {
-        ("Delhi", "Cochin"): 5550.0, ("Kolkata", "Banglore"): 4900.0, ("Banglore", "Delhi"): 5100.0,
-        ("Banglore", "New Delhi"): 5950.0, ("Mumbai", "Hyderabad"): 3600.0, ("Chennai", "Kolkata"): 3800.0,
+        ("Delhi", "Cochin"): 5270.0, ("Kolkata", "Banglore"): 4650.0, ("Banglore", "Delhi"): 4850.0,
+        ("Banglore", "New Delhi"): 5650.0, ("Mumbai", "Hyderabad"): 3420.0, ("Chennai", "Kolkata"): 3610.0,
     }
 
 
@@ -180,10 +180,21 @@ def _default_info_shares() -> dict[str, float]:
 
 def _default_info_price() -> dict[str, float]:
     return {
-        "No info": 1.0, "In-flight meal not included": 0.88, "No check-in baggage included": 0.80,
+        "No info": 1.0, "In-flight meal not included": 0.72, "No check-in baggage included": 0.80,
         "1 Long layover": 2.4, "2 Long layover": 2.0, "1 Short layover": 1.15, "Change airports": 1.0,
         "Business class": 1.05, "Red-eye flight": 0.85,
     }
+
+
+def _default_date_price() -> dict[str, float]:
+    """Early-March fare levels relative to March's, calibrated to the real file's first ten date medians."""
+    levels = (7.8, 1.395, 3.26, 1.18, 1.8, 1.141, 1.629, 0.756, 0.693, 0.658)
+    return {f"2019-03-{day:02d}": level for day, level in zip((1, 3, 6, 9, 12, 15, 18, 21, 24, 27), levels)}
+
+
+def _default_weekday_price() -> dict[int, float]:
+    """Fare level by weekday (Monday = 0), calibrated so the weekday medians match the real file's."""
+    return {0: 0.904, 1: 1.032, 2: 1.038, 3: 1.099, 4: 0.619, 5: 1.117, 6: 1.361}
 
 
 @dataclass(frozen=True)
@@ -198,26 +209,44 @@ class TwinConfig:
     market_shares: dict[tuple[str, str], float] = field(default_factory=lambda: dict(REAL_MARKET_COUNTS))
     airline_price: dict[str, float] = field(default_factory=_default_airline_price)
     market_price: dict[tuple[str, str], float] = field(default_factory=_default_market_price)
-    stops_price: dict[int, float] = field(default_factory=lambda: {0: 1.0, 1: 1.594, 2: 2.025, 3: 1.873, 4: 2.256})
+    stops_price: dict[int, float] = field(default_factory=lambda: {0: 1.0, 1: 1.587, 2: 1.868, 3: 1.583, 4: 2.256})
     price_level: float = 1.0  # global multiplier on every fare (inflation, a fuel surcharge ...)
     # Seasonal fare multiplier per calendar month and relative demand (rows per journey date) per month.
     month_price: dict[int, float] = field(default_factory=lambda: {
-        1: 0.95, 2: 0.92, 3: 0.876, 4: 0.511, 5: 0.956, 6: 0.92, 7: 0.82, 8: 0.85, 9: 0.80, 10: 0.95,
+        1: 0.95, 2: 0.92, 3: 0.643, 4: 0.351, 5: 0.82, 6: 0.742, 7: 0.82, 8: 0.85, 9: 0.80, 10: 0.95,
         11: 1.0, 12: 1.1})
     month_demand: dict[int, float] = field(default_factory=lambda: {3: 1.0, 4: 0.4, 5: 1.27, 6: 1.25})
-    early_fare_bump: float = 0.55  # fares for journeys right after `start` are dearer (booked last minute)
-    early_fare_days: float = 6.0  # ... and the bump decays over this many days
+    early_fare_bump: float = 0.0  # fares for journeys right after `start` are dearer (booked last minute) ...
+    early_fare_days: float = 6.0  # ... and the bump decays over this many days (off: date_price draws March)
+    # Fare level of named journey dates ('2019-03-01': 2.0 = twice the month's level): the real file's early
+    # March is dear and jagged (date medians 18.3k, 11.8k, 15.1k, 9.9k ...), not a smooth decay.
+    date_price: dict[str, float] = field(default_factory=_default_date_price)
+    weekday_price: dict[int, float] = field(default_factory=_default_weekday_price)  # Monday = 0
+    # Fare level by departure period: night [0-6 h), morning, afternoon, evening [18-24 h).
+    dep_period_price: tuple[float, float, float, float] = (0.882, 0.971, 1.024, 1.061)
     info_shares: dict[str, float] = field(default_factory=_default_info_shares)
     info_price: dict[str, float] = field(default_factory=_default_info_price)
-    flight_fare_sigma: float = 0.18  # spread of base fares between scheduled flights (log scale)
-    date_fare_sigma: float = 0.06  # spread between journey dates (log scale)
-    noise_sigma: float = 0.04  # row-level fare noise (log scale): "a few %"
+    route_fare_sigma: float = 0.12  # spread of fares between routes of a market, shared by its airlines (log)
+    flight_fare_sigma: float = 0.07  # spread of base fares between scheduled flights of a route (log scale)
+    date_fare_sigma: float = 0.04  # spread between journey dates (log scale)
+    # Row-level fare noise (log scale): the same flight on the same date sells ~16 % apart in the real file
+    # (booking time, fare class), which no column explains and which caps any model's R2 near 0.91.
+    noise_sigma: float = 0.17
     price_min: int = 1759  # fares bend smoothly into [price_min, price_max], the real file's range
     price_max: int = 79512
     # Airlines sell fares from a ladder of price levels, so the same fare recurs (the real file has ~1,870
     # distinct prices in 10,683 rows; 0.007 gives ~1,880 here); each airline's ladder steps by this ratio; 0 = off.
     fare_step: float = 0.007
-    rows_per_flight: float = 8.0  # timetable size: about this many rows per scheduled flight at 10,683 rows
+    rows_per_flight: float = 7.3  # timetable size: about this many rows per scheduled flight at 10,683 rows
+    popularity_sigma: float = 1.3  # spread of flights' popularity (log): most fly a few times, some often
+    # Share of rows that re-quote a flight on a date already drawn for it (the file was scraped repeatedly):
+    # 31 % of the real file's rows share flight and date with another row.
+    same_date_share: float = 0.14
+    requote_sigma: float = 0.24  # a re-quote is another fare class: its fare differs by this much more (log)
+    # A journey date's fare level (month, date_price, weekday, shock) is partly paid by every flight on it
+    # (this share, as an exponent) and partly which flights sell on it: dear dates draw dear flights.
+    date_level_share: float = 0.25
+    date_mix_strength: float = 1.5
     inject_flaws: bool = True  # the missing row, the 5-minute flight, 'No Info' spellings, duplicates
     duplicate_rate: float = 220 / DEFAULT_ROWS
     no_info_variant_share: float = 3 / DEFAULT_ROWS  # rows spelled 'No Info' instead of 'No info'
@@ -241,6 +270,9 @@ def make_flights(n_rows: int = DEFAULT_ROWS, seed: int = 42, *, start: str = "20
     """
     if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
         raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
+    for name, value in (("seed", seed), ("draw_seed", draw_seed)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     config = config or TwinConfig()
     _check_config(config)
     rng = np.random.default_rng(seed)
@@ -250,9 +282,14 @@ def make_flights(n_rows: int = DEFAULT_ROWS, seed: int = 42, *, start: str = "20
         rng = np.random.default_rng(draw_seed)
     dates, date_weights = _journey_dates(start, end, config)
     cells = _assign_airlines(int(n_rows), airlines, joint, config)
-    rows = _draw_journeys(timetable, cells, airlines, date_weights, rng)
+    levels = _date_levels(dates, config, rng)
+    rows = _draw_journeys(timetable, cells, airlines, rng)
+    rows["date"] = _draw_dates(rows["flight"].to_numpy(), timetable["base_fare"].to_numpy(), date_weights,
+                               levels, config, rng)
+    rows["date"], rows["requote"] = _requote_dates(rows["flight"].to_numpy(), rows["date"].to_numpy(),
+                                                   config.same_date_share, rng)
     rows["info"] = _additional_info(rows, timetable, config, rng)
-    rows["price"] = _prices(rows, timetable, dates, config, rng)
+    rows["price"] = _prices(rows, timetable, levels, config, rng)
     frame = _format_columns(rows, timetable, dates)
     frame = _make_rows_distinct(frame)
     if config.inject_flaws:
@@ -361,7 +398,7 @@ def _timetable(airlines: list[str], joint: np.ndarray, config: TwinConfig,
     table["dep_min"] = _departure_minutes(table["stops"].to_numpy(), rng)
     table["dur_min"] = [_flight_duration(r, s, rng) for r, s in zip(table["route"], table["stops"])]
     class_weight = table["stops"].map({0: 1.35, 1: 1.0, 2: 1.0, 3: 0.2, 4: 1e-9})
-    table["weight"] = rng.lognormal(0.0, 0.5, len(table)) * class_weight
+    table["weight"] = rng.lognormal(0.0, config.popularity_sigma, len(table)) * class_weight
     table["base_fare"] = _base_fares(table, config, rng)
     return table
 
@@ -431,11 +468,26 @@ def _base_fares(table: pd.DataFrame, config: TwinConfig, rng: np.random.Generato
     stops = table["stops"].map(config.stops_price).to_numpy(dtype=float)
     nonstop_minutes = np.array([_leg_minutes(*MARKET_ROUTES[MARKETS[m]][0].split()) for m in table["market"]])
     duration = (table["dur_min"].to_numpy() / nonstop_minutes) ** 0.06  # longer journeys cost a bit more
-    hour = table["dep_min"].to_numpy() // 60
-    time_of_day = np.select([(hour >= 22) | (hour < 5), (hour >= 5) & (hour < 10), (hour >= 17) & (hour < 21)],
-                            [0.86, 1.10, 1.05], 1.0)
+    time_of_day = np.asarray(config.dep_period_price, dtype=float)[table["dep_min"].to_numpy() // 360 % 4]
+    routes = sorted(set(zip(table["market"], table["route"])))
+    route_level = dict(zip(routes, rng.lognormal(0.0, config.route_fare_sigma, len(routes)), strict=True))
+    non_stop = table["stops"].to_numpy() == 0  # a market's non-stop fare is its reference level
+    route = np.where(non_stop, 1.0, [route_level[key] for key in zip(table["market"], table["route"])])
     flight = rng.lognormal(0.0, config.flight_fare_sigma, len(table))
-    return market * airline * stops * duration * time_of_day * flight
+    return market * airline * stops * duration * time_of_day * _centred(route * flight, table)
+
+
+def _centred(spread: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+    """Random fare spreads divided by their popularity-weighted geometric mean per market.
+
+    A market's fare level is then the configured one whatever the seed: without this, a few popular routes
+    drawn dear or cheap moved a twin's median fare by ~5 % from one seed to the next.
+    """
+    log_spread = pd.Series(np.log(spread), index=table.index)
+    weights = table["weight"]
+    mean = (log_spread * weights).groupby(table["market"]).transform("sum") / weights.groupby(
+        table["market"]).transform("sum")
+    return np.exp((log_spread - mean).to_numpy())
 
 
 def _journey_dates(start: str, end: str, config: TwinConfig) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -460,9 +512,9 @@ def _assign_airlines(n_rows: int, airlines: list[str], joint: np.ndarray, config
     return np.vstack([_largest_remainder(joint[a], per_airline[a]) for a in range(len(airlines))])
 
 
-def _draw_journeys(timetable: pd.DataFrame, cells: np.ndarray, airlines: list[str], date_weights: np.ndarray,
+def _draw_journeys(timetable: pd.DataFrame, cells: np.ndarray, airlines: list[str],
                    rng: np.random.Generator) -> pd.DataFrame:
-    """Draw (flight, journey date) pairs per cell; every flight flies at least once when the cell is big enough."""
+    """Draw the flight of each row per cell; every flight flies at least once when the cell is big enough."""
     flight_ids = []
     for a, airline in enumerate(airlines):
         for m in range(len(MARKETS)):
@@ -477,9 +529,53 @@ def _draw_journeys(timetable: pd.DataFrame, cells: np.ndarray, airlines: list[st
             else:
                 drawn = rng.choice(ids, size=k, replace=False, p=weights / weights.sum())
             flight_ids.append(drawn)
-    rows = pd.DataFrame({"flight": np.concatenate(flight_ids)})
-    rows["date"] = rng.choice(len(date_weights), size=len(rows), p=date_weights)
-    return rows
+    return pd.DataFrame({"flight": np.concatenate(flight_ids)})
+
+
+def _draw_dates(flights: np.ndarray, base_fares: np.ndarray, date_weights: np.ndarray, levels: np.ndarray,
+                config: TwinConfig, rng: np.random.Generator) -> np.ndarray:
+    """Each row's journey date: by demand, tilted so that dear dates draw dear flights (`date_mix_strength`).
+
+    In the real file a date's fare level is mostly which flights sell on it: one flight's fares move little
+    across dates (median CV 0.177, against 0.163 on one date), yet dates explain 21 % of the variance.
+    A flight's rows take distinct dates while it has dates left (a scrape lists a flight once per date;
+    `_requote_dates` adds the repeats), drawn without replacement by the Gumbel top-k trick.
+    """
+    flight_level = np.log(base_fares)
+    flight_level = (flight_level - flight_level.mean()) / max(flight_level.std(), 1e-12)
+    date_level = np.log(levels) - np.average(np.log(levels), weights=date_weights)
+    dates = np.empty(len(flights), dtype=np.int64)
+    order = np.argsort(flights, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(flights[order]) != 0])
+    for begin, end in zip(starts, np.r_[starts[1:], len(order)]):
+        logits = np.log(date_weights) + config.date_mix_strength * flight_level[flights[order[begin]]] * date_level
+        picked: list[np.ndarray] = []
+        while sum(len(p) for p in picked) < end - begin:  # more rows than dates: go round again
+            keys = logits + rng.gumbel(size=len(logits))
+            picked.append(np.argsort(-keys, kind="stable")[: end - begin - sum(len(p) for p in picked)])
+        dates[order[begin:end]] = np.concatenate(picked)
+    return dates
+
+
+def _requote_dates(flights: np.ndarray, dates: np.ndarray, share: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Give a `share` of rows the journey date of an earlier row of the same flight: a fare quoted twice.
+
+    Returns the dates and which rows are re-quotes (they are sold in another fare class, see `_prices`).
+    Rows are visited in a random order, so a re-quoted date can be re-quoted again (clusters of 3+ rows).
+    """
+    dates = dates.copy()
+    order = rng.permutation(len(flights))
+    wanted = rng.random(len(flights)) < share
+    requote = np.zeros(len(flights), dtype=bool)
+    last_date: dict[int, int] = {}
+    for row in order:
+        flight = int(flights[row])
+        if wanted[row] and flight in last_date:
+            dates[row] = last_date[flight]
+            requote[row] = True
+        last_date[flight] = int(dates[row])
+    return dates, requote
 
 
 def _additional_info(rows: pd.DataFrame, timetable: pd.DataFrame, config: TwinConfig,
@@ -511,23 +607,30 @@ def _additional_info(rows: pd.DataFrame, timetable: pd.DataFrame, config: TwinCo
     return info
 
 
-def _prices(rows: pd.DataFrame, timetable: pd.DataFrame, dates: pd.DatetimeIndex, config: TwinConfig,
+def _prices(rows: pd.DataFrame, timetable: pd.DataFrame, levels: np.ndarray, config: TwinConfig,
             rng: np.random.Generator) -> np.ndarray:
     """Fare = flight's base fare x date (season, early-booking, daily demand) x fare class x noise, in rupees."""
     base = timetable["base_fare"].to_numpy()[rows["flight"].to_numpy()]
-    days_from_start = (dates - dates[0]).days.to_numpy()
-    per_date = (np.array([config.month_price.get(m, 1.0) for m in dates.month])
-                * (1 + config.early_fare_bump * np.exp(-days_from_start / config.early_fare_days))
-                * rng.lognormal(0.0, config.date_fare_sigma, len(dates)))
-    date_factor = per_date[rows["date"].to_numpy()]
+    date_factor = levels[rows["date"].to_numpy()] ** config.date_level_share
     info_factor = np.array([config.info_price.get(i, 1.0) for i in rows["info"]])
     noise = rng.lognormal(0.0, config.noise_sigma, len(rows))
+    noise[rows["requote"].to_numpy()] *= rng.lognormal(0.0, config.requote_sigma, int(rows["requote"].sum()))
     price = _soft_bounds(base * date_factor * info_factor * noise * config.price_level,
                          config.price_min, config.price_max)
     if config.fare_step > 0:
         airlines = timetable["airline"].to_numpy()[rows["flight"].to_numpy()]
         price = _snap_to_fare_ladder(price, airlines, config.fare_step, config.price_min)
     return np.round(price).astype(np.int64)
+
+
+def _date_levels(dates: pd.DatetimeIndex, config: TwinConfig, rng: np.random.Generator) -> np.ndarray:
+    """Each journey date's fare level: month x named date x weekday x early-booking bump x a random shock."""
+    days_from_start = (dates - dates[0]).days.to_numpy()
+    named = np.array([config.date_price.get(f"{d:%Y-%m-%d}", 1.0) for d in dates])
+    return (np.array([config.month_price.get(m, 1.0) for m in dates.month]) * named
+            * np.array([config.weekday_price.get(d, 1.0) for d in dates.day_of_week])
+            * (1 + config.early_fare_bump * np.exp(-days_from_start / config.early_fare_days))
+            * rng.lognormal(0.0, config.date_fare_sigma, len(dates)))
 
 
 def _snap_to_fare_ladder(price: np.ndarray, airlines: np.ndarray, step: float, low: float) -> np.ndarray:

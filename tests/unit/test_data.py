@@ -237,6 +237,11 @@ def test_twin_rejects_bad_arguments():
         make_flights(10, start="2019-03-28", end="2019-03-30")
     with pytest.raises(ValueError, match="market_shares"):
         make_flights(10, config=TwinConfig(market_shares={("Pune", "Goa"): 1.0}))
+    for seed in ("7", 1.5, -1, True):
+        with pytest.raises(ValueError, match=r"^seed must be a non-negative integer, got "):
+            make_flights(10, seed=seed)
+    with pytest.raises(ValueError, match="draw_seed"):
+        make_flights(10, draw_seed=2.0)
 
 
 # ---------------------------------------------------------------------------------------------- loader
@@ -539,5 +544,6 @@ def test_fares_recur_on_a_ladder_like_the_real_file() -> None:
     assert 1_500 <= twin["Price"].nunique() <= 2_300
     unladdered = make_flights(config=dataclasses.replace(TwinConfig(), fare_step=0))
     assert unladdered["Price"].nunique() > 3 * twin["Price"].nunique()
-    # Snapping to the ladder moves a fare by at most half a step (plus rounding to whole rupees).
-    assert ((twin["Price"] / unladdered["Price"] - 1).abs() <= 0.0035 + 1 / 1_800).all()
+    # Snapping to the ladder moves a fare by at most half a step, plus rounding to whole rupees and the rupee
+    # or two by which accidental exact repeats are nudged apart (re-quoted fares make repeats more common).
+    assert ((twin["Price"] / unladdered["Price"] - 1).abs() <= 0.0035 + 3 / 1_800).all()
