@@ -203,13 +203,21 @@ def twin(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
     start: Annotated[str, typer.Option("--start", help="First journey date (YYYY-MM-DD).")] = "2019-03-01",
     end: Annotated[str, typer.Option("--end", help="Last journey date (YYYY-MM-DD).")] = "2019-06-27",
+    report: Annotated[bool, typer.Option("--report", help="Print the twin's price structure beside the real "
+                                         "file's published figures instead of writing a file.")] = False,
 ) -> None:
     """Write the synthetic flight twin to a file, in the real file's format (use it as -p data_path)."""
     try:
         frame = make_flights(rows, seed, start=start, end=end)
+        if report:
+            from workbook.twin_fidelity import fidelity_report, format_report
+
+            for line in format_report(fidelity_report(frame)):
+                typer.echo(line)
+            return
         path = write_flights(frame, out)
     except (ValueError, OSError) as error:
-        fail(f"{out}: {error}" if str(out) not in str(error) else str(error))
+        fail(f"{out}: {error}" if str(out) not in str(error) and not report else str(error))
     typer.echo(f"wrote {len(frame):,} rows to {path}")
 
 

@@ -164,6 +164,17 @@ def test_twin_writes_a_file_the_loader_accepts_and_rejects_unknown_formats(tmp_p
     assert not (tmp_path / "t.json").exists()
 
 
+def test_twin_report_prints_the_price_structure_beside_the_real_file(tmp_path: Path) -> None:
+    done = workbook("twin", tmp_path / "unused.csv", "--rows", "400", "--seed", "3", "--report")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["figure", "this", "data", "real", "file", "ratio"]
+    assert any(line.startswith("median CV, same flight same date") and "0.163" in line for line in lines)
+    assert not (tmp_path / "unused.csv").exists()  # a report writes nothing
+    bad = workbook("twin", "--seed", "seven", "--report")
+    assert bad.returncode == 2 and "'--seed'" in bad.stderr and "integer" in bad.stderr
+
+
 # --- parallel runs (--jobs 2) -----------------------------------------------------------------------------
 
 
