@@ -153,18 +153,18 @@ BUDGET_AIRLINES = ("IndiGo", "SpiceJet", "Air Asia", "GoAir", "Trujet")
 
 def _default_airline_price() -> dict[str, float]:
     return {
-        "Jet Airways": 1.748, "IndiGo": 0.908, "Air India": 1.152, "Multiple carriers": 1.2,
-        "SpiceJet": 0.82, "Vistara": 1.333, "Air Asia": 1.0, "GoAir": 0.9,
-        "Multiple carriers Premium economy": 1.0, "Jet Airways Business": 4.31,
-        "Vistara Premium economy": 2.08, "Trujet": 0.76,
+        "Jet Airways": 2.66, "IndiGo": 1.287, "Air India": 1.627, "Multiple carriers": 1.588,
+        "SpiceJet": 1.107, "Vistara": 1.91, "Air Asia": 1.4, "GoAir": 1.3,
+        "Multiple carriers Premium economy": 1.42, "Jet Airways Business": 7.5,
+        "Vistara Premium economy": 2.76, "Trujet": 1.05,
     }
 
 
 def _default_market_price() -> dict[tuple[str, str], float]:
     """Non-stop economy base fare per market in rupees, before every multiplier."""
     return {
-        ("Delhi", "Cochin"): 5270.0, ("Kolkata", "Banglore"): 4650.0, ("Banglore", "Delhi"): 4850.0,
-        ("Banglore", "New Delhi"): 5650.0, ("Mumbai", "Hyderabad"): 3420.0, ("Chennai", "Kolkata"): 3610.0,
+        ("Delhi", "Cochin"): 4420.0, ("Kolkata", "Banglore"): 3900.0, ("Banglore", "Delhi"): 4070.0,
+        ("Banglore", "New Delhi"): 4740.0, ("Mumbai", "Hyderabad"): 2870.0, ("Chennai", "Kolkata"): 3030.0,
     }
 
 
@@ -180,21 +180,26 @@ def _default_info_shares() -> dict[str, float]:
 
 def _default_info_price() -> dict[str, float]:
     return {
-        "No info": 1.0, "In-flight meal not included": 0.72, "No check-in baggage included": 0.80,
+        "No info": 1.0, "In-flight meal not included": 0.65, "No check-in baggage included": 0.80,
         "1 Long layover": 2.4, "2 Long layover": 2.0, "1 Short layover": 1.15, "Change airports": 1.0,
         "Business class": 1.05, "Red-eye flight": 0.85,
     }
 
 
 def _default_date_price() -> dict[str, float]:
-    """Early-March fare levels relative to March's, calibrated to the real file's first ten date medians."""
-    levels = (7.8, 1.395, 3.26, 1.18, 1.8, 1.141, 1.629, 0.756, 0.693, 0.658)
+    """Early-March fare levels relative to March's, calibrated to the real file's first ten date medians.
+
+    A level acts twice (see TwinConfig.date_level_share): as a fare multiplier raised to that share, and by
+    drawing dearer flights onto the date, so these numbers are far larger than the medians' ratios.
+    Calibrated by a fixed-point loop on seeds 1-3 (medians scaled towards the real ones, eight rounds).
+    """
+    levels = (7.79, 2.05, 3.73, 1.878, 2.7, 1.804, 2.63, 1.28, 1.169, 1.12)
     return {f"2019-03-{day:02d}": level for day, level in zip((1, 3, 6, 9, 12, 15, 18, 21, 24, 27), levels)}
 
 
 def _default_weekday_price() -> dict[int, float]:
     """Fare level by weekday (Monday = 0), calibrated so the weekday medians match the real file's."""
-    return {0: 0.904, 1: 1.032, 2: 1.038, 3: 1.099, 4: 0.619, 5: 1.117, 6: 1.361}
+    return {0: 0.897, 1: 1.0, 2: 1.071, 3: 1.099, 4: 0.675, 5: 1.072, 6: 1.309}
 
 
 @dataclass(frozen=True)
@@ -209,11 +214,11 @@ class TwinConfig:
     market_shares: dict[tuple[str, str], float] = field(default_factory=lambda: dict(REAL_MARKET_COUNTS))
     airline_price: dict[str, float] = field(default_factory=_default_airline_price)
     market_price: dict[tuple[str, str], float] = field(default_factory=_default_market_price)
-    stops_price: dict[int, float] = field(default_factory=lambda: {0: 1.0, 1: 1.587, 2: 1.868, 3: 1.583, 4: 2.256})
+    stops_price: dict[int, float] = field(default_factory=lambda: {0: 1.0, 1: 1.611, 2: 2.0, 3: 1.75, 4: 2.256})
     price_level: float = 1.0  # global multiplier on every fare (inflation, a fuel surcharge ...)
     # Seasonal fare multiplier per calendar month and relative demand (rows per journey date) per month.
     month_price: dict[int, float] = field(default_factory=lambda: {
-        1: 0.95, 2: 0.92, 3: 0.643, 4: 0.351, 5: 0.82, 6: 0.742, 7: 0.82, 8: 0.85, 9: 0.80, 10: 0.95,
+        1: 0.95, 2: 0.92, 3: 0.318, 4: 0.316, 5: 0.659, 6: 0.612, 7: 0.82, 8: 0.85, 9: 0.80, 10: 0.95,
         11: 1.0, 12: 1.1})
     month_demand: dict[int, float] = field(default_factory=lambda: {3: 1.0, 4: 0.4, 5: 1.27, 6: 1.25})
     early_fare_bump: float = 0.0  # fares for journeys right after `start` are dearer (booked last minute) ...
@@ -223,15 +228,16 @@ class TwinConfig:
     date_price: dict[str, float] = field(default_factory=_default_date_price)
     weekday_price: dict[int, float] = field(default_factory=_default_weekday_price)  # Monday = 0
     # Fare level by departure period: night [0-6 h), morning, afternoon, evening [18-24 h).
-    dep_period_price: tuple[float, float, float, float] = (0.882, 0.971, 1.024, 1.061)
+    dep_period_price: tuple[float, float, float, float] = (0.877, 0.975, 1.022, 1.064)
     info_shares: dict[str, float] = field(default_factory=_default_info_shares)
     info_price: dict[str, float] = field(default_factory=_default_info_price)
-    route_fare_sigma: float = 0.12  # spread of fares between routes of a market, shared by its airlines (log)
-    flight_fare_sigma: float = 0.07  # spread of base fares between scheduled flights of a route (log scale)
-    date_fare_sigma: float = 0.04  # spread between journey dates (log scale)
-    # Row-level fare noise (log scale): the same flight on the same date sells ~16 % apart in the real file
-    # (booking time, fare class), which no column explains and which caps any model's R2 near 0.91.
-    noise_sigma: float = 0.17
+    route_fare_sigma: float = 0.14  # spread of fares between routes of a market, shared by its airlines (log)
+    flight_fare_sigma: float = 0.03  # spread of base fares between scheduled flights of a route (log scale)
+    date_fare_sigma: float = 0.02  # spread between journey dates (log scale)
+    # Row-level fare noise (log scale): a few %. The real file's ~16 % spread between rows of the same flight
+    # on the same date comes from re-quotes in another fare class (same_date_share, requote_step): noise no
+    # column explains, which caps any model's R2 near 0.91.
+    noise_sigma: float = 0.04
     price_min: int = 1759  # fares bend smoothly into [price_min, price_max], the real file's range
     price_max: int = 79512
     # Airlines sell fares from a ladder of price levels, so the same fare recurs (the real file has ~1,870
@@ -242,11 +248,11 @@ class TwinConfig:
     # Share of rows that re-quote a flight on a date already drawn for it (the file was scraped repeatedly):
     # 31 % of the real file's rows share flight and date with another row.
     same_date_share: float = 0.14
-    requote_sigma: float = 0.24  # a re-quote is another fare class: its fare differs by this much more (log)
+    requote_step: float = 0.28  # a re-quote is sold one fare class up or down: exp(+-step) times the fare
     # A journey date's fare level (month, date_price, weekday, shock) is partly paid by every flight on it
     # (this share, as an exponent) and partly which flights sell on it: dear dates draw dear flights.
-    date_level_share: float = 0.25
-    date_mix_strength: float = 1.5
+    date_level_share: float = 0.5
+    date_mix_strength: float = 1.0
     inject_flaws: bool = True  # the missing row, the 5-minute flight, 'No Info' spellings, duplicates
     duplicate_rate: float = 220 / DEFAULT_ROWS
     no_info_variant_share: float = 3 / DEFAULT_ROWS  # rows spelled 'No Info' instead of 'No info'
@@ -614,13 +620,23 @@ def _prices(rows: pd.DataFrame, timetable: pd.DataFrame, levels: np.ndarray, con
     date_factor = levels[rows["date"].to_numpy()] ** config.date_level_share
     info_factor = np.array([config.info_price.get(i, 1.0) for i in rows["info"]])
     noise = rng.lognormal(0.0, config.noise_sigma, len(rows))
-    noise[rows["requote"].to_numpy()] *= rng.lognormal(0.0, config.requote_sigma, int(rows["requote"].sum()))
+    noise[rows["requote"].to_numpy()] *= _fare_class_steps(int(rows["requote"].sum()), config.requote_step, rng)
     price = _soft_bounds(base * date_factor * info_factor * noise * config.price_level,
                          config.price_min, config.price_max)
     if config.fare_step > 0:
         airlines = timetable["airline"].to_numpy()[rows["flight"].to_numpy()]
         price = _snap_to_fare_ladder(price, airlines, config.fare_step, config.price_min)
     return np.round(price).astype(np.int64)
+
+
+def _fare_class_steps(n: int, step: float, rng: np.random.Generator) -> np.ndarray:
+    """Fare multipliers of `n` re-quotes: one fare class up or down, i.e. exp(+-step), the step varying by 30 %.
+
+    Fare classes are discrete buckets: a re-quote sits a class away, not anywhere on a bell curve, so the
+    same-date spread (median CV 0.163) comes with half the variance a lognormal jump of that median would add.
+    """
+    signs = rng.choice([-1.0, 1.0], size=n)
+    return np.exp(signs * step * rng.uniform(0.7, 1.3, size=n))
 
 
 def _date_levels(dates: pd.DatetimeIndex, config: TwinConfig, rng: np.random.Generator) -> np.ndarray:
@@ -754,7 +770,10 @@ def _inject_flaws(frame: pd.DataFrame, flights: np.ndarray, config: TwinConfig,
     frame = _make_rows_distinct(frame)  # the flaws above must not have created repeats of their own
     n_dup = int(round(config.duplicate_rate * n))
     recurring = np.bincount(flights)[flights] > 1
-    victims = rng.permutation(np.flatnonzero(~touched & recurring))
+    # A label only one row carries (e.g. '1 Short layover') must not be overwritten by a copy of another row.
+    info = frame["Additional_Info"]
+    one_off = info.map(info.value_counts()).to_numpy() == 1
+    victims = rng.permutation(np.flatnonzero(~touched & recurring & ~one_off))
     sources_used = np.zeros(n, dtype=bool)
     pairs: list[tuple[int, int]] = []
     for victim in victims:
