@@ -439,3 +439,43 @@ def test_robustness_checks_fail_for_bad_models(raw_split, good_model):
     table = models.run_robustness_checks(NegativeModel(), X_test.assign(Price=y_test)).set_index("check")
     assert not table.loc["minimum performance", "passed"]
     assert not table.loc["valid outputs: finite and positive", "passed"]
+
+
+# ------------------------------------------------------------------------------------------------
+# The forest + boosting mean (issue 13: a candidate that holds under realistic noise)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_the_ensemble_predicts_the_mean_of_its_members_and_is_reproducible(raw_split):
+    X_train, X_test, y_train, _ = raw_split
+    ensemble = models.make_pipeline(models.ENSEMBLE, "improved", log_target=True, random_state=3)
+    ensemble.fit(X_train, y_train)
+    members = [models.make_pipeline(name, "improved", log_target=True, random_state=3).fit(X_train, y_train)
+               for name in models.ENSEMBLE_MEMBERS]
+    expected = np.mean([member.predict(X_test) for member in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict(X_test), expected, rtol=1e-12)
+    again = models.make_pipeline(models.ENSEMBLE, "improved", log_target=True, random_state=3).fit(X_train, y_train)
+    # Equal to the last bits but one: the forest's two threads add their trees' predictions in the order they
+    # finish (as for the forest alone); every checked score is rounded far above that.
+    np.testing.assert_allclose(again.predict(X_test), ensemble.predict(X_test), rtol=1e-13)
+
+
+def test_the_comparison_offers_the_ensemble_on_the_improved_features_only(flights):
+    table, fitted = models.compare_models_fitted(flights, models=("tree", models.ENSEMBLE), targets=("log",),
+                                                 cv=None)
+    assert sorted(models.row_name(row) for _, row in table.iterrows()) == [
+        "forest_boosting_mean-improved-log", "tree-improved-log", "tree-talk-log"]
+    row = table[table["model"] == models.ENSEMBLE].iloc[0]
+    assert row["explainability"] == models.EXPLAINABILITY[models.ENSEMBLE]
+    assert type(models.pipeline_for_row(row)).__name__ == "VotingRegressor"
+    assert models.row_key(row) in fitted
+
+
+def test_the_ensemble_refuses_what_it_cannot_do(raw_split):
+    X_train, _, y_train, _ = raw_split
+    with pytest.raises(ValueError, match="use make_pipeline"):
+        models.make_model(models.ENSEMBLE)
+    with pytest.raises(ValueError, match="takes no model parameters .got n_estimators"):
+        models.make_pipeline(models.ENSEMBLE, "improved", n_estimators=5)
+    with pytest.raises(ValueError, match="cannot search 'forest_boosting_mean'"):
+        models.search_hyperparameters(models.ENSEMBLE, X_train, y_train, {"max_iter": [10, 20]}, budget=2)
