@@ -141,7 +141,8 @@ def test_ks_and_chi_square_give_known_statistics_and_p_values():
 def test_flags_need_both_the_test_and_the_psi_threshold(world):
     sample = features.improved_features(world.train_raw[models.RAW_COLUMNS])
     current = sample.copy()
-    current["dep_minutes"] = current["dep_minutes"] + 20  # real but small: p tiny, PSI well under 0.2
+    # Real but small: p tiny, PSI well under 0.2 (30 min: on the calibrated twin 20 min gave a PSI just under 0.01).
+    current["dep_minutes"] = current["dep_minutes"] + 30
     row = monitoring.feature_drift(sample, current, Thresholds()).set_index("feature").loc["dep_minutes"]
     assert row["p_value"] < 0.01 and 0.01 < row["psi"] < 0.2 and not row["flagged"]
     loose = monitoring.feature_drift(sample, current, Thresholds(psi=0.01)).set_index("feature")
@@ -229,11 +230,15 @@ def test_production_months_refuse_bad_parameters_with_one_line_errors(bad, messa
 def test_no_alert_in_six_clean_months(world, quiet):
     report = quiet.report
     assert report.alerts == [] and report.first_alert_month is None
-    assert report.model["ratio"].between(0.85, 1.15).all()  # measured 0.98-1.05
+    # Measured 0.83-0.96 on the calibrated twin: a re-quoted fare sits a fare class (~30 %) off, which no model
+    # can know, so a month's MAE moves ~10 % from one draw of 2,000 rows to another (0.98-1.05 before).
+    assert report.model["ratio"].between(0.8, 1.2).all()
     assert report.psi_max < 0.1 and not report.features["flagged"].any() and not report.data["flagged"].any()
     assert list(report.model["month"]) == MONTHS and (report.model["n_rows"] >= 1998).all()
-    # The random split's test MAE is optimistic: journeys of a later month are harder to price.
-    assert world.test_mae < world.baseline < 1.5 * world.test_mae
+    # A later month is priced about as well as the random split's test rows (788 vs 800 on the calibrated twin):
+    # its dates are new, but the production process has none of the training months' dear, jagged early-March
+    # dates, the twin's hardest rows. (Before calibration the later month was clearly harder.)
+    assert 0.8 * world.test_mae < world.baseline < 1.5 * world.test_mae
 
 
 def test_no_alert_in_clean_months_for_another_seed():
@@ -241,7 +246,7 @@ def test_no_alert_in_clean_months_for_another_seed():
     production = monitoring.production_months(6, "none", rows_per_month=ROWS, seed=7)
     report = monitoring.drift_report(other.model, other.train_raw, production, other.baseline)
     assert report.alerts == []
-    assert report.model["ratio"].between(0.85, 1.15).all()
+    assert report.model["ratio"].between(0.8, 1.2).all()  # see test_no_alert_in_six_clean_months
 
 
 def test_a_mismatched_timetable_is_seen_as_route_drift(world):
@@ -279,8 +284,10 @@ def test_data_drift_reports_missing_values_unseen_categories_and_renamed_columns
     table = monitoring.data_drift(world.train_raw, current).set_index("column")
     assert table.loc["Additional_Info", "missing_rate"] == 0.1
     assert table.loc["Additional_Info", "kind"] == "contract, missing_values"  # the contract wants a value too
-    assert table.loc["Route", "n_unseen"] == 50 and table.loc["Route", "kind"] == "unseen_category"
-    assert table.loc["Route", "unseen_examples"] == "'BLR → XXX'"
+    # The 50 planted rows, plus test rows flying a rare route that training never saw (one on the calibrated twin).
+    own_unseen = int((~current["Route"].iloc[50:].isin(world.train_raw["Route"])).sum())
+    assert table.loc["Route", "n_unseen"] == 50 + own_unseen and table.loc["Route", "kind"] == "unseen_category"
+    assert table.loc["Route", "unseen_examples"].startswith("'BLR → XXX'")
     assert table.loc["Airline", "kind"] == "" and not table.loc["Airline", "flagged"]
     renamed = monitoring.data_drift(world.train_raw, world.test_raw.rename(columns={"Duration": "duration"}))
     renamed = renamed.set_index("column")
