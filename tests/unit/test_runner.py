@@ -18,7 +18,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from workbook import runner
-from workbook.results import Recorder
+from workbook.results import save_results
 from workbook.runner import NotebookInfo, NotebookRun, Param, RunResult, WorkbookError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
@@ -384,8 +384,8 @@ class FakePapermill:
             raise self.errors.pop(0)
         nbformat.write(nbformat.read(input_path, as_version=4), output_path)
         if parameters and "results_path" in parameters:
-            rec = Recorder(parameters["results_path"])
-            rec.record("given", {k: v for k, v in parameters.items() if k != "results_path"})
+            given = {k: v for k, v in parameters.items() if k != "results_path"}
+            save_results(parameters["results_path"], given=given)
         if stem == self.fail:  # like papermill: the injected cell shifts the index and the count by one
             shift = 1 if parameters else 0
             raise PapermillExecutionError(
