@@ -161,6 +161,8 @@ def test_a_default_offline_run_shows_every_lesson(default_run) -> None:
     wine = results["05_mlflow_tracking"]
     assert "wine_skipped" not in wine
     assert (wine["wine_rmse"], wine["wine_mae"], wine["wine_r2"]) == (0.7932, 0.6272, 0.1086)
+    demo = results["07_batch_runs"]  # the same demo, line by line, as the unit a sweep runs
+    assert (demo["wine_rmse"], demo["wine_mae"], demo["wine_r2"]) == (0.7932, 0.6272, 0.1086)
     monitoring = results["06_monitoring"]
     assert any(alert["kind"] == "model_drift" for alert in monitoring["alerts"])  # concept drift: the error
     shifted = {(alert["kind"], alert["feature_or_metric"]) for alert in monitoring["covariate_shift_alerts"]}
