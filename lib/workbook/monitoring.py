@@ -130,6 +130,32 @@ def production_months(months: int = 6, scenario: str = "none", severity: float =
     return pd.concat(frames, ignore_index=True)
 
 
+def production_from_months(later: pd.DataFrame, scenario: str = "none", severity: float = 1.0, onset: int = 1,
+                           seed: int = 42) -> pd.DataFrame:
+    """A real file's later months (rows with a `month` column) as production, the scenario from `onset` on.
+
+    The rows stay as they are: what really changed between the months is the lesson. On top, mix_shift
+    resamples a month's own rows with the scenario's airline weights and the other scenarios change them as
+    in production_months. Months come in calendar order; a month too small for drift statistics is refused.
+    """
+    if not isinstance(later, pd.DataFrame) or "month" not in later.columns:
+        raise ValueError("later must be flight rows with a 'month' column (see journey_months.split_journey_months)")
+    names = sorted(pd.unique(later["month"]))
+    _check_production_args(max(len(names), 1), scenario, severity, onset, MIN_ROWS_PER_MONTH)
+    frames = []
+    for number, name in enumerate(names, start=1):
+        month = _pool_rows(later[later["month"] == name], f"month {name}")
+        active = scenario if number >= onset else "none"
+        if active == "mix_shift":
+            rng = np.random.default_rng(_derived_seed(seed, number, 0))
+            weights = _mix_weights(month["Airline"], severity)  # drawn with replacement: a month has no spare rows
+            picked = rng.choice(len(month), size=len(month), replace=True, p=weights / weights.sum())
+            month = month.iloc[picked].reset_index(drop=True)
+        month = _apply_scenario(month, active, severity, np.random.default_rng(_derived_seed(seed, number, 1)))
+        frames.append(month.assign(month=name))
+    return pd.concat(frames, ignore_index=True)
+
+
 def reference_month(rows_per_month: int = 2000, seed: int = 42, pool: pd.DataFrame | None = None) -> pd.DataFrame:
     """A clean month of the production process the monitored months never reuse (month = "reference").
 
@@ -171,15 +197,15 @@ def _derived_seed(seed: int, number: int, purpose: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(number), int(purpose)]).generate_state(1)[0])
 
 
-def _pool_rows(pool: pd.DataFrame) -> pd.DataFrame:
-    """The pool's file columns, checked; a pool too small to resample from is refused."""
+def _pool_rows(pool: pd.DataFrame, name: str = "pool") -> pd.DataFrame:
+    """The rows' file columns, checked; too few rows for drift statistics are refused, naming `name`."""
     if not isinstance(pool, pd.DataFrame):
-        raise TypeError(f"pool must be a DataFrame of flight rows, got {type(pool).__name__}")
+        raise TypeError(f"{name} must be a DataFrame of flight rows, got {type(pool).__name__}")
     missing = [c for c in data.COLUMNS if c not in pool.columns]
     if missing:
-        raise ValueError(f"pool needs the flight columns; missing: {', '.join(missing)}")
+        raise ValueError(f"{name} needs the flight columns; missing: {', '.join(missing)}")
     if len(pool) < MIN_ROWS_PER_MONTH:
-        raise ValueError(f"pool has {len(pool)} rows; need at least {MIN_ROWS_PER_MONTH} to resample months")
+        raise ValueError(f"{name} has {len(pool)} rows; drift statistics need at least {MIN_ROWS_PER_MONTH}")
     return pool[data.COLUMNS].reset_index(drop=True)
 
 
@@ -779,10 +805,15 @@ def load_or_train_champion(model_name: str, X_train: pd.DataFrame, y_train: pd.S
     try:
         return tracking.load_by_alias(model_name, "champion"), f"the registry: models:/{model_name}@champion"
     except tracking.TrackingError:
-        pipeline = models.make_pipeline(CHALLENGER_MODEL, "improved", log_target=True, random_state=random_state)
-        with models.fitting_context():
-            pipeline.fit(X_train, y_train)
-        return pipeline, f"trained here: the registry has no {model_name}@champion yet (run notebook 05 first)"
+        return (train_champion(X_train, y_train, random_state),
+                f"trained here: the registry has no {model_name}@champion yet (run notebook 05 first)")
+
+
+def train_champion(X_train: pd.DataFrame, y_train: pd.Series, random_state: int = 42) -> Any:
+    """The champion's recipe (CHALLENGER_MODEL, improved features, log target) fitted on the given rows."""
+    pipeline = models.make_pipeline(CHALLENGER_MODEL, "improved", log_target=True, random_state=random_state)
+    with models.fitting_context():
+        return pipeline.fit(X_train, y_train)
 
 
 def labelled_rows(production: pd.DataFrame, months: list[str]) -> pd.DataFrame:
