@@ -485,5 +485,42 @@ def server(
     raise typer.Exit(code)
 
 
+# --- comparing runs: workbook diff ---------------------------------------------------------------------
+# workbook.diff imports MLflow only to read an MLflow run id.
+
+
+@app.command("diff")
+def diff_(
+    run_a: Annotated[str, typer.Argument(metavar="A", help="Run folder, sweep point folder, sweep folder or "
+                                         "MLflow run id.", show_default=False)],
+    run_b: Annotated[str, typer.Argument(metavar="B", help="The same kind of thing as A, of the same notebook.",
+                                         show_default=False)],
+    show_all: Annotated[bool, typer.Option("--all", help="Show equal fields too.")] = False,
+    notebook: Annotated[str | None, typer.Option("--notebook", help="The notebook to compare when the runs "
+                                                 "ran several.", show_default=False)] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Where to write the HTML table. Default: "
+                                                   "diff-<A>.html in B's folder.", show_default=False)] = None,
+) -> None:
+    """Show what differs between two runs of a notebook: parameters, results (with B − A), data, packages,
+    source version, duration. Two sweep folders compare point by point (same grid values).
+
+    Exit status: 0 compared (differences or not), 2 bad input, 1 a tracking store that fails.
+    """
+    from workbook import diff as run_diff
+    from workbook import diff_report
+
+    try:
+        found = run_diff.diff_runs(run_a, run_b, notebook)
+        target = html_path or diff_report.default_html_path(found)
+        written = diff_report.write_html(found, target, show_all) if target else None
+    except run_diff.DiffInputError as error:
+        fail(str(error), code=2)
+    except WorkbookError as error:
+        fail(str(error))
+    typer.echo(f"A: {found.a.kind} {found.a.label}\nB: {found.b.kind} {found.b.label}")
+    typer.echo(diff_report.diff_table(found, show_all))
+    typer.echo(f"html: {written}" if written else "html: not written (no folder on either side; use --html PATH)")
+
+
 if __name__ == "__main__":
     app(prog_name="workbook")
