@@ -73,7 +73,8 @@ def diff_html(diff: Diff, show_all: bool = False) -> str:
 <body>
 <h1>What differs</h1>
 <p class="meta">A: {esc(diff.a.kind)} <code>{esc(diff.a.label)}</code><br>
-B: {esc(diff.b.kind)} <code>{esc(diff.b.label)}</code><br>notebook: {esc(", ".join(diff.a.notebooks))} &middot; {note}</p>
+B: {esc(diff.b.kind)} <code>{esc(diff.b.label)}</code><br>
+notebook: {esc(", ".join(diff.a.notebooks))} &middot; {note}</p>
 <table><thead><tr><th>section</th><th>field</th><th>A</th><th>B</th><th>B − A</th></tr></thead>
 <tbody>{body}</tbody></table>
 </body>
