@@ -763,6 +763,11 @@ class SweepTracker:
         self.client.set_terminated(run_id, "FINISHED")
         return run_id
 
+    def log_artifact(self, path: Path) -> None:
+        """Keep a file of the sweep's (its summary figure) with the parent run."""
+        if self.parent_id is not None:
+            self.client.log_artifact(self.parent_id, str(path))
+
     def finish(self, status: str, summary: Mapping[str, float] | None = None) -> None:
         """Close the parent run (FINISHED, FAILED or KILLED) with the sweep's summary figures."""
         if self.parent_id is None:
@@ -1120,6 +1125,9 @@ def _close_parent(tracker: SweepTracker, result: SweepResult, status: str) -> No
     if best is not None and result.metric:
         summary[f"best_{result.metric}"] = best
     try:
+        figure = result.out_dir / sweep_report.SUMMARY_PNG
+        if figure.is_file() and not result.interrupted:  # the page's figure, for a reader of the MLflow UI
+            tracker.log_artifact(figure)
         tracker.finish(status, summary)
     except Exception as error:  # noqa: BLE001
         result.tracking_problems.append(f"sweep run not closed in MLflow: {first_line(error)}")
