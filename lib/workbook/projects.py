@@ -19,7 +19,6 @@ WINE_EXPERIMENT = "wine"  # notebook 05's wine demo logs here
 FLIGHTS_EXPERIMENT = "05_mlflow_tracking"
 FLIGHTS_NOTEBOOK = "05_mlflow_tracking"  # the tag a diff uses to pair these runs with notebook 05's
 CV_FOLDS = 3  # as notebook 05: runs are chosen by cross-validated MAE
-MLFLOW_DEFAULT_URI = "sqlite:///mlflow.db"  # what `mlflow run` uses when no store was chosen
 
 
 class EntryPointError(WorkbookError):
@@ -59,26 +58,38 @@ def experiment_for(default: str) -> str:
     return client.get_experiment(run.info.experiment_id).name
 
 
+def looks_like_mlflow_default(uri: str) -> bool:
+    """True for MLflow's own default store, `mlflow.db` in the folder `mlflow run` started in.
+
+    `mlflow run` hands the entry point an absolute URI, so the default is known by its shape: a SQLite file
+    named mlflow.db outside any `mlruns/` folder (the workbook's stores live in one).
+    """
+    from workbook import tracking
+
+    db = tracking.sqlite_path(uri) if uri.startswith("sqlite:") else None
+    return db is not None and db.name == "mlflow.db" and db.parent.name != "mlruns"
+
+
 def store_notes(uri: str, experiment: str, wanted: str) -> list[str]:
     """What a user of `mlflow run` may not expect: MLflow's own default store, or another experiment."""
     notes = []
-    if uri == MLFLOW_DEFAULT_URI:
-        notes.append(f"logged to MLflow's default store {uri} (in the current folder), not the notebooks' "
-                     "mlruns/mlflow.db: run it as MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db mlflow run ...")
+    if looks_like_mlflow_default(uri):
+        notes.append(f"logged to MLflow's default store {uri}, not the notebooks' mlruns/mlflow.db: "
+                     "run it as MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db mlflow run ...")
     if experiment != wanted:
         notes.append(f"logged to experiment {experiment!r}; notebook 05 logs to {wanted!r} "
                      f"(add --experiment-name {wanted})")
     return notes
 
 
-def _finished(experiment: str, wanted: str, metrics: dict[str, float]) -> EntryPointRun:
-    """The run just logged (MLflow's last active run) with its store and notes."""
+def _finished(experiment: str, wanted: str, metrics: dict[str, float], launched: bool) -> EntryPointRun:
+    """The run just logged (MLflow's last active run) with its store, and notes when `mlflow run` chose them."""
     import mlflow
 
     from workbook import tracking
 
     uri = tracking.resolve_tracking_uri()
-    notes = store_notes(uri, experiment, wanted) if launched_by_mlflow_run() else []
+    notes = store_notes(uri, experiment, wanted) if launched else []
     return EntryPointRun(mlflow.last_active_run().info.run_id, experiment, uri, metrics, notes)
 
 
@@ -88,6 +99,7 @@ def train_wine(alpha: float = 0.5, l1_ratio: float = 0.5, wine_csv: str | None =
 
     from workbook import tracking, wine
 
+    launched = launched_by_mlflow_run()  # ending the run unsets MLFLOW_RUN_ID: ask now
     try:
         experiment = experiment_for(WINE_EXPERIMENT)
         result = wine.run_wine_demo(wine_csv or None, alpha, l1_ratio, experiment=experiment)
@@ -95,7 +107,7 @@ def train_wine(alpha: float = 0.5, l1_ratio: float = 0.5, wine_csv: str | None =
         raise EntryPointError(_one_line(error)) from None
     if "wine_skipped" in result:
         raise EntryPointError(f"wine data unavailable: {result['wine_skipped']}")
-    return _finished(experiment, WINE_EXPERIMENT, {k.removeprefix("wine_"): v for k, v in result.items()})
+    return _finished(experiment, WINE_EXPERIMENT, {k.removeprefix("wine_"): v for k, v in result.items()}, launched)
 
 
 def train_flights(model_name: str = "hist_gradient_boosting", learning_rate: float = 0.1, log_target: bool = True,
@@ -113,6 +125,7 @@ def train_flights(model_name: str = "hist_gradient_boosting", learning_rate: flo
     from workbook import tracking
     from workbook.data import load_flights
 
+    launched = launched_by_mlflow_run()  # ending the run unsets MLFLOW_RUN_ID: ask now
     try:
         # learning_rate is boosting's; for the other models it is not a setting, so it is not logged either.
         settings = {"learning_rate": learning_rate} if model_name == "hist_gradient_boosting" else {}
@@ -136,7 +149,7 @@ def train_flights(model_name: str = "hist_gradient_boosting", learning_rate: flo
             tracking.log_sklearn_model(result["pipeline"], "model", X_train)
     except (ValueError, OSError, tracking.TrackingError, MlflowException) as error:
         raise EntryPointError(_one_line(error)) from None
-    return _finished(experiment, FLIGHTS_EXPERIMENT, metrics)
+    return _finished(experiment, FLIGHTS_EXPERIMENT, metrics, launched)
 
 
 def _one_line(error: BaseException) -> str:

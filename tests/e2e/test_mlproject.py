@@ -29,7 +29,7 @@ def environment(uri: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store with the `wine` experiment, as notebook 05 leaves the project's."""
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlproject') / 'mlflow.db'}"
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlproject') / 'mlruns' / 'mlflow.db'}"
     tracking.setup_tracking("wine", uri)
     tracking.forget_tracking_state()
     return uri

@@ -29,7 +29,9 @@ def test_outside_mlflow_run_the_notebooks_experiment_is_used(monkeypatch: pytest
 
 def test_notes_say_when_mlflow_run_chose_another_store_or_experiment() -> None:
     assert projects.store_notes("sqlite:////x/mlruns/mlflow.db", "wine", "wine") == []
-    default_store, other_experiment = projects.store_notes("sqlite:///mlflow.db", "Default", "wine")
+    assert projects.store_notes("http://127.0.0.1:5000", "wine", "wine") == []
+    default_store, other_experiment = projects.store_notes("sqlite:////home/me/workbook/mlflow.db", "Default",
+                                                           "wine")
     assert "MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db mlflow run" in default_store
     assert other_experiment == "logged to experiment 'Default'; notebook 05 logs to 'wine' (add --experiment-name wine)"
 
