@@ -10,7 +10,6 @@ the command line shows and the HTML page it writes beside B's folder.
 from __future__ import annotations
 
 import ast
-import html
 import json
 import math
 import re
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook.files import atomic_write
 from workbook.messages import first_line
 from workbook.runner import WorkbookError, read_notebook_info
 

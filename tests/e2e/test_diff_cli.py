@@ -44,12 +44,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         workbook("run", "02", "-p", "alpha", "0.3", *common, "--out", base / "b", store=store),
         workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.3,0.5", "--workers", "1",
                  "--out", base / "sweep", "--no-progress", store=store),
+        # The same grid with another l1_ratio fixed: a second version of the sweep to compare point by point.
+        workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.5,0.3", "-p", "l1_ratio", "0.7",
+                 "--workers", "1", "--out", base / "sweep2", "--no-progress", store=store),
     ]
     for process in started:
         done = finish(process)
         assert done.returncode == 0, done.stderr
     return {"base": base, "store": store, "a": base / "a", "b": base / "b", "toy": base / "toy",
-            "sweep": base / "sweep", "point": next((base / "sweep" / "points").glob("001-*"))}
+            "sweep": base / "sweep", "sweep2": base / "sweep2", "point": next((base / "sweep" / "points").glob("001-*"))}
 
 
 def diff(*args: str | Path, runs: dict[str, Path]) -> subprocess.CompletedProcess[str]:
@@ -98,6 +101,18 @@ def test_a_sweep_point_and_its_mlflow_child_run_compare_with_a_run(runs) -> None
     done = diff(child.info.run_id, "a", runs=runs)
     assert done.returncode == 0, done.stderr
     assert table_rows(done.stdout)[("results", "rmse")][:2] == ["0.7574", "0.7932"]
+
+
+def test_two_sweeps_compare_point_by_point(runs) -> None:
+    done = diff("sweep", "sweep2", runs=runs)
+    assert done.returncode == 0, done.stderr
+    rows = table_rows(done.stdout)
+    assert rows[("params", "l1_ratio")][:2] == ["0.5", "0.7"]
+    results = {" ".join(line.split()[1:3]): line.split()[3:] for line in done.stdout.splitlines()
+               if line.startswith("results ")}
+    assert results["alpha=0.3: rmse"][:2] == ["0.7574", "0.7747"]  # points pair up by grid value, not position
+    assert results["alpha=0.5: rmse"][:2] == ["0.7932", "0.8296"]
+    assert (runs["sweep2"] / "diff-sweep.html").is_file()
 
 
 @pytest.mark.parametrize(("args", "expected"), [
