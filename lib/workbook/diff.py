@@ -202,9 +202,9 @@ def _load_sweep(path: Path, ref: str) -> Side:
     for point in points:
         label = grid_label(point.get("grid_values") or {})
         fields[("run", f"{label}: status")] = point.get("status")
-        fields |= {("data", f"{label}: {name}"): value for (_, name), value in _flat("data", point.get("data")).items()}
-        fields |= {("results", f"{label}: {name}"): value for (_, name), value in
-                   _flat("results", point.get("results") or {}).items()}
+        for section in ("data", "results"):
+            fields |= {(section, f"{label}: {name}"): value
+                       for (_, name), value in _flat(section, point.get(section)).items()}
         total += float(point.get("seconds") or 0)
     fields[("duration", "points, total seconds")] = round(total, 1)
     return Side("sweep", ref, {stem: fields}, path.resolve())
@@ -244,6 +244,7 @@ def _fields(*, status: Any, params: Mapping[str, Any], results: Mapping[str, Any
     fields |= _flat("results", results) | _flat("data", data)
     fields |= _flat("source", source) | _flat("packages", packages)
     fields[("duration", "seconds")] = seconds
+    # None is a value for a parameter, a result or a data file (the twin); elsewhere it means "not recorded".
     return {key: value for key, value in fields.items() if value is not None or key[0] in ("params", "results", "data")}
 
 

@@ -52,7 +52,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         done = finish(process)
         assert done.returncode == 0, done.stderr
     return {"base": base, "store": store, "a": base / "a", "b": base / "b", "toy": base / "toy",
-            "sweep": base / "sweep", "sweep2": base / "sweep2", "point": next((base / "sweep" / "points").glob("001-*"))}
+            "sweep": base / "sweep", "sweep2": base / "sweep2",
+            "point": next((base / "sweep" / "points").glob("001-*"))}
 
 
 def diff(*args: str | Path, runs: dict[str, Path]) -> subprocess.CompletedProcess[str]:
