@@ -499,7 +499,8 @@ def diff_(
     notebook: Annotated[str | None, typer.Option("--notebook", help="The notebook to compare when the runs "
                                                  "ran several.", show_default=False)] = None,
     html_path: Annotated[Path | None, typer.Option("--html", help="Where to write the HTML table. Default: "
-                                                   "diff-A.html in B's folder (A: its folder name or run id).", show_default=False)] = None,
+                                                   "diff-A.html in B's folder (A: its folder name or run id).",
+                                                   show_default=False)] = None,
 ) -> None:
     """Show what differs between two runs of a notebook: parameters, results (with B − A), data, packages,
     source version, duration. Two sweep folders compare point by point (same grid values).
