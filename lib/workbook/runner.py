@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-from workbook import __version__, provenance
+from workbook import __version__, made_with, provenance
 from workbook.files import atomic_write
 from workbook.messages import ANSI_ESCAPE, first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
@@ -1199,7 +1199,9 @@ def _run_in_place(
     run.json and index.html, so nothing half-executed lands in the notebooks folder.
     """
     started = _now_iso()
-    with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch:
+    # The notebooks' version record is about to be replaced: a notice about it would land in the new outputs.
+    with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch, \
+            environment_set({made_with.SWITCH: "off"}):
         work_dir = Path(scratch)
         runs, interrupted = _execute_all(
             notebooks, {}, work_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=True, jobs=jobs
@@ -1246,10 +1248,12 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def write_clean_notebook(executed: Path, target: Path) -> None:
-    """Replace `target` with the executed notebook, stripped of volatile metadata, atomically."""
+    """Replace `target` with the executed notebook, stripped of volatile metadata and stamped with the package
+    versions that made its outputs, atomically."""
     import nbformat
 
     nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
+    made_with.record_made_with(nb.metadata)
     with atomic_write(target) as handle:
         nbformat.write(nb, handle)
 
