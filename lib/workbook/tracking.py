@@ -69,6 +69,7 @@ NOISY_WARNINGS = [
 ]
 
 _ready_stores: set[Path] = set()  # databases this process already found ready
+_accepted_logins: set[str] = set()  # (server, user, password) digests a server accepted in this process
 MAX_DESCRIBED_DATASETS = 16
 _described_datasets: dict[tuple, mlflow.data.Dataset] = {}  # see _described_dataset
 
@@ -202,12 +203,16 @@ def _check_credentials(uri: str, timeout: float) -> None:
     Sends MLFLOW_TRACKING_USERNAME/PASSWORD as MLflow's client would, to one cheap read-only endpoint.
     """
     user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    key = hashlib.sha256(f"{uri}\0{user}\0{password}".encode()).hexdigest()  # never the password itself
+    if key in _accepted_logins:
+        return  # once per process: ensure_store runs before every registry call
     request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/experiments/search?max_results=1")
     if user and password:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout):
+            _accepted_logins.add(key)
             return
     except urllib.error.HTTPError as error:
         if error.code != 401:
