@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import os
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from workbook import leaderboard, room
+from workbook import leaderboard, room, tracking
 from workbook.leaderboard import Entry
 
 
@@ -105,3 +108,50 @@ def test_the_board_ranks_by_mae_and_lists_models_that_cannot_score_last_with_the
     page = leaderboard.write_html(board, tmp_path / "board.html", refresh_s=30).read_text()
     assert 'content="30"' in page and "missing column(s) [&#x27;Airline&#x27;]" in page
     assert leaderboard.text_table([]).startswith("no submissions yet")
+
+
+# --- the attendee's side: a wrong or missing login is one line -------------------------------------------
+
+
+def _login_server() -> http.server.HTTPServer:
+    """A stand-in room: /health answers anyone, the API only alice with the right password."""
+    good = "Basic " + base64.b64encode(b"alice:right-password").decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            allowed = self.path == "/health" or self.headers.get("Authorization") == good
+            self.send_response(200 if allowed else 401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(("user", "password", "message"), [
+    ("alice", "wrong-password", r"refused user 'alice': check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"),
+    (None, None, r"asks for a login: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"),
+    ("alice", "right-password", None),
+])
+def test_a_room_login_is_checked_once_and_a_refusal_is_one_line(monkeypatch, user, password, message):
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (("MLFLOW_TRACKING_USERNAME", user), ("MLFLOW_TRACKING_PASSWORD", password)):
+        monkeypatch.delenv(name, raising=False) if value is None else monkeypatch.setenv(name, value)
+    server = _login_server()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        if message is None:
+            assert tracking.ensure_store(uri) == uri
+        else:
+            with pytest.raises(tracking.TrackingError, match=message) as caught:
+                tracking.ensure_store(uri)
+            assert str(caught.value).startswith(f"tracking server {uri} ") and "\n" not in str(caught.value)
+            if password:
+                assert password not in str(caught.value)
+    finally:
+        server.shutdown()
+        server.server_close()
