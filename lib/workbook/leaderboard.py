@@ -112,12 +112,23 @@ def _one_row_latency_ms(model: Any, rows: pd.DataFrame, model_uri: str) -> float
     return statistics.median(timings)
 
 
+def _declared_columns(model: Any, features: pd.DataFrame) -> pd.DataFrame:
+    """The holdout's columns the model's signature names: a model built on fewer columns is scored, not refused.
+
+    A column it needs and the holdout lacks stays a problem, which predict_frame names.
+    """
+    required, optional = serving.input_columns(model)
+    if not required:
+        return features
+    return features[[column for column in features.columns if column in {*required, *optional}]]
+
+
 def score(entry: Entry, rows: pd.DataFrame) -> Entry:
     """Fill in MAE, R² and latency for `entry` on the holdout `rows`; or its one-line reason for not scoring."""
     uri = f"models:/{entry.model}/{entry.version}"
     try:
         model = mlflow.pyfunc.load_model(uri)
-        features = rows.drop(columns=[TARGET])
+        features = _declared_columns(model, rows.drop(columns=[TARGET]))
         predicted = serving.predict_frame(model, features, source="the holdout", model_uri=uri)
         truth = rows[TARGET].astype(float).to_numpy()
         if predicted.shape != truth.shape:
