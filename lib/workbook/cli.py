@@ -473,7 +473,7 @@ def server(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5000,
     room: Annotated[bool, typer.Option("--room", help="Workshop room: MLflow's logins and permissions "
                                        "(then `workbook room add-users`).")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="uvicorn worker processes.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes (a room: 1 is enough).")] = 2,
 ) -> None:
     """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
 
@@ -488,7 +488,7 @@ def server(
     raise typer.Exit(code)
 
 
-from workbook import cli_workshop  # noqa: E402 - after `fail`, which its commands use
+from workbook import cli_workshop  # noqa: E402 - here, so `workbook --help` lists the workshop's commands last
 
 cli_workshop.register(app)  # setup, room add-users, leaderboard
 
