@@ -26,6 +26,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
+from threadpoolctl import threadpool_limits
 
 from workbook import room, serving
 from workbook.data import make_flights
@@ -163,7 +164,10 @@ def build_board(url: str, room_dir: Path, rows: int = HOLDOUT_ROWS) -> list[Entr
             entries = submissions(MlflowClient(url), owners)
         except Exception as error:  # noqa: BLE001 - MLflow's REST errors: one line
             raise room.RoomError(f"cannot list the registered models at {url}: {first_line(error)}") from None
-        return rank([score(entry, rows_frame) for entry in entries])
+        # One OpenMP/BLAS thread, as a served model gets (serving.child_env): boosting's threads spinning on
+        # two busy cores made a one-row prediction ~10x slower, and the latency column would measure that.
+        with threadpool_limits(1):
+            return rank([score(entry, rows_frame) for entry in entries])
 
 
 # --- showing it --------------------------------------------------------------------------------------------
