@@ -139,12 +139,20 @@ def write_auth_config(room_dir: Path) -> Path:
     return path
 
 
+def _private_user_store(db: Path) -> None:
+    """MLflow's user store holds password hashes: created empty and 0600 here, SQLite keeps the file's mode."""
+    if not db.exists():
+        _write_private(db, "")  # an empty file is an empty SQLite database
+    _make_private(db)
+
+
 def server_settings(backend_uri: str) -> tuple[dict[str, str], Path]:
     """The environment a room server needs (auth config, admin password, Flask secret key) and its folder."""
     folder = room_dir_for(backend_uri)
     room_secrets = load_or_create_secrets(folder)
     try:
         config = write_auth_config(folder)
+        _private_user_store(folder / AUTH_DB_FILE)
     except OSError as error:
         raise RoomError(f"{folder}: cannot write the auth configuration ({error.strerror or error})") from None
     env = {"MLFLOW_AUTH_CONFIG_PATH": str(config.resolve()),

@@ -145,6 +145,7 @@ def as_user(monkeypatch, server):
 def test_the_secrets_file_is_private_and_no_secret_is_printed(server):
     path = server["store"] / room.SECRETS_FILE
     assert path.stat().st_mode & 0o777 == 0o600
+    assert (server["store"] / room.AUTH_DB_FILE).stat().st_mode & 0o777 == 0o600  # the password hashes
     secrets = room.load_secrets(server["store"])
     assert "secret" not in repr(secrets) and secrets.admin_password not in repr(secrets)
     printed = server["ready"] + server["stderr"].read_text()

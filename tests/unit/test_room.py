@@ -68,6 +68,8 @@ def test_the_server_settings_keep_the_password_out_of_the_config_file(tmp_path):
     assert env["MLFLOW_AUTH_ADMIN_PASSWORD"] == secrets.admin_password
     assert env["MLFLOW_FLASK_SERVER_SECRET_KEY"] == secrets.secret_key
     assert env["MLFLOW_AUTH_CONFIG_PATH"] == str((folder / room.AUTH_CONFIG_FILE).resolve())
+    if os.name != "nt":  # the user store will hold password hashes: private before MLflow writes to it
+        assert (folder / room.AUTH_DB_FILE).stat().st_mode & 0o777 == 0o600
 
 
 def test_handout_lines_give_the_three_variables_or_say_the_account_exists():
