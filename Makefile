@@ -102,8 +102,11 @@ solutions: $(STAMP)
 	MLFLOW_TRACKING_URI="sqlite:///$$store/mlflow.db" $(BIN)/workbook run --in-place --jobs 2 --notebooks-dir notebooks/solutions; \
 	status=$$?; rm -rf "$$store"; exit $$status
 
+# JupyterLab refuses to run as root (the usual user inside a container) without --allow-root; asked only then.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $(ALLOW_ROOT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_workbook.py

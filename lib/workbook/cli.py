@@ -471,6 +471,9 @@ def server(
     host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5000,
+    room: Annotated[bool, typer.Option("--room", help="Workshop room: MLflow's logins and permissions "
+                                       "(then `workbook room add-users`).")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes (a room: 1 is enough).")] = 2,
 ) -> None:
     """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
 
@@ -479,7 +482,7 @@ def server(
     from workbook import team_server
 
     try:  # run_server warns about a non-loopback host and reports a server that dies, each in one line
-        code = team_server.run_server(backend_store_uri, artifacts_dir, host, port)
+        code = team_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room)
     except team_server.TrackingServerError as error:
         fail(str(error))
     raise typer.Exit(code)
@@ -572,6 +575,10 @@ def train_flights(
     except projects.EntryPointError as error:
         fail(str(error))
 
+
+from workbook import cli_workshop  # noqa: E402 - here, so `workbook --help` lists the workshop's commands last
+
+cli_workshop.register(app)  # setup, room add-users, leaderboard
 
 if __name__ == "__main__":
     app(prog_name="workbook")

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
+from filelock import FileLock, Timeout
 
 from workbook import pool, provenance, runner
 from workbook.messages import first_line
@@ -561,21 +562,19 @@ def create_out_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def sweep_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the folder for one sweep at a time; a second sweep into it fails at once, naming it."""
-    if os.name == "nt":  # no flock on Windows; a second sweep there is the user's to avoid
-        yield
-        return
-    import fcntl
+    """Hold the folder for one sweep at a time; a second sweep into it fails at once, naming it.
 
-    with open(out_dir / LOCK_FILE, "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SweepError(f"out dir {out_dir} is in use by another sweep") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    filelock, not fcntl: Windows laptops get the same protection.
+    """
+    lock = FileLock(out_dir / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SweepError(f"out dir {out_dir} is in use by another sweep") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def read_sweep_json(out_dir: Path) -> dict[str, Any] | None:
