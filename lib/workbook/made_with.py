@@ -12,10 +12,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from workbook import provenance
 from workbook.paths import NOTEBOOKS_DIR
 
 # The packages whose versions shape the outputs a learner compares with the page.
@@ -27,13 +27,7 @@ SWITCH = "WORKBOOK_VERSION_NOTICE"
 
 def installed_versions(packages: tuple[str, ...] = OUTPUT_PACKAGES) -> dict[str, str]:
     """Each package's installed version, "not installed" when it is missing."""
-    found = {}
-    for name in packages:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return provenance.installed_versions(packages)
 
 
 def record_made_with(metadata: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import platform
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,13 +31,18 @@ GIT_TIMEOUT_S = 2.0
 @lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     """Python's version and each of PACKAGES' installed version ("not installed" when missing)."""
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
+    return {"python": platform.python_version(), **installed_versions(PACKAGES)}
+
+
+def installed_versions(packages: Iterable[str]) -> dict[str, str]:
+    """Each package's installed version, "not installed" when it is missing."""
+    found = {}
+    for name in packages:
         try:
-            versions[name] = version(name)
+            found[name] = version(name)
         except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+            found[name] = "not installed"
+    return found
 
 
 def notebook_source_hash(nb: Mapping[str, Any]) -> str:

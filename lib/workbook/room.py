@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,20 +162,12 @@ def server_settings(backend_uri: str) -> tuple[dict[str, str], Path]:
     return env, folder
 
 
-@contextlib.contextmanager
-def admin_credentials(room_secrets: RoomSecrets) -> Iterator[None]:
+def admin_credentials(room_secrets: RoomSecrets) -> contextlib.AbstractContextManager[None]:
     """MLflow's client reads credentials from the environment: the admin's inside the block only."""
-    names = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
-    before = {name: os.environ.get(name) for name in names}
-    os.environ.update(MLFLOW_TRACKING_USERNAME=ADMIN_USERNAME, MLFLOW_TRACKING_PASSWORD=room_secrets.admin_password)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    from workbook.runner import environment_set
+
+    return environment_set({"MLFLOW_TRACKING_USERNAME": ADMIN_USERNAME,
+                            "MLFLOW_TRACKING_PASSWORD": room_secrets.admin_password})
 
 
 # --- talking to the room server as its admin -------------------------------------------------------------
