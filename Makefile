@@ -87,7 +87,8 @@ test-latest:
 	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (MLOps workbook, latest)" >/dev/null
 	MPLBACKEND=Agg $(LATEST)/bin/python -c "import matplotlib.pyplot" 2>/dev/null
 	@$(LATEST)/bin/python $(LOCKTOOL) diff
-	$(LATEST)/bin/python -m pytest -n 2 --dist loadfile $(TESTS)
+# The notebooks' one-line version notice is off here: the lane reports changed outputs itself.
+	WORKBOOK_VERSION_NOTICE=off $(LATEST)/bin/python -m pytest -n 2 --dist loadfile $(TESTS)
 
 notebooks: $(STAMP)
 	$(BIN)/workbook run --in-place --jobs 2
@@ -101,8 +102,11 @@ solutions: $(STAMP)
 	MLFLOW_TRACKING_URI="sqlite:///$$store/mlflow.db" $(BIN)/workbook run --in-place --jobs 2 --notebooks-dir notebooks/solutions; \
 	status=$$?; rm -rf "$$store"; exit $$status
 
+# JupyterLab refuses to run as root (the usual user inside a container) without --allow-root; asked only then.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $(ALLOW_ROOT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_workbook.py

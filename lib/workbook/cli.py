@@ -479,6 +479,9 @@ def server(
     host: Annotated[str, typer.Option("--host", help="Interface to bind; 127.0.0.1 = this machine only.")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 5000,
+    room: Annotated[bool, typer.Option("--room", help="Workshop room: MLflow's logins and permissions "
+                                       "(then `workbook room add-users`).")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes (a room: 1 is enough).")] = 2,
 ) -> None:
     """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
 
@@ -487,11 +490,103 @@ def server(
     from workbook import team_server
 
     try:  # run_server warns about a non-loopback host and reports a server that dies, each in one line
-        code = team_server.run_server(backend_store_uri, artifacts_dir, host, port)
+        code = team_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room)
     except team_server.TrackingServerError as error:
         fail(str(error))
     raise typer.Exit(code)
 
+
+# --- comparing runs: workbook diff ---------------------------------------------------------------------
+# workbook.diff imports MLflow only to read an MLflow run id.
+
+
+@app.command("diff")
+def diff_(
+    run_a: Annotated[str, typer.Argument(metavar="A", help="Run folder, sweep point folder, sweep folder or "
+                                         "MLflow run id.", show_default=False)],
+    run_b: Annotated[str, typer.Argument(metavar="B", help="The same kind of thing as A, of the same notebook.",
+                                         show_default=False)],
+    show_all: Annotated[bool, typer.Option("--all", help="Show equal fields too.")] = False,
+    notebook: Annotated[str | None, typer.Option("--notebook", help="The notebook to compare when the runs "
+                                                 "ran several.", show_default=False)] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Where to write the HTML table. Default: "
+                                                   "diff-A.html in B's folder (A: its folder name or run id).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Show what differs between two runs of a notebook: parameters, results (with B − A), data, packages,
+    source version, duration. Two sweep folders compare point by point (same grid values).
+
+    Exit status: 0 compared (differences or not), 2 bad input, 1 a tracking store that fails.
+    """
+    from workbook import diff as run_diff
+    from workbook import diff_report
+
+    try:
+        found = run_diff.diff_runs(run_a, run_b, notebook)
+        target = html_path or diff_report.default_html_path(found)
+        written = diff_report.write_html(found, target, show_all) if target else None
+    except run_diff.DiffInputError as error:
+        fail(str(error), code=2)
+    except WorkbookError as error:
+        fail(str(error))
+    typer.echo(f"A: {found.a.kind} {found.a.label}\nB: {found.b.kind} {found.b.label}")
+    typer.echo(diff_report.diff_table(found, show_all))
+    typer.echo(f"html: {written}" if written else "html: not written (no folder on either side; use --html PATH)")
+
+
+# --- the MLproject's entry points (mlflow run . -e wine|flights) ----------------------------------------
+# workbook.projects imports MLflow inside these commands only.
+
+
+def print_entry_point_run(run: Any) -> None:
+    """The metrics, the run and where it went; a note when `mlflow run` logged somewhere unexpected."""
+    metrics = "  ".join(f"{name} {value:.4g}" for name, value in run.metrics.items())
+    typer.echo(f"{metrics}\nrun {run.run_id} in experiment {run.experiment!r} at {run.tracking_uri}")
+    for note in run.notes:
+        typer.echo(f"note: {note}", err=True)
+
+
+@app.command("train-wine")
+def train_wine(
+    alpha: Annotated[float, typer.Option("--alpha", min=0, help="ElasticNet's overall penalty.")] = 0.5,
+    l1_ratio: Annotated[float, typer.Option("--l1-ratio", min=0, max=1, help="Share of the L1 penalty.")] = 0.5,
+    wine_csv: Annotated[str, typer.Option("--wine-csv", help="Another copy of the wine CSV (path or URL); "
+                                          "default: the one in data/.", show_default=False)] = "",
+) -> None:
+    """The talk's wine demo as one MLflow run (the MLproject's `wine` entry point)."""
+    from workbook import projects
+
+    try:
+        print_entry_point_run(projects.train_wine(alpha, l1_ratio, wine_csv or None))
+    except projects.EntryPointError as error:
+        fail(str(error))
+
+
+@app.command("train-flights")
+def train_flights(
+    model_name: Annotated[str, typer.Option("--model-name", help="elasticnet, knn, tree, random_forest or "
+                                            "hist_gradient_boosting.")] = "hist_gradient_boosting",
+    learning_rate: Annotated[float, typer.Option("--learning-rate", min=0, help="Boosting's learning rate "
+                                                 "(other models ignore it).")] = 0.1,
+    log_target: Annotated[bool, typer.Option("--log-target/--price-target", help="Fit on log(price).")] = True,
+    n_rows: Annotated[int, typer.Option("--n-rows", min=100, help="Rows of the synthetic twin.")] = 10_683,
+    random_state: Annotated[int, typer.Option("--random-state", help="Seed of the twin, split and model.")] = 42,
+    data_path: Annotated[str, typer.Option("--data-path", help="The real flight file (.xlsx/.csv); "
+                                           "default: the synthetic twin.", show_default=False)] = "",
+) -> None:
+    """One of notebook 05's flight-fare runs with its model (the MLproject's `flights` entry point)."""
+    from workbook import projects
+
+    try:
+        print_entry_point_run(projects.train_flights(model_name, learning_rate, log_target, n_rows, random_state,
+                                                     data_path or None))
+    except projects.EntryPointError as error:
+        fail(str(error))
+
+
+from workbook import cli_workshop  # noqa: E402 - here, so `workbook --help` lists the workshop's commands last
+
+cli_workshop.register(app)  # setup, room add-users, leaderboard
 
 if __name__ == "__main__":
     app(prog_name="workbook")

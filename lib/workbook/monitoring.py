@@ -130,6 +130,32 @@ def production_months(months: int = 6, scenario: str = "none", severity: float =
     return pd.concat(frames, ignore_index=True)
 
 
+def production_from_months(later: pd.DataFrame, scenario: str = "none", severity: float = 1.0, onset: int = 1,
+                           seed: int = 42) -> pd.DataFrame:
+    """A real file's later months (rows with a `month` column) as production, the scenario from `onset` on.
+
+    The rows stay as they are: what really changed between the months is the lesson. On top, mix_shift
+    resamples a month's own rows with the scenario's airline weights and the other scenarios change them as
+    in production_months. Months come in calendar order; a month too small for drift statistics is refused.
+    """
+    if not isinstance(later, pd.DataFrame) or "month" not in later.columns:
+        raise ValueError("later must be flight rows with a 'month' column (see journey_months.split_journey_months)")
+    names = sorted(pd.unique(later["month"]))
+    _check_production_args(max(len(names), 1), scenario, severity, onset, MIN_ROWS_PER_MONTH)
+    frames = []
+    for number, name in enumerate(names, start=1):
+        month = _pool_rows(later[later["month"] == name], f"month {name}")
+        active = scenario if number >= onset else "none"
+        if active == "mix_shift":
+            rng = np.random.default_rng(_derived_seed(seed, number, 0))
+            weights = _mix_weights(month["Airline"], severity)  # drawn with replacement: a month has no spare rows
+            picked = rng.choice(len(month), size=len(month), replace=True, p=weights / weights.sum())
+            month = month.iloc[picked].reset_index(drop=True)
+        month = _apply_scenario(month, active, severity, np.random.default_rng(_derived_seed(seed, number, 1)))
+        frames.append(month.assign(month=name))
+    return pd.concat(frames, ignore_index=True)
+
+
 def reference_month(rows_per_month: int = 2000, seed: int = 42, pool: pd.DataFrame | None = None) -> pd.DataFrame:
     """A clean month of the production process the monitored months never reuse (month = "reference").
 
@@ -171,15 +197,15 @@ def _derived_seed(seed: int, number: int, purpose: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(number), int(purpose)]).generate_state(1)[0])
 
 
-def _pool_rows(pool: pd.DataFrame) -> pd.DataFrame:
-    """The pool's file columns, checked; a pool too small to resample from is refused."""
+def _pool_rows(pool: pd.DataFrame, name: str = "pool") -> pd.DataFrame:
+    """The rows' file columns, checked; too few rows for drift statistics are refused, naming `name`."""
     if not isinstance(pool, pd.DataFrame):
-        raise TypeError(f"pool must be a DataFrame of flight rows, got {type(pool).__name__}")
+        raise TypeError(f"{name} must be a DataFrame of flight rows, got {type(pool).__name__}")
     missing = [c for c in data.COLUMNS if c not in pool.columns]
     if missing:
-        raise ValueError(f"pool needs the flight columns; missing: {', '.join(missing)}")
+        raise ValueError(f"{name} needs the flight columns; missing: {', '.join(missing)}")
     if len(pool) < MIN_ROWS_PER_MONTH:
-        raise ValueError(f"pool has {len(pool)} rows; need at least {MIN_ROWS_PER_MONTH} to resample months")
+        raise ValueError(f"{name} has {len(pool)} rows; drift statistics need at least {MIN_ROWS_PER_MONTH}")
     return pool[data.COLUMNS].reset_index(drop=True)
 
 
@@ -779,10 +805,15 @@ def load_or_train_champion(model_name: str, X_train: pd.DataFrame, y_train: pd.S
     try:
         return tracking.load_by_alias(model_name, "champion"), f"the registry: models:/{model_name}@champion"
     except tracking.TrackingError:
-        pipeline = models.make_pipeline(CHALLENGER_MODEL, "improved", log_target=True, random_state=random_state)
-        with models.fitting_context():
-            pipeline.fit(X_train, y_train)
-        return pipeline, f"trained here: the registry has no {model_name}@champion yet (run notebook 05 first)"
+        return (train_champion(X_train, y_train, random_state),
+                f"trained here: the registry has no {model_name}@champion yet (run notebook 05 first)")
+
+
+def train_champion(X_train: pd.DataFrame, y_train: pd.Series, random_state: int = 42) -> Any:
+    """The champion's recipe (CHALLENGER_MODEL, improved features, log target) fitted on the given rows."""
+    pipeline = models.make_pipeline(CHALLENGER_MODEL, "improved", log_target=True, random_state=random_state)
+    with models.fitting_context():
+        return pipeline.fit(X_train, y_train)
 
 
 def labelled_rows(production: pd.DataFrame, months: list[str]) -> pd.DataFrame:
@@ -815,12 +846,14 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
     """On a model-drift alert: retrain on the months before the newest, compare there, promote if better.
 
     The challenger is logged in a nested MLflow run, registered under `registered_name` (alias
-    `challenger`) and takes the `champion` alias only when its newest-month MAE beats the champion's.
+    `challenger`) and takes the `champion` alias only when its newest-month MAE beats the champion's. The
+    outcome holds the challenger itself, its run id and registered version (None when nothing was retrained).
     """
     if not _is_int(retrain_months) or retrain_months < 1:
         raise ValueError(f"retrain_months must be an integer >= 1, got {retrain_months!r}")
     outcome = {"retrained": False, "promoted": False, "challenger_mae": None, "champion_mae": None,
-               "train_months": [], "eval_month": None, "reason": ""}
+               "train_months": [], "eval_month": None, "reason": "", "challenger": None,
+               "challenger_run_id": None, "challenger_version": None}
     if not any(a["kind"] == "model_drift" for a in report.alerts):
         return outcome | {"reason": "no model-drift alert: the champion stays, nothing is retrained"}
     months = list(report.model["month"])
@@ -832,20 +865,24 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
                           "reason": "not enough contract-valid labelled months to train and compare on"}
     challenger = retrain_challenger(production, train_months, random_state)
     challenger_mae, champion_mae = _mae(challenger, evaluation), _mae(champion, evaluation)
-    promoted = _log_and_register(challenger, production, train_months, eval_month, registered_name,
-                                 challenger_mae, champion_mae, random_state, tags)
+    run_id, version, promoted = _log_and_register(challenger, production, train_months, eval_month,
+                                                  registered_name, challenger_mae, champion_mae, random_state, tags)
     verdict = "better" if challenger_mae < champion_mae else "not better"
     reason = (f"challenger MAE ₹{challenger_mae:,.0f} vs champion ₹{champion_mae:,.0f} on {eval_month}: {verdict}; "
               + ("champion alias moved" if promoted else "champion alias kept"))
     return outcome | {"retrained": True, "promoted": promoted, "challenger_mae": challenger_mae,
                       "champion_mae": champion_mae, "train_months": train_months, "eval_month": eval_month,
-                      "reason": reason}
+                      "reason": reason, "challenger": challenger, "challenger_run_id": run_id,
+                      "challenger_version": version}
 
 
 def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: list[str], eval_month: str,
                       registered_name: str, challenger_mae: float, champion_mae: float, random_state: int,
-                      tags: dict | None) -> bool:
-    """Nested run with params, both MAEs, the training data and the model; register; promote if better."""
+                      tags: dict | None) -> tuple[str, int, bool]:
+    """Nested run with params, both MAEs, the training data and the model; register; promote if better.
+
+    Returns the challenger's run id, its registered version and whether it took the champion alias.
+    """
     import mlflow  # see log_drift_report
 
     train_rows = labelled_rows(production, train_months)
@@ -862,9 +899,10 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
     version = tracking.register_model(info.model_uri, registered_name)
     tracking.set_alias(registered_name, "challenger", version)
     if challenger_mae >= champion_mae:
-        return False  # never hand the alias to a worse model, even when no version holds it yet
-    return tracking.promote_if_better(registered_name, version, "newest_month_mae",
-                                      challenger_score=challenger_mae, champion_score=champion_mae)
+        return info.run_id, version, False  # never hand the alias to a worse model, even when none holds it yet
+    promoted = tracking.promote_if_better(registered_name, version, "newest_month_mae",
+                                          challenger_score=challenger_mae, champion_score=champion_mae)
+    return info.run_id, version, promoted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -872,7 +910,7 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
 # --------------------------------------------------------------------------------------------------
 
 BIAS_METRICS = ("MAE", "MAPE")
-BIAS_COLUMNS = ["group_by", "group", "count", "MAE", "MAPE", "disparity", "flagged"]
+BIAS_COLUMNS = ["group_by", "group", "count", "MAE", "MAPE", "signed_error", "disparity", "flagged"]
 
 
 def bias_groups(raw_rows: pd.DataFrame) -> pd.DataFrame:
@@ -890,20 +928,25 @@ def bias_groups(raw_rows: pd.DataFrame) -> pd.DataFrame:
 
 def bias_table(y_true: Any, y_pred: Any, groups: pd.DataFrame, *, ratio: float = 1.25, min_count: int = 30,
                metric: str = "MAPE") -> pd.DataFrame:
-    """Error per group value: count, MAE, MAPE, disparity (group metric / overall metric) and flagged.
+    """Error per group value: count, MAE, MAPE, signed_error, disparity (group metric / overall) and flagged.
+
+    signed_error is the mean of (prediction - fare) / fare: below zero the model quotes the group too low,
+    above zero too high. MAE and MAPE say how far off a group is; only the sign says in which direction,
+    the talk's "skewed outcomes".
 
     Flagged: disparity > ratio and count >= min_count (a handful of rows is noise, not a finding). MAPE is
     the default because absolute error grows with the fare itself: dear airlines would look "worse".
     """
     actual, predicted = _check_bias_inputs(y_true, y_pred, groups, ratio, min_count, metric)
     error = np.abs(actual - predicted)
-    frame = pd.DataFrame({"abs_error": error, "pct_error": error / actual})
+    frame = pd.DataFrame({"abs_error": error, "pct_error": error / actual, "signed": (predicted - actual) / actual})
     overall = {"MAE": error.mean(), "MAPE": (error / actual).mean()}[metric]
     tables = []
     for column in groups.columns:
         labels = groups[column].astype(str).to_numpy()  # by position: the groups' index may not be the rows'
         summary = frame.groupby(labels, sort=True).agg(
-            count=("abs_error", "size"), MAE=("abs_error", "mean"), MAPE=("pct_error", "mean"))
+            count=("abs_error", "size"), MAE=("abs_error", "mean"), MAPE=("pct_error", "mean"),
+            signed_error=("signed", "mean"))
         summary = summary.reset_index(names="group").assign(group_by=column)
         summary["disparity"] = summary[metric] / overall if overall > 0 else np.nan
         summary["flagged"] = (summary["disparity"] > ratio) & (summary["count"] >= min_count)
@@ -931,6 +974,26 @@ def _check_bias_inputs(y_true: Any, y_pred: Any, groups: pd.DataFrame, ratio: fl
     if (actual <= 0).any() or not np.isfinite(actual).all() or not np.isfinite(predicted).all():
         raise ValueError("y_true must be positive fares and y_pred finite (MAPE divides by the fare)")
     return actual, predicted
+
+
+def month_bias(model: Any, production: pd.DataFrame, month: str, *, ratio: float = 1.25, min_count: int = 30,
+               metric: str = "MAPE") -> pd.DataFrame:
+    """bias_table of `model` on one production month's labelled, contract-valid rows (empty if it has none)."""
+    rows = labelled_rows(production, [month])
+    if rows.empty:  # a month that breaks the contract cannot be scored; model drift reports it
+        return pd.DataFrame(columns=BIAS_COLUMNS)
+    predicted = model.predict(rows[models.RAW_COLUMNS])
+    return bias_table(rows["Price"], predicted, bias_groups(rows), ratio=ratio, min_count=min_count, metric=metric)
+
+
+def bias_by_month(model: Any, production: pd.DataFrame, *, ratio: float = 1.25, min_count: int = 30,
+                  metric: str = "MAPE") -> pd.DataFrame:
+    """month_bias for every production month, stacked with a leading `month` column (months in order)."""
+    if "month" not in production.columns:
+        raise ValueError("production needs a 'month' column (see production_months)")
+    tables = [month_bias(model, production, month, ratio=ratio, min_count=min_count, metric=metric)
+              .assign(month=month) for month in pd.unique(production["month"])]
+    return pd.concat(tables, ignore_index=True)[["month", *BIAS_COLUMNS]]
 
 
 def plot_bias(table: pd.DataFrame, ax: plt.Axes | None = None) -> plt.Axes:

@@ -63,7 +63,10 @@ def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future]) -> None:
     for future in futures:
         future.cancel()
     # A Ctrl-C typed in a terminal reaches the workers too; a SIGINT sent to this process alone does not.
-    # concurrent.futures has no public handle on its workers before Python 3.14.
+    # concurrent.futures has no public handle on its workers before Python 3.14. On Windows os.kill would
+    # terminate a worker outright (leaving its kernel behind); there the console's Ctrl-C reaches them all.
+    if os.name == "nt":
+        return
     for process in list(getattr(pool, "_processes", {}).values()):
         with contextlib.suppress(OSError, ValueError):
             if process.is_alive():

@@ -42,21 +42,16 @@ def write_json_atomic(path: Path, data: Any) -> None:
         handle.write("\n")
 
 
-class Recorder:
-    """Collects `key -> value` results; writes them to `path` after every record when a path is set.
+def save_results(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:
+    """Write a notebook's key results to `path` as one JSON object, atomically; return them as JSON types.
 
-    Notebooks create one from their `results_path` parameter (None when run by hand: results stay in memory).
+    Notebooks call it once, in their last cell before the summary, with their `results_path` parameter: None
+    when run by hand (nothing is written), a file in the run folder when a batch run sets it. A run that fails
+    earlier leaves no results file rather than a partial one that looks complete.
     """
-
-    def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path else None
-        self.values: dict[str, Any] = {}
-
-    def record(self, key: str, value: Any) -> Any:
-        """Store one result and return the value unchanged, so a cell can show what it recorded."""
-        if not isinstance(key, str) or not key.isidentifier():
-            raise ValueError(f"result key must be a simple name like 'rows_raw', got {key!r}")
-        self.values[key] = to_jsonable(value)
-        if self.path is not None:
-            write_json_atomic(self.path, self.values)
-        return value
+    if not values:
+        raise ValueError("save_results needs at least one result, e.g. save_results(results_path, rows=10465)")
+    results = {key: to_jsonable(value) for key, value in values.items()}
+    if path is not None:
+        write_json_atomic(Path(path), results)
+    return results

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-from workbook import __version__
+from workbook import __version__, made_with, provenance
 from workbook.files import atomic_write
 from workbook.messages import ANSI_ESCAPE, first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
@@ -701,10 +701,13 @@ def run_notebooks(
 
     run_dir = prepare_out_dir(out_dir, notebooks_dir)
     started = _now_iso()
+    # Read before the kernels start: the data and the code the run is given, whatever changes meanwhile.
+    recorded = {nb.stem: provenance.notebook_record(nb, read_notebook(nb.path), plan.get(nb.stem, {}))
+                for nb in notebooks}
     runs, interrupted = _execute_all(
         notebooks, plan, run_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=False, jobs=jobs
     )
-    result = _finish_run(run_dir, runs, started, kernel_name)
+    result = _finish_run(run_dir, runs, started, kernel_name, recorded)
     if interrupted:
         raise KeyboardInterrupt
     return result
@@ -1043,8 +1046,12 @@ def quiet_papermill() -> Iterator[None]:
 # Finishing a run: results.json, HTML, index.html, run.json
 
 
-def _finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_name: str) -> RunResult:
-    """Write a run's reports; results.json only when every notebook succeeded."""
+def _finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_name: str,
+                recorded: Mapping[str, Any] | None = None) -> RunResult:
+    """Write a run's reports; results.json only when every notebook succeeded.
+
+    `recorded` is each notebook's source and data (provenance.notebook_record), kept in run.json.
+    """
     error = next((run.error for run in runs if run.status == "failed"), None)
     result = RunResult("failed" if error else "ok", run_dir, runs, error, started)
     if result.ok:
@@ -1052,13 +1059,14 @@ def _finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_nam
     for run in runs:
         if run.output:
             render_html(run_dir / run.output)
-    write_run_json(result, kernel_name)
+    write_run_json(result, kernel_name, recorded)
     write_index_html(result)
     return result
 
 
-def write_run_json(result: RunResult, kernel_name: str) -> None:
-    """`run.json`: status, per-notebook status/time/error, parameters, start time, versions."""
+def write_run_json(result: RunResult, kernel_name: str, recorded: Mapping[str, Any] | None = None) -> None:
+    """`run.json`: status, per-notebook status/time/error, parameters, start time, versions; and what
+    `workbook diff` compares besides them: package versions and each notebook's source and data."""
     assert result.out_dir is not None
     write_json_atomic(
         result.out_dir / "run.json",
@@ -1071,6 +1079,8 @@ def write_run_json(result: RunResult, kernel_name: str) -> None:
             "workbook_version": __version__,
             "notebooks": [run.to_json() for run in result.notebooks],
             "parameters": {run.name: to_jsonable(run.parameters) for run in result.notebooks},
+            "packages": provenance.package_versions(),
+            "provenance": to_jsonable(dict(recorded or {})),
         },
     )
 
@@ -1189,7 +1199,9 @@ def _run_in_place(
     run.json and index.html, so nothing half-executed lands in the notebooks folder.
     """
     started = _now_iso()
-    with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch:
+    # The notebooks' version record is about to be replaced: a notice about it would land in the new outputs.
+    with tempfile.TemporaryDirectory(prefix="workbook-in-place-") as scratch, \
+            environment_set({made_with.SWITCH: "off"}):
         work_dir = Path(scratch)
         runs, interrupted = _execute_all(
             notebooks, {}, work_dir, notebooks_dir, kernel_name, progress, on_notebook, in_place=True, jobs=jobs
@@ -1236,10 +1248,12 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def write_clean_notebook(executed: Path, target: Path) -> None:
-    """Replace `target` with the executed notebook, stripped of volatile metadata, atomically."""
+    """Replace `target` with the executed notebook, stripped of volatile metadata and stamped with the package
+    versions that made its outputs, atomically."""
     import nbformat
 
     nb = strip_volatile_metadata(nbformat.read(executed, as_version=4))
+    made_with.record_made_with(nb.metadata)
     with atomic_write(target) as handle:
         nbformat.write(nb, handle)
 

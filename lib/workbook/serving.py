@@ -456,7 +456,7 @@ def _group_gone(process: subprocess.Popen, timeout: float) -> bool:
 def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:
     """SIGTERM a server's process group, SIGKILL whatever is left after `timeout` s, and reap the leader."""
     if _signal_group(process, signal.SIGTERM) and not _group_gone(process, timeout):
-        _signal_group(process, signal.SIGKILL)
+        _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
         _group_gone(process, timeout)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=timeout)

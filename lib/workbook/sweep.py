@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
+from filelock import FileLock, Timeout
 
-from workbook import pool, runner
+from workbook import pool, provenance, runner
 from workbook.messages import first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
@@ -495,7 +496,8 @@ def execute_point(task: PointTask) -> PointOutcome:
             return PointOutcome(task.index, task.key, "interrupted")
         results = run.results if run.status == "ok" else {}
         record = {**task.record, "index": task.index, "key": task.key, "status": run.status,
-                  "seconds": run.seconds, "error": run.error, "notebook": run.output, "results": results}
+                  "seconds": run.seconds, "error": run.error, "notebook": run.output, "results": results,
+                  "packages": provenance.package_versions()}  # the worker's: on Dask it may not be ours
         write_json_atomic(folder / POINT_FILE, record)
         return PointOutcome(task.index, task.key, run.status, run.seconds, run.error, run.output, results,
                             _read_tree(folder))
@@ -560,21 +562,19 @@ def create_out_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def sweep_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the folder for one sweep at a time; a second sweep into it fails at once, naming it."""
-    if os.name == "nt":  # no flock on Windows; a second sweep there is the user's to avoid
-        yield
-        return
-    import fcntl
+    """Hold the folder for one sweep at a time; a second sweep into it fails at once, naming it.
 
-    with open(out_dir / LOCK_FILE, "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SweepError(f"out dir {out_dir} is in use by another sweep") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    filelock, not fcntl: Windows laptops get the same protection.
+    """
+    lock = FileLock(out_dir / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SweepError(f"out dir {out_dir} is in use by another sweep") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def read_sweep_json(out_dir: Path) -> dict[str, Any] | None:
@@ -667,6 +667,8 @@ def sweep_record(plan: SweepPlan, sweep_key: str, options: Mapping[str, Any]) ->
         "metric": request.metric,
         "goal": request.goal,
         "grid_points": plan.total,
+        "source": _source_record(plan.notebook.path.read_text(encoding="utf-8")),
+        "packages": provenance.package_versions(),
         **options,
         "points": [{"index": p.index, "folder": p.folder, "key": p.key, "params": p.grid_values, "data": p.data}
                    for p in plan.points],
@@ -759,6 +761,11 @@ class SweepTracker:
         self.client.log_batch(run_id, metrics=metrics, params=params)
         self.client.set_terminated(run_id, "FINISHED")
         return run_id
+
+    def log_artifact(self, path: Path) -> None:
+        """Keep a file of the sweep's (its summary figure) with the parent run."""
+        if self.parent_id is not None:
+            self.client.log_artifact(self.parent_id, str(path))
 
     def finish(self, status: str, summary: Mapping[str, float] | None = None) -> None:
         """Close the parent run (FINISHED, FAILED or KILLED) with the sweep's summary figures."""
@@ -1069,7 +1076,8 @@ class _Sweep:
         env = {EXTRA_TAGS_ENV: json.dumps({SWEEP_TAG: self.sweep_key, POINT_TAG: point.key}),
                "MLFLOW_TRACKING_URI": self.tracker.uri}
         record = to_jsonable({"notebook_stem": self.plan.stem, "sweep_key": self.sweep_key, "params": point.params,
-                              "grid_values": point.grid_values, "data": point.data})
+                              "grid_values": point.grid_values, "data": point.data,
+                              "source": _source_record(notebook_text)})
         nb_path = self.plan.notebook.path
         return PointTask(point.index, point.key, nb_path.name, notebook_text, str(nb_path.parent), point.params,
                          self.kernel_name, env, record)
@@ -1116,9 +1124,18 @@ def _close_parent(tracker: SweepTracker, result: SweepResult, status: str) -> No
     if best is not None and result.metric:
         summary[f"best_{result.metric}"] = best
     try:
+        figure = result.out_dir / sweep_report.SUMMARY_PNG
+        if figure.is_file() and not result.interrupted:  # the page's figure, for a reader of the MLflow UI
+            tracker.log_artifact(figure)
         tracker.finish(status, summary)
     except Exception as error:  # noqa: BLE001
         result.tracking_problems.append(f"sweep run not closed in MLflow: {first_line(error)}")
+
+
+@lru_cache(maxsize=4)
+def _source_record(notebook_text: str) -> dict[str, Any]:
+    """The notebook's source hash and the commit, once per notebook text (every point runs the same text)."""
+    return provenance.source_record(json.loads(notebook_text))
 
 
 def _relative(out: Path, path: Path) -> str:

@@ -1,7 +1,9 @@
 """A sweep's summary: summary.csv, the table `workbook sweep` prints, and summary.html.
 
-summary.html shows the best points by the chosen metric and a plot of the metric against each parameter
-(PNG images inside the page, so it can be mailed or archived as one file).
+summary.html shows the best points by the chosen metric, the metric over the whole grid (a heat map for two
+parameters, parallel coordinates for more: see sweep_figures, also saved as summary.png for the MLflow parent
+run) and the metric against each parameter (PNG images inside the page, so it can be mailed or archived as
+one file).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,6 +31,11 @@ from workbook.sweep import (
     numeric_results,
     short_text,
 )
+
+if TYPE_CHECKING:
+    from workbook.sweep_figures import SweepFigure
+
+SUMMARY_PNG = "summary.png"  # the grid figure, also an artifact of the sweep's MLflow parent run
 
 
 def summary_frame(reports: Sequence[PointReport], plan: SweepPlan) -> pd.DataFrame:
@@ -83,13 +90,23 @@ def best_value(result: SweepResult) -> float | None:
 
 
 def write_summary(result: SweepResult) -> None:
-    """Choose the metric, then write summary.csv and summary.html into the sweep folder."""
+    """Choose the metric, then write summary.csv, summary.png (grids of 2+ parameters) and summary.html."""
+    from workbook.sweep_figures import sweep_figure
+
     result.frame = summary_frame(result.reports, result.plan)
     result.metric, result.metric_is_default = choose_metric(result.frame, result.plan.request.metric)
     with atomic_write(result.out_dir / SUMMARY_CSV, newline="") as handle:
         result.frame.to_csv(handle, index=False)
+    figure = sweep_figure(result.frame, result.plan.grid, result.metric, result.goal)
+    png = result.out_dir / SUMMARY_PNG
+    if figure is None:
+        png.unlink(missing_ok=True)  # an earlier sweep's figure in this folder is not this one's
+    else:
+        temporary = png.with_name(f".{png.name}.tmp")
+        temporary.write_bytes(figure.png)
+        temporary.replace(png)  # the parent run logs this file; never half of it
     with atomic_write(result.out_dir / SUMMARY_HTML) as handle:
-        handle.write(summary_html(result))
+        handle.write(summary_html(result, figure))
 
 
 def metric_note(result: SweepResult) -> str:
@@ -124,8 +141,8 @@ th { background: #f4f4f4; } .meta { color: #555; } .ok { color: #1a7f37; } .fail
 """
 
 
-def summary_html(result: SweepResult) -> str:
-    """A self-contained page: the best points, the metric against each grid parameter, every point."""
+def summary_html(result: SweepResult, figure: SweepFigure | None = None) -> str:
+    """A self-contained page: the best points, the metric over the grid, against each parameter, every point."""
     esc = html.escape
     frame = result.frame if result.frame is not None else summary_frame(result.reports, result.plan)
     stem, metric = result.plan.stem, result.metric
@@ -145,6 +162,7 @@ def summary_html(result: SweepResult) -> str:
 <a href="{SUMMARY_CSV}">{SUMMARY_CSV}</a> &middot; <a href="{SWEEP_FILE}">{SWEEP_FILE}</a></p>
 <h2>Best points</h2>
 {_html_table(best, result) if not best.empty else "<p>No completed point recorded the metric.</p>"}
+{_figure_html(figure, metric)}
 <h2>{esc(metric or "metric")} against each parameter</h2>
 <div class="plots">{plots or "<p>Nothing to plot.</p>"}</div>
 <h2>All points</h2>
@@ -152,6 +170,19 @@ def summary_html(result: SweepResult) -> str:
 </body>
 </html>
 """
+
+
+def _figure_html(figure: SweepFigure | None, metric: str | None) -> str:
+    """The grid figure's section: a heading naming its kind and the best point, and the image itself."""
+    if figure is None:
+        return ""
+    esc = html.escape
+    image = base64.b64encode(figure.png).decode("ascii")
+    return (f"<h2>{esc(metric or 'metric')} over the grid: {esc(figure.kind)}</h2>\n"
+            f'<p class="meta">best point (framed in red): {esc(figure.best_label)} &middot; '
+            f'<a href="{SUMMARY_PNG}">{SUMMARY_PNG}</a></p>\n'
+            f'<div class="plots"><img alt="{esc(figure.kind)} of {esc(metric or "")}" '
+            f'src="data:image/png;base64,{image}"></div>')
 
 
 def _html_table(frame: pd.DataFrame, result: SweepResult) -> str:

@@ -61,6 +61,11 @@ OVERRIDING_ENV = (
     "MLFLOW_STATIC_PREFIX",
     "MLFLOW_GUNICORN_OPTS",
     "MLFLOW_UVICORN_OPTS",
+    # A room's logins come from its own folder (workbook.room), never from a variable left in a shell.
+    "MLFLOW_AUTH_CONFIG_PATH",
+    "MLFLOW_AUTH_ADMIN_USERNAME",
+    "MLFLOW_AUTH_ADMIN_PASSWORD",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
 )
 
 
@@ -142,12 +147,14 @@ def _check_allowed_hosts(allowed_hosts: Sequence[str]) -> list[str]:
 
 
 def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, *,
-                   workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = ()) -> list[str]:
+                   workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
+                   app_name: str | None = None) -> list[str]:
     """`mlflow server` in this environment: SQL backend, artifacts served from `artifacts_dir`, bound to host:port.
 
     MLflow's security middleware stays at its defaults (localhost and private-network Host headers, localhost
     CORS origins); `allowed_hosts` adds Host headers. uvicorn's per-request access log is off: with a
-    sweep logging through the server, it would bury the warnings and errors that matter.
+    sweep logging through the server, it would bury the warnings and errors that matter. `app_name`
+    ("basic-auth" for a room) puts MLflow's login and permissions in front of everything.
     """
     command = [sys.executable, "-m", "mlflow", "server",
                "--backend-store-uri", backend_uri, "--registry-store-uri", backend_uri,
@@ -158,6 +165,8 @@ def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, 
     hosts = _check_allowed_hosts(allowed_hosts)
     if hosts:
         command += ["--allowed-hosts", ",".join(hosts)]
+    if app_name:
+        command += ["--app-name", app_name]
     return command
 
 
@@ -244,6 +253,7 @@ class TrackingServer(ServerProcess):
 
     backend_uri: str
     artifacts_dir: Path
+    room_dir: Path | None = None  # a room's folder (its secrets, user store), None without logins
 
 
 def summary_line(tail: Sequence[str]) -> str:
@@ -296,12 +306,13 @@ def _wait_until_healthy(server: TrackingServer, timeout: float) -> None:
 def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None,
                           host: str = DEFAULT_HOST, port: int | None = None, timeout: float = START_TIMEOUT_S, *,
                           workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
-                          capture_output: bool = True) -> TrackingServer:
+                          capture_output: bool = True, room: bool = False) -> TrackingServer:
     """Start `mlflow server` and wait until it answers `/health`; returns the running server (call `stop()`).
 
     Defaults: the project's team store under mlruns/server/, a free port on 127.0.0.1. A new SQLite backend
     is created first, under the store lock. With `capture_output` the server's log goes to a temporary file
     whose likeliest error line ends up in the error if the server dies; otherwise it prints to this terminal.
+    With `room`, MLflow's basic-auth app asks every request for a login (workbook.room prepares it).
     """
     backend = check_backend_uri(backend_uri or default_backend_uri())
     if not isinstance(host, str) or not host.strip():
@@ -317,12 +328,17 @@ def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | P
         raise TrackingServerError(f"cannot listen on {host} ({error.strerror or error}); check --host") from None
     check_port_free(host, command_port)  # before anything is created on disk
     folder = prepare_artifacts_dir(artifacts_dir if artifacts_dir is not None else default_artifacts_dir())
-    command = server_command(backend, folder, host, command_port, workers=workers, allowed_hosts=hosts)
+    env, room_dir = server_env(backend), None
+    if room:
+        room_env, room_dir = _room_settings(backend)
+        env.update(room_env)
+    command = server_command(backend, folder, host, command_port, workers=workers, allowed_hosts=hosts,
+                             app_name=ROOM_APP if room else None)
     prepare_sqlite_store(backend)
     started = time.monotonic()
-    process, log_path = _launch(command, server_env(backend), capture_output)
+    process, log_path = _launch(command, env, capture_output)
     server = TrackingServer(url=f"http://{url_host(host)}:{command_port}", process=process, log_path=log_path,
-                            backend_uri=backend, artifacts_dir=folder)
+                            backend_uri=backend, artifacts_dir=folder, room_dir=room_dir)
     try:
         _wait_until_healthy(server, timeout)
     except BaseException:  # Ctrl-C too: never leave a half-started server behind
@@ -330,6 +346,19 @@ def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | P
         raise
     server.started_s = time.monotonic() - started
     return server
+
+
+ROOM_APP = "basic-auth"  # MLflow's own login and permissions app (the mlflow[auth] extra)
+
+
+def _room_settings(backend: str) -> tuple[dict[str, str], Path]:
+    """workbook.room.server_settings, its errors as TrackingServerError (imported here: requests, secrets)."""
+    from workbook import room
+
+    try:
+        return room.server_settings(backend)
+    except room.RoomError as error:
+        raise TrackingServerError(str(error)) from None
 
 
 # --- the foreground command --------------------------------------------------------------------------
@@ -344,6 +373,9 @@ def exposure_warning(host: str) -> str:
 
 def ready_line(server: TrackingServer) -> str:
     """The line `workbook server` prints once the server answers: where it is and how clients use it."""
+    if server.room_dir is not None:
+        return (f"workshop room on {server.url} (MLflow logins; admin password in {server.room_dir}/"
+                "room-secrets.json); add attendees with `workbook room add-users NAMES.txt`; Ctrl-C stops it")
     return (f"MLflow tracking server on {server.url} (store {redacted(server.backend_uri)}, artifacts "
             f"{server.artifacts_dir}); MLFLOW_TRACKING_URI={server.url} points notebooks and sweeps at it; "
             "Ctrl-C stops it")
@@ -355,7 +387,7 @@ def _warn(message: str) -> None:
 
 def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None, host: str = DEFAULT_HOST,
                port: int = DEFAULT_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
-               timeout: float = START_TIMEOUT_S) -> int:
+               timeout: float = START_TIMEOUT_S, room: bool = False) -> int:
     """Run the team's tracking server in the foreground until Ctrl-C; the exit status for the command line.
 
     Prints one line once the server answers. Ctrl-C, SIGTERM (a service manager, `docker stop`) or SIGHUP
@@ -365,8 +397,9 @@ def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None 
     TrackingServerError.
     """
     backend = check_backend_uri(backend_uri or default_backend_uri())
-    if not is_loopback(host):
-        _warn(exposure_warning(host))
+    if not is_loopback(host):  # a room asks every request for a login, but over plain HTTP
+        _warn(f"warning: listening on {host}: logins cross the network unencrypted (HTTP); keep the room on its "
+              "own network" if room else exposure_warning(host))
     if local := local_artifact_experiments(backend):
         names = ", ".join(repr(name) for name in local[:3]) + (", ..." if len(local) > 3 else "")
         _warn(f"warning: {len(local)} experiment(s) in {redacted(backend)} keep artifacts in local folders "
@@ -375,7 +408,7 @@ def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None 
     try:
         with serving.stop_signals():
             server = start_tracking_server(backend, artifacts_dir, host, port, timeout, workers=workers,
-                                           allowed_hosts=allowed_hosts, capture_output=False)
+                                           allowed_hosts=allowed_hosts, capture_output=False, room=room)
             with server:  # stopped with its whole process group however the block ends
                 print(ready_line(server), flush=True)
                 code = server.wait()

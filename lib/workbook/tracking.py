@@ -8,6 +8,7 @@ current folder and silently falls back to the file store when `./mlruns` holds f
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -31,6 +32,7 @@ import mlflow.pyfunc
 import mlflow.sklearn
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
@@ -67,6 +69,7 @@ NOISY_WARNINGS = [
 ]
 
 _ready_stores: set[Path] = set()  # databases this process already found ready
+_accepted_logins: set[str] = set()  # (server, user, password) digests a server accepted in this process
 MAX_DESCRIBED_DATASETS = 16
 _described_datasets: dict[tuple, mlflow.data.Dataset] = {}  # see _described_dataset
 
@@ -126,26 +129,13 @@ def artifact_root(uri: str) -> Path | None:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` for the block; the OS releases it if the process dies."""
+    """Hold an exclusive lock on `path` for the block; the OS releases it if the process dies.
+
+    filelock, not fcntl: the same call on Linux, macOS and Windows laptops.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        if os.name == "nt":
-            import msvcrt  # Windows only; not exercised by the tests here
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if os.name == "nt":
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with FileLock(path):
+        yield
 
 
 def _store_created(db: Path) -> bool:
@@ -191,7 +181,7 @@ def _check_server_answers(uri: str, timeout: float = REMOTE_TIMEOUT_S) -> None:
     health = f"{uri.rstrip('/')}/health"  # MLflow serves it, unauthenticated, under any static prefix
     try:
         with urllib.request.urlopen(health, timeout=timeout):
-            return
+            pass
     except urllib.error.HTTPError as error:
         if error.code in (401, 403):
             return  # an authenticating proxy in front of the server: it is there
@@ -204,6 +194,36 @@ def _check_server_answers(uri: str, timeout: float = REMOTE_TIMEOUT_S) -> None:
             f"tracking server {uri} did not answer within {timeout:g} s ({reason}); start it, "
             "or unset MLFLOW_TRACKING_URI to use the project's local store"
         ) from None
+    _check_credentials(uri, timeout)
+
+
+def _check_credentials(uri: str, timeout: float) -> None:
+    """One line, not MLflow's HTTP 401 traceback, when a server with logins (a workshop room) refuses us.
+
+    Sends MLFLOW_TRACKING_USERNAME/PASSWORD as MLflow's client would, to one cheap read-only endpoint.
+    """
+    user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    key = hashlib.sha256(f"{uri}\0{user}\0{password}".encode()).hexdigest()  # never the password itself
+    if key in _accepted_logins:
+        return  # once per process: ensure_store runs before every registry call
+    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/experiments/search?max_results=1")
+    if user and password:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            _accepted_logins.add(key)
+            return
+    except urllib.error.HTTPError as error:
+        if error.code != 401:
+            return  # anything else is MLflow's to report, with its own message, on the real call
+    except (urllib.error.URLError, OSError):
+        return  # it answered /health a moment ago; the real call reports what went wrong
+    if user and password:
+        raise TrackingError(f"tracking server {uri} refused user {user!r}: check MLFLOW_TRACKING_USERNAME and "
+                            "MLFLOW_TRACKING_PASSWORD (the instructor's handout line)")
+    raise TrackingError(f"tracking server {uri} asks for a login: set MLFLOW_TRACKING_USERNAME and "
+                        "MLFLOW_TRACKING_PASSWORD (the instructor's handout line)")
 
 
 def ensure_store(uri: str | None = None) -> str:

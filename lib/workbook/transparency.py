@@ -61,8 +61,8 @@ DEFAULT_INTENDED_USE = (
     "and fare notes. Meant for teaching MLOps and for rough fare guidance, not for pricing or refunds."
 )
 DEFAULT_LIMITATIONS = [
-    ("Trained on March-June 2019 fares (or the synthetic twin of them); fares drift with season, fuel and "
-     "competition, so watch the drift report and retrain when the error rises."),
+    ("Trained on past fares only (the rows named under Data); fares drift with season, fuel and competition, "
+     "so watch the drift report and retrain when the error rises."),
     ("Knows only the six markets and the airlines of the training data; an unseen route or airline gets an "
      "average guess."),
     "Rare fare classes (business, premium economy) have few examples; their errors are the largest.",

@@ -93,7 +93,7 @@ def test_four_points_summary_ranks_by_the_first_numeric_result(four_points) -> N
     assert "metric: score (min; the first numeric result, set --metric to choose)" in done.stdout
     best = next(line for line in done.stdout.splitlines() if line.startswith("best:"))
     assert best.startswith("best:   points/003-") and best.endswith("(x=2.0, y=0): score = 1")
-    assert (out / "summary.html").read_text().count("data:image/png;base64,") == 2
+    assert (out / "summary.html").read_text().count("data:image/png;base64,") == 3  # heat map, x, y
 
 
 def test_four_points_log_one_parent_and_four_children(four_points) -> None:
@@ -105,6 +105,8 @@ def test_four_points_log_one_parent_and_four_children(four_points) -> None:
     assert len(children) == 4 and {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
     assert sorted(c.data.metrics["score"] for c in children) == [1.0, 2.0, 2.0, 3.0]
     assert set(children[0].data.metrics) == {"score", "seconds"}  # the text result is not a metric
+    artifacts = MlflowClient(f"sqlite:///{store}").list_artifacts(parent.info.run_id)
+    assert [a.path for a in artifacts] == ["summary.png"]  # the page's heat map, in the UI too
 
 
 def test_each_points_kernel_gets_its_own_run_tags(four_points) -> None:

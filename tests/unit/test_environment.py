@@ -19,11 +19,13 @@ from workbook.paths import PROJECT_ROOT
 
 # PyPI and conda-forge spell these packages differently; every other name is the same on both.
 PYPI_TO_CONDA: dict[str, str] = {}
+# conda has no extras: environment.yml lists the packages a pip extra adds (bounds as the package declares them).
+EXTRAS_TO_CONDA: dict[str, list[str]] = {"mlflow[auth]": ["flask-wtf"]}
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    """'pandas>=3.0' -> ('pandas', '>=3.0'), names normalised as PyPI does."""
-    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", requirement)
+    """'pandas>=3.0' -> ('pandas', '>=3.0'), names normalised as PyPI does; an extra ('mlflow[auth]') is dropped."""
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*?)\s*", requirement)
     assert match, f"cannot read requirement {requirement!r}"
     name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
     return name, match.group(2).replace(" ", "")
@@ -43,10 +45,13 @@ def _conda_requirements() -> dict[str, str]:
 
 
 def test_same_packages_and_bounds():
-    pip_side = dict(_split(r) for r in _pyproject()["project"]["dependencies"])
+    dependencies = _pyproject()["project"]["dependencies"]
+    pip_side = dict(_split(r) for r in dependencies)
     pip_side = {PYPI_TO_CONDA.get(name, name): spec for name, spec in pip_side.items()}
-    conda_side = {n: s for n, s in _conda_requirements().items() if n not in {"python", "pip"}}
+    extra_packages = {package for r in dependencies for package in EXTRAS_TO_CONDA.get(r.split(">")[0].strip(), [])}
+    conda_side = {n: s for n, s in _conda_requirements().items() if n not in {"python", "pip"} | extra_packages}
     assert conda_side == pip_side
+    assert extra_packages <= set(_conda_requirements())  # what each extra adds is there too
 
 
 def test_same_python_floor():

@@ -380,6 +380,8 @@ def test_close_the_loop_promotes_only_a_challenger_that_beats_the_champion(world
     assert outcome["retrained"] and not outcome["promoted"]
     assert outcome["challenger_mae"] > outcome["champion_mae"]
     assert tracking.alias_version(name, "champion") is None and tracking.alias_version(name, "challenger") == 1
+    assert outcome["challenger_version"] == 1 and hasattr(outcome["challenger"], "predict")
+    assert MlflowClient(mlflow_store).get_run(outcome["challenger_run_id"]).data.params["eval_month"] == MONTHS[2]
     # Fares rose from the first month: the challenger learned the new fares and wins on the newest month.
     shocked = scenario_run("price_shock", 2, 1)
     with mlflow.start_run(run_name="monitoring"):
@@ -389,6 +391,7 @@ def test_close_the_loop_promotes_only_a_challenger_that_beats_the_champion(world
     assert outcome["train_months"] == MONTHS[:1] and outcome["eval_month"] == MONTHS[1]
     assert outcome["challenger_mae"] < 0.75 * outcome["champion_mae"]  # measured: ~1,600 vs ~2,900 (1,000 rows)
     assert tracking.alias_version(name, "champion") == 2 and tracking.alias_version(name, "challenger") == 2
+    assert outcome["challenger_version"] == 2
     run = mlflow.search_runs(search_all_experiments=True, filter_string="tags.scenario = 'price_shock'").iloc[0]
     assert run["tags.mlflow.parentRunId"]  # nested under the monitoring run
     assert run["metrics.newest_month_mae"] == pytest.approx(outcome["challenger_mae"])
@@ -421,6 +424,9 @@ def test_bias_table_on_a_hand_made_frame():
     assert table.loc["C", "disparity"] == pytest.approx(0.9 / overall_mape) and not table.loc["C", "flagged"]  # 5 rows
     assert not table.loc["A", "flagged"] and table.loc["A", "count"] == 60
     assert list(table.index) == ["C", "B", "A"]  # worst first
+    assert table["signed_error"].tolist() == pytest.approx([0.9, 0.3, 0.1])  # all over-predicted: sign +
+    under = monitoring.bias_table(y_true, y_true - errors, groups).set_index("group")
+    assert under.loc["B", "signed_error"] == pytest.approx(-0.3) and under.loc["B", "MAPE"] == pytest.approx(0.3)
     by_mae = monitoring.bias_table(y_true, y_true + errors, groups, metric="MAE").set_index("group")
     assert by_mae.loc["B", "disparity"] == pytest.approx(300 / errors.mean())
 
@@ -440,6 +446,32 @@ def test_bias_groups_and_plot_on_real_predictions(world):
     ax = monitoring.plot_bias(table)
     assert len(ax.patches) == len(table)
     plt.close(ax.figure)
+
+
+def test_bias_by_month_shows_a_price_shock_as_a_skew_in_every_group(world, scenario_run):
+    stale = scenario_run("price_shock", 3, 3)  # fares x 1.3 in the third month only
+    with models.fitting_context():
+        monthly = monitoring.bias_by_month(world.model, stale.production)
+    assert list(pd.unique(monthly["month"])) == MONTHS[:3]
+    airlines = monthly[monthly["group_by"] == "Airline"].pivot_table(index="group", columns="month",
+                                                                      values="signed_error")
+    assert airlines[MONTHS[0]].abs().max() < 0.08  # before the shock: no systematic skew
+    # After it every airline is quoted too low, by about 1 - 1/1.3 = 23 %, while disparity stays near 1:
+    # a skew shared by every group is model drift, which only the signed column shows.
+    assert airlines[MONTHS[2]].between(-0.30, -0.15).all()
+    shocked = monthly[(monthly["month"] == MONTHS[2]) & (monthly["count"] >= 30)]
+    assert shocked["disparity"].between(0.6, 1.4).all()
+    single = monitoring.month_bias(world.model, stale.production, MONTHS[2])
+    pd.testing.assert_frame_equal(single, monthly[monthly["month"] == MONTHS[2]].drop(columns="month")
+                                  .reset_index(drop=True))
+
+
+def test_month_bias_of_a_month_that_breaks_the_contract_is_empty(world):
+    broken = monitoring.production_months(1, "schema_break", onset=1, rows_per_month=200, seed=42)
+    table = monitoring.month_bias(world.model, broken, MONTHS[0])
+    assert table.empty and list(table.columns) == monitoring.BIAS_COLUMNS
+    with pytest.raises(ValueError, match=r"month\(s\) \['2020-01'\] not in production"):
+        monitoring.month_bias(world.model, broken, "2020-01")
 
 
 @pytest.mark.parametrize("kwargs, message", [

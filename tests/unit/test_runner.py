@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from workbook import runner
-from workbook.results import Recorder
+from workbook import made_with, runner
+from workbook.results import save_results
 from workbook.runner import NotebookInfo, NotebookRun, Param, RunResult, WorkbookError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
@@ -384,8 +385,8 @@ class FakePapermill:
             raise self.errors.pop(0)
         nbformat.write(nbformat.read(input_path, as_version=4), output_path)
         if parameters and "results_path" in parameters:
-            rec = Recorder(parameters["results_path"])
-            rec.record("given", {k: v for k, v in parameters.items() if k != "results_path"})
+            given = {k: v for k, v in parameters.items() if k != "results_path"}
+            save_results(parameters["results_path"], given=given)
         if stem == self.fail:  # like papermill: the injected cell shifts the index and the count by one
             shift = 1 if parameters else 0
             raise PapermillExecutionError(
@@ -539,8 +540,11 @@ def test_in_place_run_rewrites_the_notebook_cleanly(
     folder = tmp_path / "nbs"
     shutil.copytree(FIXTURES, folder)
 
+    seen_switch = []
+
     def execute(input_path: str, output_path: str, parameters: dict | None = None, **kw: object) -> None:
         fake.calls.append((Path(input_path).stem, dict(parameters or {})))
+        seen_switch.append(os.environ.get(made_with.SWITCH))  # what the kernel would inherit
         nb = nbformat.read(input_path, as_version=4)
         nb.metadata["papermill"] = {"duration": 1.0}
         for number, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
@@ -560,6 +564,9 @@ def test_in_place_run_rewrites_the_notebook_cleanly(
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2]
     assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
     assert sorted(p.name for p in folder.iterdir()) == ["01_alpha.ipynb", "02_beta.ipynb", "03_gamma.ipynb"]
+    # The refreshed notebook records the versions that made it; no stale notice reached its outputs.
+    assert nb.metadata["workbook"]["made_with"] == made_with.installed_versions()
+    assert seen_switch == ["off"] and made_with.SWITCH not in os.environ
 
 
 def test_in_place_failure_leaves_the_source_and_keeps_the_partial_copy(

@@ -511,7 +511,10 @@ def test_summary_html_shows_the_best_points_and_one_plot_per_grid_parameter(tmp_
     result = sweep.SweepResult(tmp_path, plan, reports_for(plan, [3.0, 1.0, None, 2.0]))
     sweep_report.write_summary(result)
     page = (tmp_path / "summary.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 2
+    assert page.count('src="data:image/png;base64,') == 3  # the heat map of the two, then one per parameter
+    assert "<h2>score over the grid: heat map</h2>" in page
+    assert "best point (framed in red): x=1.0, mode=squared" in page
+    assert (tmp_path / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "ranked by score (min; the first numeric result, set --metric to choose)" in page
     best_table = page.split("<h2>Best points</h2>")[1].split("</table>")[0]
     assert best_table.index(plan.points[1].key8) < best_table.index(plan.points[3].key8)

@@ -6,9 +6,11 @@ when it is the last expression of a cell, and is truthy only when the answer is 
 
 - `data_answers`, `model_answers`: numbers and names the learner reads or computes (notebooks 01-03, 04-06);
 - `code_checks`: code the learner writes (a function, a frame, a pipeline), which the check runs;
-- `mlflow_checks`: what the learner logged and registered, read from the tracking store.
+- `mlflow_checks`: what the learner logged and registered, read from the tracking store;
+- `batch_answers`: notebook 07's grid point and cross-validated choice.
 """
 
+from workbook.exercises.batch_answers import check_best_grid_point, check_cv_choice
 from workbook.exercises.code_checks import (check_cleaning_function, check_cv_function, check_encoding_pipeline,
                                             check_psi_function, check_weekend_medians)
 from workbook.exercises.data_answers import (SCENARIO_HINTS, check_batch_width, check_cheapest_airline,
@@ -23,11 +25,11 @@ from workbook.exercises.model_answers import (check_band_recall, check_best_run,
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
-    "check_band_recall", "check_batch_width", "check_best_run", "check_cheapest_airline", "check_classifier_classes",
-    "check_cleaning_function", "check_cv_function", "check_deferred_share", "check_dummy_count",
-    "check_duplicate_rows", "check_encoding_pipeline", "check_feature_gain", "check_first_alert_month",
-    "check_mlflow_challenger", "check_most_disparate_group", "check_number", "check_problem_kinds", "check_psi",
-    "check_psi_function", "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio",
-    "check_weekend_medians",
+    "check_band_recall", "check_batch_width", "check_best_grid_point", "check_best_run",
+    "check_cheapest_airline", "check_classifier_classes", "check_cleaning_function", "check_cv_choice",
+    "check_cv_function", "check_deferred_share", "check_dummy_count", "check_duplicate_rows",
+    "check_encoding_pipeline", "check_feature_gain", "check_first_alert_month", "check_mlflow_challenger",
+    "check_most_disparate_group", "check_number", "check_problem_kinds", "check_psi", "check_psi_function",
+    "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio", "check_weekend_medians",
     "close", "correct", "incorrect", "not_answered",
 ]

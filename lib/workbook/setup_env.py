@@ -1,0 +1,55 @@
+"""`workbook setup`: what `make setup` does after installing packages, for machines without `make`.
+
+`pip install -e .` (or the conda environment) installs the packages; this registers the Jupyter kernel the
+notebooks, papermill and nbval run on, and builds matplotlib's font cache so its first-use notice never lands
+in a notebook's stderr. Plain Python subprocesses: the same on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workbook.paths import KERNEL_NAME
+
+KERNEL_DISPLAY_NAME = "Python (MLOps workbook)"
+STEP_TIMEOUT_S = 300.0
+
+
+class SetupError(RuntimeError):
+    """A setup step failed; the message names the step and its last line of output."""
+
+
+def kernel_command(prefix: Path | None = None) -> list[str]:
+    """`ipykernel install` for this interpreter: into this environment, or under `prefix` when given."""
+    where = ["--prefix", str(Path(prefix).expanduser().resolve())] if prefix is not None else ["--sys-prefix"]
+    return [sys.executable, "-m", "ipykernel", "install", *where, "--name", KERNEL_NAME,
+            "--display-name", KERNEL_DISPLAY_NAME]
+
+
+def kernel_dir(prefix: Path | None = None) -> Path:
+    """Where the kernel's spec lands: <prefix>/share/jupyter/kernels/workbook."""
+    base = Path(prefix).expanduser().resolve() if prefix is not None else Path(sys.prefix)
+    return base / "share" / "jupyter" / "kernels" / KERNEL_NAME
+
+
+def _run(step: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    """Run one step quietly; SetupError with its last output line if it fails."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=STEP_TIMEOUT_S,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SetupError(f"{step}: {error}") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        raise SetupError(f"{step} failed (exit {done.returncode}): {lines[-1] if lines else 'no output'}")
+
+
+def setup(prefix: Path | None = None) -> Path:
+    """Register the `workbook` kernel for this interpreter and warm matplotlib's font cache; the kernel's folder."""
+    _run("installing the Jupyter kernel", kernel_command(prefix))
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    _run("building matplotlib's font cache", [sys.executable, "-c", "import matplotlib.pyplot"], env)
+    return kernel_dir(prefix)

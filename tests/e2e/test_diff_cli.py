@@ -1,0 +1,130 @@
+"""End-to-end: `workbook diff` as a subprocess, on real run folders, sweep points and MLflow runs.
+
+The runs come from the light wine fixture (the talk's ElasticNet, a second a fit): two `workbook run`s that
+differ in alpha, a run of another notebook, and a two-point sweep, all logging to a store in tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sweep_notebooks"
+
+
+def workbook(*args: str | Path, store: Path, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """Start `workbook ARGS` logging to the SQLite store `store`."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
+    return subprocess.Popen([sys.executable, "-m", "workbook.cli", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+
+
+def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two wine runs (alpha 0.5 and 0.3), a run of the toy notebook and a wine sweep over alpha 0.3 and 0.5."""
+    base = tmp_path_factory.mktemp("diff")
+    store = base / "mlflow.db"
+    common = ("--notebooks-dir", FIXTURES, "--no-progress")
+    finish(workbook("run", "01", *common, "--out", base / "toy", store=store))  # creates the store first
+    started = [
+        workbook("run", "02", *common, "--out", base / "a", store=store),
+        workbook("run", "02", "-p", "alpha", "0.3", *common, "--out", base / "b", store=store),
+        workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.3,0.5", "--workers", "1",
+                 "--out", base / "sweep", "--no-progress", store=store),
+        # The same grid with another l1_ratio fixed: a second version of the sweep to compare point by point.
+        workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.5,0.3", "-p", "l1_ratio", "0.7",
+                 "--workers", "1", "--out", base / "sweep2", "--no-progress", store=store),
+    ]
+    for process in started:
+        done = finish(process)
+        assert done.returncode == 0, done.stderr
+    return {"base": base, "store": store, "a": base / "a", "b": base / "b", "toy": base / "toy",
+            "sweep": base / "sweep", "sweep2": base / "sweep2",
+            "point": next((base / "sweep" / "points").glob("001-*"))}
+
+
+def diff(*args: str | Path, runs: dict[str, Path]) -> subprocess.CompletedProcess[str]:
+    return finish(workbook("diff", *args, store=runs["store"], cwd=runs["base"]))
+
+
+def table_rows(stdout: str) -> dict[tuple[str, str], list[str]]:
+    """The printed table's rows by (section, field): the remaining cells split on spaces."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if len(cells) >= 3 and cells[0] in ("run", "params", "results", "data", "source", "packages", "duration"):
+            rows[(cells[0], cells[1])] = cells[2:]
+    return rows
+
+
+def test_two_runs_show_the_changed_parameter_and_the_results_it_moved(runs) -> None:
+    done = diff("a", "b", runs=runs)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("A: run folder a\nB: run folder b\n")
+    rows = table_rows(done.stdout)
+    assert rows[("params", "alpha")] == ["0.5", "0.3", "-0.2", "(-40.0%)"]
+    assert rows[("results", "rmse")] == ["0.7932", "0.7574", "-0.0358", "(-4.5%)"]  # the talk's, then alpha 0.3
+    assert ("results", "mae") in rows and ("results", "r2") in rows
+    assert not any(section in ("packages", "source", "data") for section, _ in rows)  # equal: not shown
+    page = runs["b"] / "diff-a.html"
+    assert done.stdout.rstrip().endswith(f"html: {page}") and "0.7932" in page.read_text()
+
+
+def test_all_shows_the_equal_fields_too(runs) -> None:
+    done = diff("a", "b", "--all", "--html", runs["base"] / "all.html", runs=runs)
+    rows = table_rows(done.stdout)
+    assert rows[("packages", "scikit-learn")][0] == rows[("packages", "scikit-learn")][1]
+    assert ("source", "notebook_sha256") in rows and ("data", "wine_csv") in rows
+    assert (runs["base"] / "all.html").is_file()
+
+
+def test_a_sweep_point_and_its_mlflow_child_run_compare_with_a_run(runs) -> None:
+    point = json.loads((runs["point"] / "point.json").read_text())
+    assert point["params"] == {"alpha": 0.3}
+    same = table_rows(diff("b", runs["point"], runs=runs).stdout)
+    assert ("params", "alpha") not in same and ("results", "rmse") not in same  # b ran alpha 0.3 too
+    client = MlflowClient(f"sqlite:///{runs['store']}")
+    child = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                               f"tags.`workbook.point_key` = '{point['key']}'")[0]
+    done = diff(child.info.run_id, "a", runs=runs)
+    assert done.returncode == 0, done.stderr
+    assert table_rows(done.stdout)[("results", "rmse")][:2] == ["0.7574", "0.7932"]
+
+
+def test_two_sweeps_compare_point_by_point(runs) -> None:
+    done = diff("sweep", "sweep2", runs=runs)
+    assert done.returncode == 0, done.stderr
+    rows = table_rows(done.stdout)
+    assert rows[("params", "l1_ratio")][:2] == ["0.5", "0.7"]
+    results = {" ".join(line.split()[1:3]): line.split()[3:] for line in done.stdout.splitlines()
+               if line.startswith("results ")}
+    assert results["alpha=0.3: rmse"][:2] == ["0.7574", "0.7747"]  # points pair up by grid value, not position
+    assert results["alpha=0.5: rmse"][:2] == ["0.7932", "0.8296"]
+    assert (runs["sweep2"] / "diff-sweep.html").is_file()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("a", "nowhere"), "error: nowhere: no such folder, and not an MLflow run id (32 hex characters)"),
+    (("a", "."), "error: . is not a run: no run.json, point.json or sweep.json in it"),
+    (("a", "toy"), "error: a ran 02_wine and toy ran 01_toy: runs of different notebooks do not compare"),
+    (("a", "sweep"), "error: a is a run folder and sweep a sweep; compare a sweep with a sweep"),
+    (("a", "0" * 32), f"error: {'0' * 32}: no MLflow run with this id in sqlite:///"),
+])
+def test_bad_input_ends_in_one_line_and_status_2(runs, args, expected: str) -> None:
+    done = diff(*args, runs=runs)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(expected), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

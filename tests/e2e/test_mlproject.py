@@ -1,0 +1,69 @@
+"""End-to-end: the MLproject's wine entry point through `mlflow run`, as the README shows it, offline.
+
+The store is a SQLite file in tmp_path, prepared as the notebooks leave theirs (the `wine` experiment exists),
+so the run lands where notebook 05's wine demo does and nothing touches the user's mlruns/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from workbook import tracking
+from workbook.paths import PROJECT_ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
+
+
+def environment(uri: str) -> dict[str, str]:
+    """The workbook's environment, active (its bin/ first on PATH, as `source .venv/bin/activate` does)."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "MLFLOW_TRACKING_URI": uri, "PATH": path}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store with the `wine` experiment, as notebook 05 leaves the project's."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlproject') / 'mlruns' / 'mlflow.db'}"
+    tracking.setup_tracking("wine", uri)
+    tracking.forget_tracking_state()
+    return uri
+
+
+def test_mlflow_run_of_the_wine_entry_point_logs_the_demo_into_the_notebooks_experiment(store: str,
+                                                                                        tmp_path: Path) -> None:
+    command = [str(Path(sys.executable).parent / "mlflow"), "run", str(PROJECT_ROOT), "-e", "wine",
+               "-P", "alpha=0.3", "-P", "l1_ratio=0.7", "--env-manager", "local", "--experiment-name", "wine"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env=environment(store), check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rmse 0.7747  mae 0.608  r2 0.1496" in done.stdout
+    assert "note:" not in done.stderr  # the notebooks' store and experiment: nothing to warn about
+    client = MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("wine").experiment_id])
+    assert run.info.status == "FINISHED" and run.info.run_name == "elasticnet-a0.3-l0.7"
+    assert run.data.params == {"alpha": "0.3", "l1_ratio": "0.7"}
+    assert {k: round(v, 4) for k, v in run.data.metrics.items()} == {"rmse": 0.7747, "mae": 0.608, "r2": 0.1496}
+    assert run.data.tags["mlflow.project.entryPoint"] == "wine"  # MLflow's own run, not a second one
+    assert run.data.tags["workbook.data_source"] == "winequality-red.csv"
+
+
+def test_the_entry_points_command_alone_gives_the_talks_numbers_in_the_wine_experiment(store: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "workbook.cli", "train-wine"], capture_output=True, text=True,
+                          timeout=300, env=environment(store), check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("rmse 0.7932  mae 0.6272  r2 0.1086\nrun ")
+    assert "in experiment 'wine' at " in done.stdout
+
+
+def test_a_bad_parameter_ends_in_one_line(store: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "workbook.cli", "train-flights", "--model-name", "forest"],
+                          capture_output=True, text=True, timeout=300, env=environment(store), check=False)
+    assert done.returncode == 1
+    assert done.stderr == ("error: unknown model 'forest'; known models: elasticnet, knn, tree, random_forest, "
+                           "hist_gradient_boosting\n")
