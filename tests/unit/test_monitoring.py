@@ -235,10 +235,9 @@ def test_no_alert_in_six_clean_months(world, quiet):
     assert report.model["ratio"].between(0.8, 1.2).all()
     assert report.psi_max < 0.1 and not report.features["flagged"].any() and not report.data["flagged"].any()
     assert list(report.model["month"]) == MONTHS and (report.model["n_rows"] >= 1998).all()
-    # A later month is priced about as well as the random split's test rows (788 vs 800 on the calibrated twin):
-    # its dates are new, but the production process has none of the training months' dear, jagged early-March
-    # dates, the twin's hardest rows. (Before calibration the later month was clearly harder.)
-    assert 0.8 * world.test_mae < world.baseline < 1.5 * world.test_mae
+    # The random split's test MAE is optimistic: journeys of a later month, on dates whose demand the model
+    # never saw (PRODUCTION_DATE_SIGMA), are harder to price.
+    assert world.test_mae < world.baseline < 1.5 * world.test_mae
 
 
 def test_no_alert_in_clean_months_for_another_seed():
