@@ -22,6 +22,8 @@ import pytest
 from workbook.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from workbook.runner import KERNEL_THREAD_VARIABLES, environment_set, execute_with_retry, read_notebook_info
 
+from workbook import models
+
 pytestmark = pytest.mark.e2e
 
 # The notebook's own code paths at a fraction of the default cost; 5,000 rows still hold many duplicate
@@ -117,7 +119,7 @@ def test_every_comparison_score_agrees_to_the_last_digits(executions) -> None:
     its MAE by about 1e-4 of itself, a thousand times more than that."""
     (label_a, folder_a), (label_b, folder_b) = executions.items()
     tables = [json.loads((folder / "results.json").read_text())["comparison"] for folder in (folder_a, folder_b)]
-    assert len(tables[0]) == len(tables[1]) == 20
+    assert len(tables[0]) == len(tables[1]) == len(models.comparison_combinations())
     scores = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std"]
     for row_a, row_b in zip(*tables, strict=True):
         name = f"{row_a['model']}-{row_a['features']}-{row_a['target']}"

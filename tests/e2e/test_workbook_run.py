@@ -104,7 +104,7 @@ def test_every_model_run_of_the_comparison_is_tracked_with_its_model_and_data(de
     parents = {run.data.tags["mlflow.parentRunId"] for run in runs}
     logged_models = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], output_format="list")
     model_of_run = {model.source_run_id: model for model in logged_models}
-    expected = {"-".join((m, f, t)) for m in models.MODEL_NAMES for f in models.FEATURE_SETS for t in models.TARGETS}
+    expected = {"-".join(combination) for combination in models.comparison_combinations()}
     for parent in parents:
         children = {run.info.run_name: run for run in runs if run.data.tags["mlflow.parentRunId"] == parent}
         assert expected | {"talk-classifier", "hyperparameter-search", "final-model"} <= set(children)
