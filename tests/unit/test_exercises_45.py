@@ -97,12 +97,15 @@ def runs() -> pd.DataFrame:
         "run_name": ["05-flight-runs", "boosting-lr0.05", "boosting-lr0.2", "tree"],
         "status": ["FINISHED"] * 4,
         "metrics.MAE": [np.nan, 690.0, 521.0, 980.0],
+        "metrics.cv_MAE": [np.nan, 700.0, 733.0, 1010.0],
     })
 
 
 def test_check_best_run(runs):
     assert_status(ex.check_best_run(None, runs), ex.NOT_ANSWERED, "metrics.MAE")
-    assert_status(ex.check_best_run("boosting-lr0.2", runs), ex.CORRECT, "521")
+    assert_status(ex.check_best_run("boosting-lr0.2", runs), ex.CORRECT, "521", "chose its challenger by cv_MAE")
+    assert_status(ex.check_best_run("boosting-lr0.05", runs, metric="metrics.cv_MAE"), ex.CORRECT, "700",
+                  "how the registry's challenger was chosen")
     assert_status(ex.check_best_run("Boosting LR0.2", runs), ex.CORRECT)  # case and separators do not matter
     assert_status(ex.check_best_run("tree", runs), ex.CLOSE, "largest MAE")
     assert_status(ex.check_best_run("05-flight-runs", runs), ex.CLOSE, "parent run")

@@ -92,6 +92,9 @@ def check_band_recall(answer: Any, confusion: pd.DataFrame, band: str = "premium
 # --- notebook 05 --------------------------------------------------------------------------------------
 
 
+CHALLENGER_METRIC = "metrics.cv_MAE"  # notebook 05 chooses and promotes by cross-validated MAE
+
+
 def check_best_run(answer: Any, runs: pd.DataFrame, metric: str = "metrics.MAE") -> Feedback:
     """Exercise: which run (by name) has the lowest `metric` in a runs table such as runs_frame returns?"""
     if "run_name" not in runs.columns or metric not in runs.columns:
@@ -107,8 +110,10 @@ def check_best_run(answer: Any, runs: pd.DataFrame, metric: str = "metrics.MAE")
     given = normalise_label(answer)
     names = {normalise_label(name): name for name in runs["run_name"]}
     if given == normalise_label(best["run_name"]):
+        chosen_so = ("; this is how the registry's challenger was chosen" if metric == CHALLENGER_METRIC
+                     else f"; notebook 05 chose its challenger by {CHALLENGER_METRIC.removeprefix('metrics.')}")
         return correct(f"{best['run_name']} has the lowest {metric.removeprefix('metrics.')} "
-                       f"({best[metric]:,.0f}); this is how the registry's challenger was chosen.")
+                       f"({best[metric]:,.0f}){chosen_so}.")
     if given not in names:
         return incorrect(f"{answer!r} is not a run name here; the runs are {sorted(scored['run_name'])}.")
     if given == normalise_label(worst["run_name"]):
