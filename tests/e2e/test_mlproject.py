@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbook import tracking
+from workbook import models, tracking
 from workbook.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
@@ -65,5 +65,4 @@ def test_a_bad_parameter_ends_in_one_line(store: str) -> None:
     done = subprocess.run([sys.executable, "-m", "workbook.cli", "train-flights", "--model-name", "forest"],
                           capture_output=True, text=True, timeout=300, env=environment(store), check=False)
     assert done.returncode == 1
-    assert done.stderr == ("error: unknown model 'forest'; known models: elasticnet, knn, tree, random_forest, "
-                           "hist_gradient_boosting\n")
+    assert done.stderr == f"error: unknown model 'forest'; known models: {', '.join(models.MODEL_NAMES)}\n"
