@@ -878,7 +878,9 @@ def validate_flights(df: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     except SchemaErrors as err:
         raise DataContractError(source, _describe_failures(err.failure_cases)) from None
     frame["Price"] = pd.to_numeric(frame["Price"].astype("str").str.strip()).astype(np.int64)
-    return frame
+    from workbook.labels import normalise_labels  # labels reads this module's tables
+
+    return normalise_labels(frame)[0]  # `JET AIRWAYS` read as `Jet Airways`; frame.attrs says how many rows
 
 
 def _normalised_name(name: object) -> str:
@@ -957,8 +959,10 @@ def load_flights(data_path: str | Path | None = None, *, n_rows: int = DEFAULT_R
     raw = _read_table(path)
     if raw.shape[1] == 0:
         raise DataContractError(source, ["the file is empty: no header row and no data"])
-    validated = validate_flights(raw, source=source)
-    return validated
+    if raw.shape[1] == 1 and ";" in str(raw.columns[0]):
+        raise DataContractError(source, ["the file looks ';'-separated (one column named "
+                                         f"{str(raw.columns[0])[:40]!r}...): save it with commas as separators"])
+    return validate_flights(raw, source=source)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -972,7 +976,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         if suffix == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=True, encoding="utf-8-sig")
         engine = "openpyxl" if suffix == ".xlsx" else None
-        return pd.read_excel(path, sheet_name=0, dtype=str, engine=engine)
+        return _flights_sheet(pd.read_excel(path, sheet_name=None, dtype=str, engine=engine), source)
+    except DataContractError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataContractError(source, ["the file is empty: no header row and no data"]) from None
     except UnicodeDecodeError as err:
@@ -985,6 +991,22 @@ def _read_table(path: Path) -> pd.DataFrame:
         kind = "an Excel workbook" if suffix != ".csv" else "a CSV file"
         raise DataContractError(source, [f"cannot be read as {kind} ({type(err).__name__}: {err}); "
                                          f"is it really a {suffix} file?"]) from None
+
+
+def _flights_sheet(sheets: dict[str, pd.DataFrame], source: str) -> pd.DataFrame:
+    """The one sheet of a workbook, or the sheet that has the flight columns; several candidates or none is
+    an error naming the sheets found."""
+    if len(sheets) == 1:
+        return next(iter(sheets.values()))
+    having = [name for name, sheet in sheets.items() if set(COLUMNS) <= set(map(str, sheet.columns))]
+    if len(having) == 1:
+        return sheets[having[0]]
+    names = ", ".join(repr(name) for name in sheets)
+    if having:
+        raise DataContractError(source, [f"sheets {', '.join(map(repr, having))} all have the flight columns; "
+                                         "keep the one to use in a workbook of its own"])
+    raise DataContractError(source, [f"none of its sheets ({names}) has the flight columns "
+                                     f"({', '.join(COLUMNS)})"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1028,7 +1050,8 @@ def quality_report(df: pd.DataFrame, as_of: str | date | None = None, *, max_age
     checks = [
         _check_short_durations(frame), _check_arrivals(frame), _check_price_range(frame),
         _check_stops_vs_route(frame), _check_duplicates(frame), _check_missing(frame),
-        _check_label_variants(frame), _check_city_aliases(frame), _check_constant_columns(frame),
+        _check_label_variants(frame), _check_normalised_labels(df), _check_unknown_labels(frame),
+        _check_city_aliases(frame), _check_constant_columns(frame),
         _check_near_unique_columns(frame), _check_timeliness(frame, as_of, max_age_days),
     ]
     report = pd.DataFrame(checks, columns=["question", "check", "column", "value", "flagged", "detail"])
@@ -1126,6 +1149,29 @@ def _check_label_variants(frame: pd.DataFrame) -> tuple:
     detail = "; ".join(found) if found else "no label spelled two ways"
     column = ", ".join(dict.fromkeys(columns)) or "(text columns)"
     return ("reliability", "same label spelled two ways", column, n_extra, bool(found), detail)
+
+
+def _check_normalised_labels(df: pd.DataFrame) -> tuple:
+    """What the loader read as a known label (`JET AIRWAYS` as `Jet Airways`), from the frame's attrs."""
+    from workbook.labels import FIXES_ATTR
+
+    fixes = df.attrs.get(FIXES_ATTR, [])
+    rows = sum(fix["rows"] for fix in fixes)
+    detail = "; ".join(f"{fix['column']} {fix['found']!r} read as {fix['label']!r} ({fix['rows']:,} row(s))"
+                       for fix in fixes) or "every label already spelled as in the real file"
+    column = ", ".join(dict.fromkeys(fix["column"] for fix in fixes)) or "(categorical columns)"
+    return ("reliability", "labels normalised when loading", column, rows, bool(fixes), detail)
+
+
+def _check_unknown_labels(frame: pd.DataFrame) -> tuple:
+    """Labels the real file does not have, e.g. a new airline or a typo, with the closest known label."""
+    from workbook.labels import describe_unknown, unknown_labels
+
+    found = unknown_labels(frame)
+    detail = "; ".join(describe_unknown(label) for label in found) or "every label is one of the real file's"
+    column = ", ".join(dict.fromkeys(label.column for label in found)) or "(categorical columns)"
+    return ("relevance", "labels the real file does not have", column, sum(label.rows for label in found),
+            bool(found), detail)
 
 
 def _check_city_aliases(frame: pd.DataFrame) -> tuple:
