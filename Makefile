@@ -51,6 +51,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (MLOps workbook)" >/dev/null
 # Build matplotlib's font cache now, or its first-use notice lands in a notebook's stderr.
 	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot" 2>/dev/null
+# `git diff` of a notebook through nbdime (see .gitattributes), by absolute path: .venv/bin need not be on PATH.
+	@git rev-parse --git-dir >/dev/null 2>&1 \
+	  && git config diff.jupyternotebook.command "$(CURDIR)/$(BIN)/git-nbdiffdriver diff" || true
 	touch $(STAMP)
 
 # The lock covers CPython >= 3.11 on Linux, macOS and Windows: one universal resolution,

@@ -100,8 +100,8 @@ def test_lock_pins_every_package_with_hashes_for_every_platform():
     pins = _lock()
     assert len(pins) > 100 and all(pin.hashes >= 1 for pin in pins)
     # One universal resolution: the Windows-only packages are there, behind a marker Linux skips.
-    colorama = [pin for pin in pins if pin.name == "colorama"]
-    assert colorama and not colorama[0].applies(LINUX_311) and colorama[0].applies(WINDOWS_312)
+    pywin32 = [pin for pin in pins if pin.name == "pywin32"]
+    assert pywin32 and not pywin32[0].applies(LINUX_311) and pywin32[0].applies(WINDOWS_312)
 
 
 def test_environment_yml_agrees_with_the_lock():
