@@ -77,6 +77,7 @@ run: $(STAMP)
 # order on one kernel and each module's fixtures in one process.
 # TESTS=path narrows either suite, e.g. make test-latest TESTS=tests/unit.
 test: $(STAMP)
+	$(BIN)/ruff check --quiet lib tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(TESTS)
 
 # The upgrade lane (also weekly in CI): a separate venv with the newest releases pyproject allows, no lock;

@@ -13,11 +13,11 @@ import statistics
 import tempfile
 import time
 
-from workbook import tracking  # before mlflow: keeps its import quiet
-import mlflow  # noqa: E402
+import mlflow
 
-from workbook.data import load_flights  # noqa: E402
-from workbook.models import comparison_splits, evaluate, make_pipeline, talk_classifier_report  # noqa: E402
+from workbook import tracking
+from workbook.data import load_flights
+from workbook.models import comparison_splits, evaluate, make_pipeline, talk_classifier_report
 
 
 def classifier_vs_best() -> tuple[dict, dict]:

@@ -63,8 +63,8 @@ def bare_papermill(base: Path) -> float:
     notebook = PROJECT_ROOT / "notebooks" / "07_batch_runs.ipynb"
     out = base / "out"
     out.mkdir(parents=True)
-    lines = [f"{out / f'point-{i}.ipynb'} {a} {l}"
-             for i, (a, l) in enumerate(itertools.product(ALPHAS, L1_RATIOS), start=1)]
+    lines = [f"{out / f'point-{i}.ipynb'} {alpha} {l1_ratio}"
+             for i, (alpha, l1_ratio) in enumerate(itertools.product(ALPHAS, L1_RATIOS), start=1)]
     script = (f"printf '%s\\n' {' '.join(repr(line) for line in lines)} | xargs -P {WORKERS} -L 1 sh -c "
               f"'{BIN / 'papermill'} -k workbook --cwd {notebook.parent} -p alpha $1 -p l1_ratio $2 "
               f"{notebook} $0 >/dev/null 2>&1'")

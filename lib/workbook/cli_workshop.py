@@ -70,7 +70,8 @@ def leaderboard(
 
     MAE (lower first), R², one-row latency, who and when; a model that cannot score is listed with its reason.
     """
-    from workbook import leaderboard as board_module, room
+    from workbook import leaderboard as board_module
+    from workbook import room
 
     # Checked here, not with typer's min=: its usage box is five lines, the workbook's errors are one.
     if rows < 10:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbook.errors import DataContractError, DataFileNotFoundError
 from workbook.files import atomic_write
 
 COLUMNS: list[str] = [
@@ -803,20 +804,6 @@ def _inject_flaws(frame: pd.DataFrame, flights: np.ndarray, config: TwinConfig,
 # ----------------------------------------------------------------------------------------------
 
 
-class DataContractError(ValueError):
-    """Data that breaks the flight-file contract; `.problems` holds one readable line per problem."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = list(problems)
-        lines = "\n".join(f"- {p}" for p in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s)\n{lines}")
-
-
-class DataFileNotFoundError(DataContractError, FileNotFoundError):
-    """The data file does not exist (catchable as DataContractError or FileNotFoundError)."""
-
-
 _CLOCK = r"(?:[01]?\d|2[0-3]):[0-5]\d"
 _ARRIVAL_DATE = r"(?:0?[1-9]|[12]\d|3[01]) (?:" + "|".join(MONTH_ABBR) + ")"
 _PATTERNS = {
@@ -1258,8 +1245,9 @@ def make_bookings(flights: pd.DataFrame, n_rows: int = 500, seed: int = 42) -> p
     mobiles = rng.integers(6_000_000_000, 10_000_000_000, n_rows)  # Indian mobiles start with 6-9
     return pd.DataFrame({
         "booking_id": [f"BK{i:06d}" for i in rng.choice(1_000_000, n_rows, replace=False)],
-        "passenger_name": [f"{f} {l}" for f, l in zip(first, last)],
-        "email": [f"{f.lower()}.{l.lower()}{k}@{d}" for f, l, k, d in zip(first, last, numbers, domains)],
+        "passenger_name": [f"{given} {family}" for given, family in zip(first, last)],
+        "email": [f"{given.lower()}.{family.lower()}{k}@{d}"
+                  for given, family, k, d in zip(first, last, numbers, domains)],
         "phone": [f"+91 {str(m)[:5]} {str(m)[5:]}" for m in mobiles],
         "Airline": picked["Airline"], "Date_of_Journey": picked["Date_of_Journey"],
         "Route": picked["Route"], "Price": picked["Price"].astype(np.int64),
@@ -1296,7 +1284,7 @@ def mask_pii(df: pd.DataFrame, salt: str, columns: list[str] = PII_COLUMNS) -> p
     masked = df.copy()
     for column in columns:
         prefix = PII_PREFIXES.get(column, column)
-        masked[column] = df[column].map(lambda v: pii_token(v, salt, prefix) if pd.notna(v) else v)
+        masked[column] = df[column].map(lambda v, p=prefix: pii_token(v, salt, p) if pd.notna(v) else v)
     return masked
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbook.errors import DiffError, DiffInputError
 from workbook.messages import first_line
 from workbook.runner import WorkbookError, read_notebook_info
 
@@ -26,14 +27,6 @@ RUN_ID = re.compile(r"(?:runs:/)?([0-9a-f]{32})/?")
 # Set by the runner or the sweep for every notebook: a folder of its own each time, never the user's choice.
 RUNNER_PARAMETERS = ("results_path", "output_dir")
 RUN_FILE, POINT_FILE, SWEEP_FILE = "run.json", "point.json", "sweep.json"
-
-
-class DiffInputError(WorkbookError):
-    """A or B is not something to compare (unknown, not a run, another notebook): exit status 2."""
-
-
-class DiffError(WorkbookError):
-    """The comparison could not be made (an MLflow store that fails): exit status 1."""
 
 
 class _NotRecorded:

@@ -97,7 +97,7 @@ def _entry(client: MlflowClient, name: str, version: str, owners: dict[str, str]
     """Who submitted `name` (its creator's account, else the version's user) and when the version was made."""
     try:
         found = client.get_model_version(name, version)
-    except Exception as error:  # noqa: BLE001 - a version deleted under the alias is a reason, not a crash
+    except Exception as error:
         return Entry(name, version, owners.get(name, "?"), None, problem=f"version {version}: {first_line(error)}")
     when = datetime.fromtimestamp(found.creation_timestamp / 1000, UTC) if found.creation_timestamp else None
     return Entry(name, version, owners.get(name) or found.user_id or "?", when)
@@ -139,7 +139,7 @@ def score(entry: Entry, rows: pd.DataFrame) -> Entry:
         entry.mae = float(np.mean(np.abs(predicted - truth)))
         entry.r2 = float(1 - np.sum((truth - predicted) ** 2) / np.sum((truth - truth.mean()) ** 2))
         entry.latency_ms = _one_row_latency_ms(model, features, uri)
-    except Exception as error:  # noqa: BLE001 - any model may fail in any way; the board goes on
+    except Exception as error:
         entry.problem = first_line(error) or type(error).__name__
     return entry
 
@@ -162,7 +162,7 @@ def build_board(url: str, room_dir: Path, rows: int = HOLDOUT_ROWS) -> list[Entr
     with room.admin_credentials(room_secrets), _tracking_uri(url):
         try:
             entries = submissions(MlflowClient(url), owners)
-        except Exception as error:  # noqa: BLE001 - MLflow's REST errors: one line
+        except Exception as error:
             raise room.RoomError(f"cannot list the registered models at {url}: {first_line(error)}") from None
         # One OpenMP/BLAS thread, as a served model gets (serving.child_env): boosting's threads spinning on
         # two busy cores made a one-row prediction ~10x slower, and the latency column would measure that.

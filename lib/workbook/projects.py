@@ -13,16 +13,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbook.runner import WorkbookError
+from workbook.errors import EntryPointError
 
 WINE_EXPERIMENT = "wine"  # notebook 05's wine demo logs here
 FLIGHTS_EXPERIMENT = "05_mlflow_tracking"
 FLIGHTS_NOTEBOOK = "05_mlflow_tracking"  # the tag a diff uses to pair these runs with notebook 05's
 CV_FOLDS = 3  # as notebook 05: runs are chosen by cross-validated MAE
-
-
-class EntryPointError(WorkbookError):
-    """A bad value for an entry point's parameter, missing data, or a store that fails; the message says which."""
 
 
 @dataclass

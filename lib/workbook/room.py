@@ -30,6 +30,7 @@ from typing import Any
 import requests
 
 from workbook import tracking
+from workbook.errors import RoomError
 from workbook.paths import PROJECT_ROOT
 
 DEFAULT_ROOM_DIR = PROJECT_ROOT / "mlruns" / "server"
@@ -49,10 +50,6 @@ PASSWORD_BYTES = 12
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REQUEST_TIMEOUT_S = 30.0
 AUTH_CACHE_TTL_S = 60
-
-
-class RoomError(RuntimeError):
-    """The room cannot be prepared, reached or changed; the message says why in one line."""
 
 
 # --- the room folder ----------------------------------------------------------------------------------

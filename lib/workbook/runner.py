@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from papermill.exceptions import PapermillExecutionError
 
 from workbook import __version__, made_with, provenance
+from workbook.errors import WorkbookError
 from workbook.files import atomic_write
 from workbook.messages import ANSI_ESCAPE, first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
@@ -81,10 +82,6 @@ def kernel_environment() -> dict[str, str]:
     the user has set already."""
     wanted = {name: "1" for name in KERNEL_THREAD_VARIABLES} | QUIET_MLFLOW
     return {name: value for name, value in wanted.items() if name not in os.environ}
-
-
-class WorkbookError(Exception):
-    """A problem with the user's request (notebook, parameter, folder): its message is one line."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -861,7 +858,7 @@ def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> Noteboo
     """A worker's NotebookRun; a worker that died is a failure of its notebook."""
     try:
         run = future.result()
-    except BaseException as error:  # noqa: BLE001 - cancelled, or the worker died: say so, go on
+    except BaseException as error:
         if interrupted:
             return interrupted_run(nb)
         return NotebookRun(nb.stem, "failed", None, f"{nb.stem} failed: {type(error).__name__}: {first_line(error)}")

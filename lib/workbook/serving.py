@@ -24,19 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import numpy as np
-import pandas as pd
-
-from workbook import tracking
-from workbook.data import write_flights
-from workbook.messages import first_line
-from workbook.tracking import TrackingError
-
 # MLflow after workbook.tracking on purpose: tracking silences MLflow's import-time warnings (notebook stderr).
 import mlflow
 import mlflow.pyfunc
+import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+
+from workbook import tracking
+from workbook.data import write_flights
+from workbook.errors import InputSchemaError, ServingError
+from workbook.messages import first_line
+from workbook.tracking import TrackingError
 
 PREDICTION_COLUMN = "predicted_price"
 IGNORED_INPUT_COLUMNS = ("Price",)  # the answer may travel with the rows (to compare); the model never sees it
@@ -53,18 +53,6 @@ MODEL_TESTS_DIR = Path(__file__).resolve().parent / "model_tests"
 _ALIAS_URI = re.compile(r"models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)")
 _VERSION_URI = re.compile(r"models:/(?P<name>[^/@]+)/(?P<version>\d+)")
 _RUN_URI = re.compile(r"runs:/(?P<run_id>[^/]+)/.+")
-
-
-class ServingError(RuntimeError):
-    """The model server would not start, died, or answered a request with an error; the message says why."""
-
-    def __init__(self, message: str, log_tail: Sequence[str] = ()):
-        super().__init__(message)
-        self.log_tail = list(log_tail)  # the server's last log lines, for a closer look
-
-
-class InputSchemaError(ValueError):
-    """Rows to score do not match the model's signature; the message names the file and the columns."""
 
 
 # --- loading a model --------------------------------------------------------------------------------
@@ -154,7 +142,7 @@ def read_rows(path: str | Path) -> pd.DataFrame:
             frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
     except pd.errors.EmptyDataError:
         raise InputSchemaError(f"{path}: the file is empty") from None
-    except Exception as error:  # noqa: BLE001 - corrupt files raise parser, zip and openpyxl errors of many kinds
+    except Exception as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise InputSchemaError(f"{path}: cannot be read as a {suffix} table ({first_line})") from None
     if frame.empty:
@@ -222,7 +210,7 @@ def predict_frame(model: Any, frame: pd.DataFrame, source: str = "input", model_
         except MlflowException as error:  # MLflow's schema enforcement
             problem = _schema_problem(error.message)
             raise InputSchemaError(f"{source}: {model_uri} refused the rows: {problem}") from None
-        except Exception as error:  # noqa: BLE001 - the model's own code (its features) refused a row
+        except Exception as error:
             raise InputSchemaError(f"{source}: {model_uri} cannot score these rows: "
                                    f"{first_line(error)}") from None
     return np.asarray(predicted, dtype=float).ravel()
@@ -633,8 +621,8 @@ def run_model_tests(model_uri: str, data_path: str | Path | None = None, max_mae
     """Run the packaged robustness suite (workbook/model_tests) against `model_uri`; pytest's exit code.
 
     An unknown model URI raises TrackingError, a missing data file FileNotFoundError, before pytest starts.
-    The project's pytest options (nbval) are switched off and no third-party plugin is loaded: the suite is its own root and needs none (nbval alone
-    took seconds to import).
+    The project's pytest options (nbval) are switched off and no third-party plugin is loaded: the suite is its own
+    root and needs none (nbval alone took seconds to import).
     """
     import pytest  # imported here: only this command needs it
 

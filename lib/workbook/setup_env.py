@@ -12,14 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workbook.errors import SetupError
 from workbook.paths import KERNEL_NAME
 
 KERNEL_DISPLAY_NAME = "Python (MLOps workbook)"
 STEP_TIMEOUT_S = 300.0
-
-
-class SetupError(RuntimeError):
-    """A setup step failed; the message names the step and its last line of output."""
 
 
 def kernel_command(prefix: Path | None = None) -> list[str]:

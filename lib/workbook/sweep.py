@@ -43,6 +43,7 @@ import yaml
 from filelock import FileLock, Timeout
 
 from workbook import pool, provenance, runner
+from workbook.errors import SweepError, SweepUsageError
 from workbook.messages import first_line
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR, RUNS_DIR
 from workbook.results import to_jsonable, write_json_atomic
@@ -75,14 +76,6 @@ ROLE_TAG = "workbook.sweep_role"  # "sweep" on the parent run, "point" on each c
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own key: the UI nests children under their parent
 POOL_PRELOAD = ("workbook.sweep", "papermill")  # what pool workers import once, in the forkserver
 MLFLOW_PARAM_LIMIT = 6000  # characters MLflow keeps of a parameter value
-
-
-class SweepUsageError(WorkbookError):
-    """A bad request (grid, parameter, value, option, grid file): the command exits with status 2."""
-
-
-class SweepError(WorkbookError):
-    """A sweep that cannot start or go on (folder, kernel, tracking store, scheduler): exit status 1."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -221,7 +214,8 @@ def sample_indices(total: int, n: int, seed: int = DEFAULT_SEED) -> list[int]:
     if not _is_int(n) or n < 1:
         raise SweepUsageError(f"--sample must be a whole number of points >= 1, got {n!r}")
     if n > total:
-        raise SweepUsageError(f"--sample {n} is more than the grid's {total} point{'s' if total != 1 else ''}; drop --sample to run them all")
+        raise SweepUsageError(f"--sample {n} is more than the grid's {total} point{'s' if total != 1 else ''}; "
+                              "drop --sample to run them all")
     rng = np.random.default_rng(seed)
     return sorted(int(i) for i in rng.choice(total, size=n, replace=False))
 
@@ -325,7 +319,8 @@ def check_name(nb: NotebookInfo, name: str, where: str) -> Param:
     if name not in nb.parameters:
         known = [n for n in nb.parameters if n not in SWEEP_RESERVED]
         raise SweepUsageError(
-            f"unknown parameter '{name}' in the {where}: {nb.stem} does not declare it; known: {', '.join(known) or 'none'}"
+            f"unknown parameter '{name}' in the {where}: {nb.stem} does not declare it; "
+            f"known: {', '.join(known) or 'none'}"
         )
     return nb.parameters[name]
 
@@ -822,7 +817,7 @@ def _outcome_of(future: Any, task: PointTask) -> PointOutcome:
     """A future's outcome; a worker that died or a task that could not run is a failure of that point."""
     try:
         return future.result()
-    except Exception as error:  # noqa: BLE001 - the point failed outside the notebook: say how, go on
+    except Exception as error:
         return PointOutcome(task.index, task.key, "failed",
                             error=f"the point could not run: {type(error).__name__}: {first_line(error)}")
 
@@ -836,7 +831,7 @@ def connect_dask(address: str, timeout: float = DASK_CONNECT_TIMEOUT_S) -> Any:
     quiet.setLevel(logging.CRITICAL)  # its connection retries would print several lines per attempt
     try:
         return Client(address, timeout=timeout, set_as_default=False)
-    except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a malformed address
+    except Exception as error:
         raise SweepError(
             f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {first_line(error)}"
         ) from None
@@ -961,7 +956,8 @@ def run_sweep(
     if executor == "dask":
         client = connect_dask(scheduler)  # before MLflow is imported: an unreachable scheduler fails sooner
     else:
-        pool.pool_context(POOL_PRELOAD)  # starts the workers' server, which imports papermill while MLflow is set up here
+        # Starts the workers' server, which imports papermill while MLflow is set up here.
+        pool.pool_context(POOL_PRELOAD)
     try:
         tracker = SweepTracker(experiment, sweep_key, plan.stem)
         create_out_dir(out)
@@ -1039,7 +1035,7 @@ class _Sweep:
             self.tracker.forget_points({point.key for point in pending})
             for report in self.result.reports:
                 self.tracker.ensure_child(report.point, report.results, report.seconds, report.folder or "")
-        except Exception as error:  # noqa: BLE001 - MLflow raises many kinds; say which store failed
+        except Exception as error:
             raise SweepError(f"tracking store {self.tracker.uri}: {first_line(error)}") from None
 
     def _execute(self, pending: Sequence[Point], progress: bool,
@@ -1110,7 +1106,7 @@ def _record_outcome(out: Path, point: Point, outcome: PointOutcome, tracker: Swe
     if outcome.status == "ok":
         try:
             tracker.ensure_child(point, outcome.results, outcome.seconds, folder)
-        except Exception as error:  # noqa: BLE001 - the point is safe on disk; a rerun logs it
+        except Exception as error:
             result.tracking_problems.append(f"point {point.folder} not logged to MLflow: {first_line(error)}")
     return report
 
@@ -1128,7 +1124,7 @@ def _close_parent(tracker: SweepTracker, result: SweepResult, status: str) -> No
         if figure.is_file() and not result.interrupted:  # the page's figure, for a reader of the MLflow UI
             tracker.log_artifact(figure)
         tracker.finish(status, summary)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         result.tracking_problems.append(f"sweep run not closed in MLflow: {first_line(error)}")
 
 

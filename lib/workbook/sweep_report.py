@@ -198,7 +198,8 @@ def _html_table(frame: pd.DataFrame, result: SweepResult) -> str:
             text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else short_text(value)
             css = f' class="{esc(str(value))}"' if column == "status" else ""
             cells.append(f"<td{css}>{esc(text)}</td>")
-        link = f'<a href="{esc(record["notebook"])}">{esc(record["key"])}</a>' if record["notebook"] else esc(record["key"])
+        key = esc(record["key"])
+        link = f'<a href="{esc(record["notebook"])}">{key}</a>' if record["notebook"] else key
         rows.append(f"<tr><td>{link}</td>{''.join(cells)}</tr>")
     return f"<table><thead><tr><th>notebook</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from workbook import serving, tracking
+from workbook.errors import TrackingServerError
 from workbook.messages import first_line
 from workbook.paths import PROJECT_ROOT
 from workbook.serving import (
@@ -67,10 +68,6 @@ OVERRIDING_ENV = (
     "MLFLOW_AUTH_ADMIN_PASSWORD",
     "MLFLOW_FLASK_SERVER_SECRET_KEY",
 )
-
-
-class TrackingServerError(ServingError):
-    """The tracking server cannot be configured, would not start, or died; the message says why in one line."""
 
 
 # --- what the server is given ------------------------------------------------------------------------
@@ -200,7 +197,7 @@ def prepare_sqlite_store(backend_uri: str) -> None:
         return
     try:
         tracking.create_sqlite_store(backend_uri, SERVED_ARTIFACT_ROOT)
-    except Exception as error:  # noqa: BLE001 - OS, sqlite, SQLAlchemy and MLflow errors all mean "cannot create"
+    except Exception as error:
         problem = first_line(error)
         raise TrackingServerError(f"cannot create the backend store {backend_uri}: {problem}") from None
 

@@ -21,7 +21,8 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version as installed_version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -39,6 +40,7 @@ from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 
 from workbook import __version__
+from workbook.errors import TrackingError
 from workbook.messages import first_line
 from workbook.paths import PROJECT_ROOT
 
@@ -72,10 +74,6 @@ _ready_stores: set[Path] = set()  # databases this process already found ready
 _accepted_logins: set[str] = set()  # (server, user, password) digests a server accepted in this process
 MAX_DESCRIBED_DATASETS = 16
 _described_datasets: dict[tuple, mlflow.data.Dataset] = {}  # see _described_dataset
-
-
-class TrackingError(RuntimeError):
-    """A tracking store, experiment or registered model the workbook cannot use; the message says which."""
 
 
 def _quiet_mlflow_logs() -> None:
@@ -419,7 +417,7 @@ def _own_types_to_trust(model: Any) -> list[str]:
 
     try:
         untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-    except Exception:  # noqa: BLE001 - skops cannot save this model; MLflow's own error explains why
+    except Exception:
         return []
     return [name for name in untrusted if name.startswith(TRUSTED_TYPE_PREFIXES) or name in TRUSTED_TYPE_NAMES]
 

@@ -20,23 +20,24 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from sklearn.inspection import partial_dependence, permutation_importance
-
-from workbook import models, tracking
-from workbook.data import STOPS_LABELS
-from workbook.features import parse_duration_minutes, parse_journey_date
-from workbook.files import atomic_write
-from workbook.messages import first_line
-from workbook.tracking import TrackingError
 
 # MLflow after workbook.tracking on purpose: tracking silences MLflow's import-time warnings (notebook stderr).
 import mlflow
 import mlflow.artifacts
+import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model
 from mlflow.tracking import MlflowClient
+from sklearn.inspection import partial_dependence, permutation_importance
+
+from workbook import models, tracking
+from workbook.data import STOPS_LABELS
+from workbook.errors import TransparencyError
+from workbook.features import parse_duration_minutes, parse_journey_date
+from workbook.files import atomic_write
+from workbook.messages import first_line
+from workbook.tracking import TrackingError
 
 # Coupled raw columns move together, so an explanation never invents an impossible flight (a Route with two
 # stops labelled "non-stop", a Duration that contradicts its departure and arrival times).
@@ -71,10 +72,6 @@ DEFAULT_LIMITATIONS = [
 ]
 
 _NOT_RECORDED = "not recorded"
-
-
-class TransparencyError(ValueError):
-    """Input the transparency helpers cannot use; the message names the parameter or column."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -482,7 +479,8 @@ def _get_run(client: Any, run_id: str) -> Any:
         return client.get_run(run_id)
     except MlflowException as error:
         if error.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise TrackingError(f"no run with id {run_id!r} in the tracking store; check the id and the store") from None
+            raise TrackingError(f"no run with id {run_id!r} in the tracking store; check the id and the store") \
+                from None
         raise TrackingError(f"cannot read run {run_id!r}: {first_line(error)}") from None
 
 
@@ -547,7 +545,7 @@ def _load_mlmodel(client: Any, store: str, run: Any, registered: Any) -> Any:
         # Model.load reads local paths only; download_artifacts resolves file:// and server URIs of this store.
         local = mlflow.artifacts.download_artifacts(artifact_uri=f"{location}/MLmodel", tracking_uri=store)
         return Model.load(local)
-    except Exception:  # noqa: BLE001 - a missing or unreadable model is "not recorded" on the card
+    except Exception:
         return None
 
 

@@ -22,6 +22,7 @@ from sklearn.linear_model import ElasticNet
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 
+from workbook.errors import WineDataError, WineDataUnavailable
 from workbook.paths import DATA_DIR
 
 WINE_CSV = DATA_DIR / "winequality-red.csv"  # the copy the project ships: the default everywhere
@@ -35,14 +36,6 @@ FEATURES = [
 ]
 WINE_COLUMNS = FEATURES + [TARGET]
 METRIC_DIGITS = 4  # the talk's MLflow screen shows four decimals
-
-
-class WineDataUnavailable(OSError):
-    """The wine file cannot be had (missing file, no network): a reason to skip the demo, not a bug."""
-
-
-class WineDataError(ValueError):
-    """The wine file was read but is not the UCI red-wine table; the message names the file and the problem."""
 
 
 # --- the data -------------------------------------------------------------------------------------

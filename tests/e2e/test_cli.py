@@ -160,7 +160,8 @@ def test_twin_writes_a_file_the_loader_accepts_and_rejects_unknown_formats(tmp_p
     assert done.stdout.strip() == f"wrote 80 rows to {tmp_path / 't.xlsx'}"
     assert load_flights(tmp_path / "t.xlsx").equals(make_flights(80, seed=5))
     bad = workbook("twin", tmp_path / "t.json")
-    assert bad.returncode == 1 and bad.stderr.strip() == f"error: {tmp_path / 't.json'}: expected a .csv or .xlsx file name"
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == f"error: {tmp_path / 't.json'}: expected a .csv or .xlsx file name"
     assert not (tmp_path / "t.json").exists()
 
 

@@ -19,10 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from workbook import models
 from workbook.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from workbook.runner import KERNEL_THREAD_VARIABLES, environment_set, execute_with_retry, read_notebook_info
-
-from workbook import models
 
 pytestmark = pytest.mark.e2e
 

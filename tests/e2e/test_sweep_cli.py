@@ -225,7 +225,7 @@ def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subp
         started[name] = (subprocess.Popen(command(TOY, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                           text=True, env=env), out, time.monotonic())
     finished = {}
-    for name, (process, out, began) in started.items():
+    for name, (process, out, _began) in started.items():
         stdout, stderr = process.communicate(timeout=120)
         finished[name] = (subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), out)
     return finished

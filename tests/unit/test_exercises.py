@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from feedback_asserts import assert_status
 
 from workbook import exercises as ex
 from workbook import problem_kinds as pk
 from workbook.data import make_flights
 from workbook.features import drop_rare_airlines, talk_dropna, talk_feature_frame
-from feedback_asserts import assert_status
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from feedback_asserts import assert_status
 
 from workbook import exercises as ex
 from workbook.monitoring import DriftReport, population_stability_index
-from feedback_asserts import assert_status
 
 
 def _report(alerts: list[dict]) -> DriftReport:

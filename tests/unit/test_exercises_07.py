@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from feedback_asserts import assert_status
 from sklearn.linear_model import ElasticNet, ElasticNetCV
 
 from workbook import exercises as ex
-from feedback_asserts import assert_status
 
 ALPHAS, L1_RATIOS = [0.01, 0.1, 1.0], [0.2, 0.8]
 

@@ -7,12 +7,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from feedback_asserts import assert_status
 
 from workbook import exercises as ex
 from workbook.data import COLUMNS
 from workbook.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
-from feedback_asserts import assert_status
-
 
 # ---------------------------------------------------------------- notebook 04
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from feedback_asserts import assert_status
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.preprocessing import OneHotEncoder
@@ -14,7 +15,6 @@ from workbook.data import make_flights
 from workbook.features import RARE_AIRLINES, drop_rare_airlines, parse_duration_minutes, talk_dropna
 from workbook.models import comparison_splits
 from workbook.monitoring import population_stability_index
-from feedback_asserts import assert_status
 
 TEXT = ["Airline", "Source", "Destination"]
 

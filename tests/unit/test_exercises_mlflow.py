@@ -8,13 +8,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from feedback_asserts import assert_status
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sklearn.linear_model import Ridge
 
 from workbook import exercises as ex
 from workbook import tracking
-from feedback_asserts import assert_status
 
 NAME = "flights"
 REQUIREMENTS = ["scikit-learn"]  # named, so MLflow does not infer them in a subprocess (seconds per model)

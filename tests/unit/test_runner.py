@@ -653,7 +653,8 @@ def test_workbook_run_checks_the_ranges_and_choices_a_notebook_declares():
     """`# ...; range: 0..10` and `# ...; one of: plain, squared` bind `workbook run -p` as they bind sweeps."""
     toy = runner.read_notebook_info(FIXTURES.parent / "sweep_notebooks" / "01_toy.ipynb")
     assert runner.plan_parameters([toy], {"x": "10", "mode": "squared"})["01_toy"] == {"x": 10, "mode": "squared"}
-    with pytest.raises(WorkbookError, match=r"value 11\.0 for parameter 'x' of 01_toy is outside its declared range 0\.\.10"):
+    outside = r"value 11\.0 for parameter 'x' of 01_toy is outside its declared range 0\.\.10"
+    with pytest.raises(WorkbookError, match=outside):
         runner.plan_parameters([toy], {"x": "11"})
     with pytest.raises(WorkbookError, match="'cubed' for parameter 'mode' of 01_toy is not one of: plain, squared"):
         runner.plan_parameters([toy], {"mode": "cubed"})
@@ -664,7 +665,8 @@ def test_the_committed_notebooks_declare_readable_ranges_and_choices():
     for info in runner.list_notebooks():
         for param in info.parameters.values():
             runner.declared_range(param), runner.declared_choices(param)
-            runner.check_declared(param, ast.literal_eval(param.default), info.stem)  # every default sits inside its own declaration
+            # Every default sits inside its own declaration.
+            runner.check_declared(param, ast.literal_eval(param.default), info.stem)
 
 
 # --- parallel runs (--jobs): the scheduling, with a thread pool standing in for the process pool -----------
@@ -736,7 +738,7 @@ def test_a_parallel_run_starts_the_longest_first_waits_for_needs_and_reports_in_
     assert set(started[:2]) == {"03_gamma", "01_alpha"} and started[2] == "02_beta"
     assert heard.index("01_alpha") < heard.index("02_beta")
     assert [run.name for run in result.notebooks] == ["01_alpha", "02_beta", "03_gamma"]  # the notebooks' order
-    sequential = runner.run_notebooks(out_dir=tmp_path / "seq", notebooks_dir=folder, progress=False)
+    runner.run_notebooks(out_dir=tmp_path / "seq", notebooks_dir=folder, progress=False)
     assert json.loads((tmp_path / "run" / "results.json").read_text()) == json.loads(
         (tmp_path / "seq" / "results.json").read_text())
 

@@ -154,7 +154,8 @@ def test_check_declared_accepts_bounds_and_rejects_values_outside() -> None:
     ranged = param("penalty; range: 0..10")
     for ok in (0.0, 10.0, None):
         runner.check_declared(ranged, ok, "nb")
-    with pytest.raises(WorkbookError, match=r"^value 10\.5 for parameter 'alpha' of nb is outside its declared range 0\.\.10$"):
+    outside = r"^value 10\.5 for parameter 'alpha' of nb is outside its declared range 0\.\.10$"
+    with pytest.raises(WorkbookError, match=outside):
         runner.check_declared(ranged, 10.5, "nb")
     chosen = Param("k", "int", "1", "folds; one of: 3, 5")
     runner.check_declared(chosen, 5, "nb")

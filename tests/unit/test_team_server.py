@@ -9,8 +9,8 @@ import inspect
 import os
 import signal
 import socket
-import subprocess
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path

@@ -365,8 +365,8 @@ def test_log_model_run_records_params_metrics_dataset_and_model_in_a_nested_run(
 
 
 def test_a_knn_model_on_sparse_one_hot_columns_logs_without_naming_trusted_types(store):
-    from sklearn.neighbors import KNeighborsRegressor
     from scipy import sparse
+    from sklearn.neighbors import KNeighborsRegressor
 
     tracking.setup_tracking("sparse", store)
     X, y = _frame()

@@ -11,17 +11,47 @@ when it is the last expression of a cell, and is truthy only when the answer is 
 """
 
 from workbook.exercises.batch_answers import check_best_grid_point, check_cv_choice
-from workbook.exercises.code_checks import (check_cleaning_function, check_cv_function, check_encoding_pipeline,
-                                            check_psi_function, check_weekend_medians)
-from workbook.exercises.data_answers import (SCENARIO_HINTS, check_batch_width, check_cheapest_airline,
-                                             check_deferred_share, check_dummy_count, check_duplicate_rows,
-                                             check_problem_kinds, check_rows_removed, check_stops_price_ratio)
-from workbook.exercises.feedback import (CLOSE, CORRECT, INCORRECT, NOT_ANSWERED, Feedback, check_number, close,
-                                         correct, incorrect, not_answered)
+from workbook.exercises.code_checks import (
+                                            check_cleaning_function,
+                                            check_cv_function,
+                                            check_encoding_pipeline,
+                                            check_psi_function,
+                                            check_weekend_medians,
+)
+from workbook.exercises.data_answers import (
+                                            SCENARIO_HINTS,
+                                            check_batch_width,
+                                            check_cheapest_airline,
+                                            check_deferred_share,
+                                            check_dummy_count,
+                                            check_duplicate_rows,
+                                            check_problem_kinds,
+                                            check_rows_removed,
+                                            check_stops_price_ratio,
+)
+from workbook.exercises.feedback import (
+                                            CLOSE,
+                                            CORRECT,
+                                            INCORRECT,
+                                            NOT_ANSWERED,
+                                            Feedback,
+                                            check_number,
+                                            close,
+                                            correct,
+                                            incorrect,
+                                            not_answered,
+)
 from workbook.exercises.mlflow_checks import check_mlflow_challenger
-from workbook.exercises.model_answers import (check_band_recall, check_best_run, check_classifier_classes,
-                                              check_feature_gain, check_first_alert_month,
-                                              check_most_disparate_group, check_psi, check_signature_inputs)
+from workbook.exercises.model_answers import (
+                                            check_band_recall,
+                                            check_best_run,
+                                            check_classifier_classes,
+                                            check_feature_gain,
+                                            check_first_alert_month,
+                                            check_most_disparate_group,
+                                            check_psi,
+                                            check_signature_inputs,
+)
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",

@@ -108,7 +108,7 @@ def check_cleaning_function(clean: Any, raw: pd.DataFrame) -> Feedback:
     given = raw.copy()
     try:
         result = clean(given)
-    except Exception as error:  # noqa: BLE001 - the learner's code: report any error
+    except Exception as error:
         return _raised("clean(flights_raw)", error, "Run it on flights_raw yourself and read the traceback.")
     if not given.equals(raw):
         return incorrect("clean changed the frame it was given; return a new frame instead "
@@ -165,7 +165,7 @@ def check_encoding_pipeline(answer: Any, train_rows: pd.DataFrame, unseen_airlin
     try:
         encoder.fit(rows)
         width = encoder.transform(rows.head(50)).shape[1]
-    except Exception as error:  # noqa: BLE001 - the learner's pipeline
+    except Exception as error:
         return _raised("fitting it on the training rows", error, "Try encoder.fit(train_rows) yourself.")
     problem = _width_problem(encoder, rows, width, unseen_airline)
     if problem is not None:
@@ -182,7 +182,7 @@ def _fresh_copy(estimator: Any) -> Any:
 
     try:
         return clone(estimator)
-    except Exception:  # noqa: BLE001 - not a scikit-learn estimator: a deep copy still protects it
+    except Exception:
         return copy.deepcopy(estimator)
 
 
@@ -195,7 +195,7 @@ def _width_problem(encoder: Any, rows: pd.DataFrame, width: int, unseen_airline:
     for name, (batch, look_at) in batches.items():
         try:
             batch_width = encoder.transform(batch).shape[1]
-        except Exception as error:  # noqa: BLE001 - the learner's pipeline
+        except Exception as error:
             return _raised(f"encoding {name}", error, look_at)
         if batch_width != width:
             return incorrect(f"{name} gives {batch_width} columns, the training rows {width}: the columns must "
@@ -249,7 +249,7 @@ def check_cv_function(cv_mae: Any, X: pd.DataFrame, y: pd.Series) -> Feedback:
     for name, (pipeline, X_rows, y_rows) in _cv_cases(X, y).items():
         try:
             value = cv_mae(pipeline, X_rows, y_rows)
-        except Exception as error:  # noqa: BLE001 - the learner's function
+        except Exception as error:
             return _raised(f"cv_mae on {name}", error, "Call it yourself on a pipeline and a few rows.")
         expected = _folds_mae(pipeline, X_rows, y_rows, shuffled)
         unshuffled = partial(_folds_mae, pipeline, X_rows, y_rows, KFold(n_splits=CV_FOLDS))  # only if needed
@@ -306,7 +306,7 @@ def check_psi_function(psi: Any, reference: Any, current: Any) -> Feedback:
     for name, (p_values, q_values) in _psi_cases(reference, current).items():
         try:
             value = as_number(psi(pd.Series(p_values), pd.Series(q_values)))
-        except Exception as error:  # noqa: BLE001 - the learner's function
+        except Exception as error:
             return _raised(f"psi on {name}", error, "Call it yourself on two small samples.")
         expected = population_stability_index(p_values, q_values)
         problem = _psi_problem(value, expected, name, p_values, q_values)
@@ -332,8 +332,9 @@ def _psi_problem(value: float | None, expected: float, name: str, p_values: np.n
     if abs(value - _equal_width_psi(p_values, q_values)) <= PSI_TOLERANCE:
         return close(f"on {name} you seem to cut equal-width bins; cut them at the deciles of p_values "
                      "(np.quantile(p_values, [0.1, 0.2, ..., 0.9])) so each training bin holds a tenth.")
-    return incorrect(f"on {name} it returned {value:.3f}, the deciles recipe gives {expected:.3f}. Check the edges "
-                     "(the deciles of p_values, open at both ends), that you use shares not counts, and the 1e-4 floor.")
+    return incorrect(f"on {name} it returned {value:.3f}, the deciles recipe gives {expected:.3f}. "
+                     "Check the edges (the deciles of p_values, open at both ends), that you use shares not counts, "
+                     "and the 1e-4 floor.")
 
 
 def _equal_width_psi(p_values: np.ndarray, q_values: np.ndarray, bins: int = 10) -> float:

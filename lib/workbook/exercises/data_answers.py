@@ -6,11 +6,18 @@ from typing import Any
 
 import pandas as pd
 
-from workbook.exercises.feedback import (Feedback, check_number, close, correct, incorrect, match_label,
-                                         normalise_label, not_answered)
+from workbook.exercises.feedback import (
+    Feedback,
+    check_number,
+    close,
+    correct,
+    incorrect,
+    match_label,
+    normalise_label,
+    not_answered,
+)
 from workbook.features import drop_rare_airlines, talk_dropna, talk_feature_frame
 from workbook.problem_kinds import PROBLEM_KINDS, SCENARIOS, flight_table
-
 
 # --- notebook 01 --------------------------------------------------------------------------------------
 

@@ -34,8 +34,9 @@ def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenge
                             f"register your logged model with mlflow.register_model(info.model_uri, {model_name!r})")
     if alias not in registered.aliases:
         held = ", ".join(sorted(registered.aliases)) or "none"
-        return not_answered(f"{model_name!r} has no alias {alias!r} yet (its aliases: {held}): point it at your version "
-                            f"with MlflowClient().set_registered_model_alias({model_name!r}, {alias!r}, version)")
+        return not_answered(f"{model_name!r} has no alias {alias!r} yet (its aliases: {held}): "
+                            "point it at your version with "
+                            f"MlflowClient().set_registered_model_alias({model_name!r}, {alias!r}, version)")
     found = client.get_model_version(model_name, str(registered.aliases[alias]))
     problems = _alias_problems(found.version, registered.aliases, alias, version)
     problems += _run_problems(client, found)
@@ -103,7 +104,7 @@ def _model_problems(client: Any, name: str, version: str) -> list[str]:
     """The version's model cannot be read, or lacks a signature or an input example."""
     try:
         model = _mlmodel(client, name, version)
-    except Exception as error:  # noqa: BLE001 - anything unreadable at the source is the finding
+    except Exception as error:
         return [f"no MLflow model can be read at version {version}'s source ({type(error).__name__}): register "
                 "the model_uri that mlflow.sklearn.log_model returned."]
     problems = []

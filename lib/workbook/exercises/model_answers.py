@@ -6,9 +6,16 @@ from typing import Any
 
 import pandas as pd
 
-from workbook.exercises.feedback import (Feedback, as_number, check_number, close, correct, incorrect,
-                                         normalise_label, not_answered)
-
+from workbook.exercises.feedback import (
+    Feedback,
+    as_number,
+    check_number,
+    close,
+    correct,
+    incorrect,
+    normalise_label,
+    not_answered,
+)
 
 # --- notebook 04 --------------------------------------------------------------------------------------
 
