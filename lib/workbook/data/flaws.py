@@ -22,7 +22,7 @@ def make_rows_distinct(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def inject_flaws(frame: pd.DataFrame, flights: np.ndarray, config: TwinConfig,
-                  rng: np.random.Generator) -> pd.DataFrame:
+                 rng: np.random.Generator) -> pd.DataFrame:
     """The real file's flaws: a 5-minute flight, 'No Info' spellings, one incomplete Air India row, duplicates.
 
     Rows are changed (never added): a duplicate overwrites a row with a copy of another row of the same

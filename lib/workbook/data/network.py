@@ -121,6 +121,7 @@ BUDGET_AIRLINES = ("IndiGo", "SpiceJet", "Air Asia", "GoAir", "Trujet")
 
 
 def stop_profile(airline: str) -> dict[int, float]:
+    """Share of `airline`'s flights by number of stops (a generic profile for an airline the table lacks)."""
     return STOP_PROFILES.get(airline, DEFAULT_STOP_PROFILE)
 
 

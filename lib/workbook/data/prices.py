@@ -41,7 +41,7 @@ def _centred(spread: np.ndarray, table: pd.DataFrame) -> np.ndarray:
 
 
 def fares(rows: pd.DataFrame, timetable: pd.DataFrame, levels: np.ndarray, config: TwinConfig,
-            rng: np.random.Generator) -> np.ndarray:
+          rng: np.random.Generator) -> np.ndarray:
     """Fare = flight's base fare x date (season, early-booking, daily demand) x fare class x noise, in rupees."""
     base = timetable["base_fare"].to_numpy()[rows["flight"].to_numpy()]
     date_factor = levels[rows["date"].to_numpy()] ** config.date_level_share

@@ -19,7 +19,7 @@ from workbook.data.twin_config import TwinConfig
 
 
 def make_timetable(airlines: list[str], joint: np.ndarray, config: TwinConfig,
-               rng: np.random.Generator) -> pd.DataFrame:
+                   rng: np.random.Generator) -> pd.DataFrame:
     """Scheduled flights: airline, market, route, stops, departure, duration, base fare, popularity.
 
     Sized for the reference 10,683 rows whatever n_rows is, so a small sample draws from the same schedule.

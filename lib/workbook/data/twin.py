@@ -163,7 +163,7 @@ def _requote_dates(flights: np.ndarray, dates: np.ndarray, share: float,
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Give a `share` of rows the journey date of an earlier row of the same flight: a fare quoted twice.
 
-    Returns the dates and which rows are re-quotes (they are sold in another fare class, see `fares`).
+    Returns the dates and which rows are re-quotes (they are sold in another fare class, see `prices.fares`).
     Rows are visited in a random order, so a re-quoted date can be re-quoted again (clusters of 3+ rows).
     """
     dates = dates.copy()
