@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbook.data import TwinConfig, make_flights
-from workbook.twin_fidelity import DEP_PERIODS, REAL_PRICE_STRUCTURE, WEEKDAYS, modelled_rows
+from workbook.data.fidelity import DEP_PERIODS, REAL_PRICE_STRUCTURE, WEEKDAYS, modelled_rows
 
 REAL_AIRLINE = {"Jet Airways": 11_467, "IndiGo": 5_000, "Air India": 9_443, "Multiple carriers": 10_197,
                 "SpiceJet": 3_873, "Vistara": 7_980, "Air Asia": 5_162, "GoAir": 5_135}

@@ -210,7 +210,7 @@ def twin(
     try:
         frame = make_flights(rows, seed, start=start, end=end)
         if report:
-            from workbook.twin_fidelity import fidelity_report, format_report
+            from workbook.data.fidelity import fidelity_report, format_report
 
             for line in format_report(fidelity_report(frame)):
                 typer.echo(line)

@@ -10,7 +10,10 @@ everything that went wrong while doing it. Each error also keeps the built-in ty
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from workbook.data.contract import Problem
 
 
 class WorkbookError(Exception):
@@ -29,11 +32,16 @@ class UsageError(WorkbookError):
 
 
 class DataContractError(WorkbookError, ValueError):
-    """Data that breaks the flight-file contract; `.problems` holds one readable line per problem."""
+    """Data that breaks the flight-file contract; `.problems` holds one readable line per problem.
 
-    def __init__(self, source: str, problems: list[str]):
+    `.details` holds the same problems as `workbook.data.contract.Problem`s (column, check, rows, message),
+    for callers that need the column without parsing the lines.
+    """
+
+    def __init__(self, source: str, problems: list[str], details: Sequence[Problem] = ()):
         self.source = source
         self.problems = list(problems)
+        self.details: list[Problem] = list(details)
         lines = "\n".join(f"- {p}" for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s)\n{lines}")
 

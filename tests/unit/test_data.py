@@ -279,8 +279,9 @@ def test_missing_file_names_the_path(tmp_path):
 def test_not_a_spreadsheet(tmp_path):
     path = tmp_path / "flights.json"
     path.write_text("{}")
-    with pytest.raises(DataContractError, match=r"not a spreadsheet.*'\.json'"):
+    with pytest.raises(DataContractError, match=r"not a spreadsheet.*'\.json'") as caught:
         load_flights(path)
+    assert [(p.column, p.check, p.rows) for p in caught.value.details] == [(None, "file", ())]
 
 
 def test_corrupt_workbook(tmp_path):
@@ -323,6 +324,10 @@ def test_renamed_and_missing_columns_are_named_with_a_suggestion(tmp_path):
                for p in problems)
     assert any("unexpected column(s) 'Dep Time'" in p for p in problems)
     assert str(caught.value).startswith("flights.csv: 2 problem(s)\n- ")
+    # The same problems with their columns: one per missing column, the unexpected one about the table.
+    assert [(p.column, p.check) for p in caught.value.details] == [
+        ("Dep_Time", "missing_column"), ("Additional_Info", "missing_column"), (None, "unexpected_column")]
+    assert caught.value.details[0].message == caught.value.details[1].message == problems[0]
 
 
 def test_index_column_saved_by_mistake_is_explained(tmp_path):
@@ -371,6 +376,10 @@ def test_every_bad_value_is_reported_at_once(tmp_path, suffix):
         "(e.g. 'cheap', '0', '-120')",
     ]
     assert str(error).startswith(f"flights{suffix}: 6 problem(s)\n- column 'Airline'")
+    assert [p.message for p in error.details] == error.problems
+    assert [(p.column, p.check, p.rows) for p in error.details] == [
+        ("Airline", "missing_value", (12,)), ("Date_of_Journey", "format", (5, 6)), ("Dep_Time", "format", (7,)),
+        ("Arrival_Time", "format", (8,)), ("Duration", "format", (4, 17)), ("Price", "format", (9, 10, 11))]
 
 
 def test_allowed_gaps_and_new_categories_pass(tmp_path):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from workbook.data import DataContractError, load_flights, make_flights, quality_report
+from workbook.data.labels import KNOWN_LABELS, label_key, normalise_labels, unknown_labels
 from workbook.features import RARE_AIRLINES, drop_rare_airlines, talk_dropna
-from workbook.labels import KNOWN_LABELS, label_key, normalise_labels, unknown_labels
 
 
 @pytest.fixture(scope="module")

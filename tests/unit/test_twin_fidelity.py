@@ -1,4 +1,4 @@
-"""Tests for workbook.twin_fidelity and for the twin's calibration to the real file's Price structure.
+"""Tests for workbook.data.fidelity and for the twin's calibration to the real file's Price structure.
 
 Each calibrated figure is pinned on two seeds (42, the default, and 7) within a stated tolerance of the real
 file's published value, so the calibration is a property of the price process, not of one draw. Figures the
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from workbook.data import TwinConfig, make_flights
-from workbook.twin_fidelity import (
+from workbook.data.fidelity import (
     REAL_PRICE_STRUCTURE,
     explained_share,
     fidelity_report,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbook.data.formats import COLUMNS
 from workbook.features import DATE_FORMAT, drop_rare_airlines, talk_dropna
 
 FLIGHT_COLUMNS = ["Airline", "Route", "Dep_Time", "Duration"]  # a scheduled flight, as FLIGHTS-DATA.md defines it
@@ -29,8 +30,7 @@ QUANTILES = (0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99)
 FIRST_DATES = 10  # the early-March journey dates whose medians are published (1, 3, ..., 27 March)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEP_PERIODS = ("0-6 h", "6-12 h", "12-18 h", "18-24 h")
-REQUIRED_COLUMNS = ["Airline", "Date_of_Journey", "Source", "Destination", "Route", "Dep_Time", "Duration",
-                    "Total_Stops", "Additional_Info", "Price"]
+REQUIRED_COLUMNS = [c for c in COLUMNS if c != "Arrival_Time"]  # every flight column a figure reads
 
 # The real FlightDataset.xlsx after dropna + rare-airline filter (10,465 rows): public figures of FLIGHTS-DATA.md.
 REAL_PRICE_STRUCTURE: dict[str, float] = {

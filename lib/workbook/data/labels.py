@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from workbook.data import MARKETS, REAL_AIRLINE_COUNTS, STOPS_LABELS
+from workbook.data.formats import STOPS_LABELS
+from workbook.data.network import MARKETS, REAL_AIRLINE_COUNTS
 
 # Every label of the real file, most common first where two share a key (`No info` before `No Info`).
 KNOWN_LABELS: dict[str, tuple[str, ...]] = {
