@@ -18,6 +18,9 @@ from workbook.models.catalog import (
     FEATURE_SETS,
     MODEL_NAMES,
     TARGETS,
+    FeatureSet,
+    ModelName,
+    Target,
     check_choice,
     check_model_name,
 )
@@ -57,9 +60,10 @@ def comparison_splits(data: pd.DataFrame, random_state: int = 42) -> dict[str, t
     }
 
 
-def compare_models(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
-                   feature_sets: Sequence[str] = FEATURE_SETS, targets: Sequence[str] = TARGETS,
-                   cv: int | None = 5, random_state: int = 42, cv_feature_sets: Sequence[str] = FEATURE_SETS,
+def compare_models(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
+                   feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
+                   cv: int | None = 5, random_state: int = 42,
+                   cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
                    progress: Callable[[str], None] | None = None, *, n_jobs: int = 1) -> pd.DataFrame:
     """ONE table: each model x feature set x target fitted on the talk's split, sorted by test MAE.
 
@@ -70,10 +74,10 @@ def compare_models(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
     return table
 
 
-def compare_models_fitted(data: pd.DataFrame, models: Sequence[str] = MODEL_NAMES,
-                          feature_sets: Sequence[str] = FEATURE_SETS, targets: Sequence[str] = TARGETS,
+def compare_models_fitted(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
+                          feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
                           cv: int | None = 5, random_state: int = 42,
-                          cv_feature_sets: Sequence[str] = FEATURE_SETS,
+                          cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
                           progress: Callable[[str], None] | None = None, *,
                           n_jobs: int = 1) -> tuple[pd.DataFrame, dict]:
     """The comparison table and each row's fitted pipeline, keyed by `row_key(row)`.
@@ -105,8 +109,9 @@ def compare_models_fitted(data: pd.DataFrame, models: Sequence[str] = MODEL_NAME
     return table, fitted
 
 
-def comparison_combinations(models: Sequence[str] = MODEL_NAMES, feature_sets: Sequence[str] = FEATURE_SETS,
-                            targets: Sequence[str] = TARGETS) -> list[tuple[str, str, str]]:
+def comparison_combinations(models: Sequence[ModelName] = MODEL_NAMES,
+                            feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
+                            targets: Sequence[Target] = TARGETS) -> list[tuple[ModelName, FeatureSet, Target]]:
     """The (model, feature set, target) rows a comparison fits, in the table's fitting order.
 
     The mean of forest and boosting is a candidate for the improved pipeline only: on the talk's 24 columns
@@ -148,7 +153,7 @@ def _slow_first(task: tuple) -> tuple[int, bool]:
     return (SLOW_MODELS.index(name) if name in SLOW_MODELS else len(SLOW_MODELS), feature_set != "improved")
 
 
-def fit_combination(name: str, feature_set: str, target: str, split: tuple, cv: int | None,
+def fit_combination(name: ModelName, feature_set: FeatureSet, target: Target, split: tuple, cv: int | None,
                      random_state: int) -> tuple[dict, Any]:
     """One comparison row (evaluate + `cv`-fold CV unless cv is None) and its fitted pipeline.
 
@@ -199,7 +204,7 @@ def stable_view(table: pd.DataFrame) -> pd.DataFrame:
     return view.round({c: d for c, d in rounding.items() if c in view.columns})
 
 
-def best_row(table: pd.DataFrame, by: str = "MAE", features: str | None = None) -> pd.Series:
+def best_row(table: pd.DataFrame, by: str = "MAE", features: FeatureSet | None = None) -> pd.Series:
     """The comparison row with the lowest `by` (optionally among one feature set)."""
     if by not in table.columns:
         raise ValueError(f"cannot rank by {by!r}; the table has columns {list(table.columns)}")

@@ -36,6 +36,8 @@ from workbook.models.catalog import (
     LOW_CARDINALITY,
     MAX_NATIVE_CATEGORIES,
     SCALED_MODELS,
+    FeatureSet,
+    ModelName,
     check_choice,
     check_model_name,
 )
@@ -76,7 +78,7 @@ def require_raw_columns(rows: pd.DataFrame, who: str) -> None:
         raise ValueError(f"{who}: raw flight rows need column(s) {missing}; got {list(rows.columns)}")
 
 
-def make_model(name: str, random_state: int = 42, **params: Any) -> BaseEstimator:
+def make_model(name: ModelName, random_state: int = 42, **params: Any) -> BaseEstimator:
     """One estimator of the zoo with the workbook's defaults; `params` override them (checked by name)."""
     if check_model_name(name) == ENSEMBLE:
         raise ValueError(f"{ENSEMBLE!r} is a mean of two pipelines, not one estimator: use make_pipeline")
@@ -111,7 +113,7 @@ def make_tree_encoder(random_state: int = 42, target_type: str = "continuous") -
     return encoder.set_output(transform="pandas")  # names let boosting find its categorical columns
 
 
-def make_pipeline(model_name: str, feature_set: str, log_target: bool = False, random_state: int = 42,
+def make_pipeline(model_name: ModelName, feature_set: FeatureSet, log_target: bool = False, random_state: int = 42,
                   **params: Any) -> Pipeline | TransformedTargetRegressor:
     """A ready-to-fit pipeline: "talk" takes the talk's 24 columns, "improved" takes raw flight rows.
 
@@ -143,7 +145,7 @@ def make_pipeline(model_name: str, feature_set: str, log_target: bool = False, r
     return TransformedTargetRegressor(regressor=pipeline, func=np.log, inverse_func=np.exp)
 
 
-def make_ensemble(feature_set: str, log_target: bool = False, random_state: int = 42,
+def make_ensemble(feature_set: FeatureSet, log_target: bool = False, random_state: int = 42,
                   **params: Any) -> VotingRegressor:
     """The mean of ENSEMBLE_MEMBERS' predictions, each member the zoo's own pipeline (its target transform inside).
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -64,7 +64,7 @@ def plot_predicted_vs_actual(y_true: Any, y_pred: Any, ax: plt.Axes | None = Non
 
 
 def plot_residuals_by_group(y_true: Any, y_pred: Any, groups: Any, ax: plt.Axes | None = None,
-                            group_name: str = "group", kind: str = "boxen") -> plt.Axes:
+                            group_name: str = "group", kind: Literal["boxen", "box"] = "boxen") -> plt.Axes:
     """Residuals (actual - predicted, ₹) per group as boxen (or box) plots, groups ordered by MAE."""
     check_choice(kind, ("boxen", "box"), "plot kind")
     frame = prediction_frame(y_true, y_pred, groups, group_name)

@@ -10,13 +10,13 @@ import pandas as pd
 from scipy import stats
 from sklearn.model_selection import KFold, RandomizedSearchCV
 
-from workbook.models.catalog import ENSEMBLE, ENSEMBLE_MEMBERS, ESTIMATORS, check_model_name
+from workbook.models.catalog import ENSEMBLE, ENSEMBLE_MEMBERS, ESTIMATORS, FeatureSet, ModelName, check_model_name
 from workbook.models.evaluate import check_cv, check_same_length
 from workbook.models.parallel import check_n_jobs, fitting_context, worker_processes
 from workbook.models.pipelines import make_pipeline, model_step_prefix
 
 
-def parse_search_space(model_name: str, space: dict[str, Any]) -> dict[str, Any]:
+def parse_search_space(model_name: ModelName, space: dict[str, Any]) -> dict[str, Any]:
     """Turn a plain space into sampling distributions, refusing mistakes with one-line errors.
 
     Two numbers (lo, hi) always mean a range: ints -> uniform integers lo..hi; floats -> log-uniform when
@@ -58,8 +58,8 @@ def _parse_dimension(model_name: str, name: str, values: Any, valid: set[str]) -
     return list(values)
 
 
-def search_hyperparameters(model_name: str, X: pd.DataFrame, y: Any, space: dict[str, Any], budget: int,
-                           cv: int = 3, random_state: int = 42, feature_set: str = "improved",
+def search_hyperparameters(model_name: ModelName, X: pd.DataFrame, y: Any, space: dict[str, Any], budget: int,
+                           cv: int = 3, random_state: int = 42, feature_set: FeatureSet = "improved",
                            log_target: bool = True, *, n_jobs: int = 1) -> dict:
     """Random search over `space` with `budget` candidates, each scored by `cv`-fold MAE.
 
