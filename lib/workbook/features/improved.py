@@ -92,6 +92,11 @@ def flight_key(airline: pd.Series, route: pd.Series, dep_time: pd.Series) -> pd.
     return airline + " | " + route + " | " + clean_text(dep_time)
 
 
+def market_of(features: pd.DataFrame) -> pd.Series:
+    """The market of improved features' rows, e.g. "Banglore → Delhi" (Delhi labels already merged)."""
+    return features["Source"] + " → " + features["Destination"]
+
+
 def improved_features(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy typed features (NUMERIC_FEATURES as int64, CATEGORICAL_FEATURES as text) for make_preprocessor."""
     require_columns(df, RAW_COLUMNS, "improved_features")

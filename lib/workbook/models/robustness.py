@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbook.features import RAW_COLUMNS, improved_features
+from workbook.features import RAW_COLUMNS, improved_features, market_of
 from workbook.models.evaluate import regression_metrics
 from workbook.models.pipelines import require_raw_columns
 
@@ -68,7 +68,7 @@ def check_directional_stops(model: Any, raw_rows: pd.DataFrame, min_rows: int = 
     """
     rows = _raw_rows(raw_rows, "check_directional_stops")
     features = improved_features(rows)
-    frame = pd.DataFrame({"market": features["Source"] + " → " + features["Destination"],
+    frame = pd.DataFrame({"market": market_of(features),
                           "stops": features["stops"], "predicted": np.asarray(model.predict(rows), dtype=float)})
     levels = frame.groupby(["market", "stops"])["predicted"].agg(["mean", "size"])
     levels = levels[levels["size"] >= min_rows].reset_index()

@@ -18,7 +18,7 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from workbook.features import RAW_COLUMNS, improved_features, talk_dropna
+from workbook.features import RAW_COLUMNS, improved_features, market_of, talk_dropna
 from workbook.models.catalog import LOW_CARDINALITY
 from workbook.models.evaluate import check_same_length
 from workbook.models.parallel import fitting_context
@@ -94,7 +94,7 @@ def route_table(df: pd.DataFrame) -> pd.DataFrame:
     features = improved_features(rows)
     frame = pd.DataFrame({
         "route": features["Route"],
-        "market": features["Source"] + " → " + features["Destination"],  # Delhi labels already merged
+        "market": market_of(features),
         "stops": features["stops"], "duration_min": features["duration_min"], "price": rows["Price"],
     })
     return (frame.groupby("route")
