@@ -19,6 +19,8 @@ from sklearn.preprocessing import StandardScaler
 from workbook import models
 from workbook.data import make_flights
 from workbook.features import STOPS_MAP, TALK_FEATURE_NAMES
+from workbook.models.compare import fit_combination
+from workbook.models.parallel import worker_processes
 
 SMALL_ROWS = 2_000
 
@@ -223,7 +225,7 @@ def test_compare_models_in_two_processes_gives_the_same_table_and_pipelines(flig
 def test_a_comparison_row_from_unpickled_rows_is_the_same(raw_split):
     # What a worker process gets: a pickled copy of the split. k-NN stores y, whose dtype then is a copy.
     copied = pickle.loads(pickle.dumps(raw_split))
-    here, there = (models._fit_combination("knn", "improved", "raw", split, None, 42)[0]
+    here, there = (fit_combination("knn", "improved", "raw", split, None, 42)[0]
                    for split in (raw_split, copied))
     assert {k: there[k] for k in ("MAE", "size_kb")} == {k: here[k] for k in ("MAE", "size_kb")}
 
@@ -231,7 +233,7 @@ def test_a_comparison_row_from_unpickled_rows_is_the_same(raw_split):
 def test_worker_processes_start_with_the_native_thread_limit(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # joblib would pass the parent's value on to its workers
     names = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
-    with models._worker_processes(2):
+    with worker_processes(2):
         seen = joblib.Parallel(n_jobs=2)(joblib.delayed(os.getenv)(name) for name in names)
     assert seen == [str(models.NATIVE_THREADS)] * 2
 

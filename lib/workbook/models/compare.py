@@ -1,0 +1,220 @@
+"""The comparison: each model x feature set x target fitted on the talk's split, in ONE table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.pipeline import Pipeline
+
+from workbook.features import RAW_COLUMNS, drop_rare_airlines, talk_dropna, talk_feature_frame, talk_split
+from workbook.models.catalog import (
+    ENSEMBLE,
+    EXPLAINABILITY,
+    FEATURE_SETS,
+    MODEL_NAMES,
+    TARGETS,
+    FeatureSet,
+    ModelName,
+    Target,
+    check_choice,
+    check_model_name,
+)
+from workbook.models.evaluate import cross_validate_model, evaluate
+from workbook.models.parallel import check_n_jobs, worker_processes
+from workbook.models.pipelines import make_pipeline
+
+TIMING_COLUMNS = ["fit_s", "latency_ms_per_1k"]
+METRIC_COLUMNS = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std", "fit_s", "latency_ms_per_1k",
+                  "size_kb"]  # the numbers of a comparison row (what a tracked run logs)
+TABLE_COLUMNS = ["model", "features", "target", "MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std",
+                 "fit_s", "latency_ms_per_1k", "size_kb", "explainability"]
+# Dispatched first when the comparison runs in processes, so no long fit starts last (the tail stays short).
+SLOW_MODELS = (ENSEMBLE, "random_forest", "hist_gradient_boosting")
+
+
+def talk_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows the talk models: dropna() and without the five rare airlines (10,465 on the real file)."""
+    if "Price" not in data.columns:
+        raise ValueError(f"the comparison needs a 'Price' column; the data has {list(data.columns)}")
+    return drop_rare_airlines(talk_dropna(data))
+
+
+def comparison_splits(data: pd.DataFrame, random_state: int = 42) -> dict[str, tuple]:
+    """The talk's split for both feature sets, row for row the same rows.
+
+    "talk" -> (X_train, X_test, y_train, y_test) with the 24 columns (get_dummies on all rows, as the talk);
+    "improved" -> the same rows as raw flight rows without Price, for the pipelines that read raw rows.
+    """
+    rows = talk_rows(data)
+    raw = rows[RAW_COLUMNS]
+    raw_train, raw_test, y_train, y_test = talk_split(raw, rows["Price"], random_state=random_state)
+    talk_X = talk_feature_frame(rows)
+    return {
+        "talk": (talk_X.loc[raw_train.index], talk_X.loc[raw_test.index], y_train, y_test),
+        "improved": (raw_train, raw_test, y_train, y_test),
+    }
+
+
+def compare_models(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
+                   feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
+                   cv: int | None = 5, random_state: int = 42,
+                   cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
+                   progress: Callable[[str], None] | None = None, *, n_jobs: int = 1) -> pd.DataFrame:
+    """ONE table: each model x feature set x target fitted on the talk's split, sorted by test MAE.
+
+    See `compare_models_fitted`, which also returns the fitted pipelines.
+    """
+    table, _ = compare_models_fitted(data, models, feature_sets, targets, cv, random_state, cv_feature_sets,
+                                     progress, n_jobs=n_jobs)
+    return table
+
+
+def compare_models_fitted(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
+                          feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
+                          cv: int | None = 5, random_state: int = 42,
+                          cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
+                          progress: Callable[[str], None] | None = None, *,
+                          n_jobs: int = 1) -> tuple[pd.DataFrame, dict]:
+    """The comparison table and each row's fitted pipeline, keyed by `row_key(row)`.
+
+    Columns: TABLE_COLUMNS. cv_mae_* come from `cv`-fold CV on the training rows, for the feature sets in
+    `cv_feature_sets` (NaN elsewhere; cv=None skips CV). fit_s and latency vary from run to run: show
+    `stable_view(table)` where output must be deterministic. `progress`, if given, is called with a short
+    label before each combination; with n_jobs != 1 (combinations fitted in that many processes, the same
+    table) it is called for all of them before they are dispatched, slow ones first.
+    """
+    n_jobs = check_n_jobs(n_jobs)
+    for name in models:
+        check_model_name(name)
+    for feature_set in feature_sets:
+        check_choice(feature_set, FEATURE_SETS, "feature set")
+    for target in targets:
+        check_choice(target, TARGETS, "target")
+    for feature_set in cv_feature_sets:
+        check_choice(feature_set, FEATURE_SETS, "feature set in cv_feature_sets")
+    splits = comparison_splits(data, random_state)
+    combinations = comparison_combinations(models, feature_sets, targets)
+    tasks = [(*combination, splits[combination[1]], cv if combination[1] in cv_feature_sets else None,
+              random_state) for combination in combinations]
+    results = _run_combinations(tasks, n_jobs, progress)
+    rows = [row for row, _ in results]
+    fitted = {combination: pipeline for combination, (_, pipeline) in zip(combinations, results, strict=True)}
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table = table.sort_values(["MAE", "model", "features", "target"], kind="stable").reset_index(drop=True)
+    return table, fitted
+
+
+def comparison_combinations(models: Sequence[ModelName] = MODEL_NAMES,
+                            feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
+                            targets: Sequence[Target] = TARGETS) -> list[tuple[ModelName, FeatureSet, Target]]:
+    """The (model, feature set, target) rows a comparison fits, in the table's fitting order.
+
+    The mean of forest and boosting is a candidate for the improved pipeline only: on the talk's 24 columns
+    both members trail far behind, and its fits would double the comparison's slowest part for nothing.
+    """
+    return [(name, feature_set, target) for feature_set in feature_sets for name in models
+            for target in targets if name != ENSEMBLE or feature_set == "improved"]
+
+
+def _run_combinations(tasks: list[tuple], n_jobs: int, progress: Callable[[str], None] | None) -> list[tuple]:
+    """`fit_combination` on each task, results in the tasks' order; in worker processes when n_jobs != 1."""
+    if joblib.effective_n_jobs(n_jobs) == 1:
+        results = []
+        for task in tasks:
+            _report(progress, task)
+            results.append(fit_combination(*task))
+        return results
+    # Slow fits first: two workers then finish together instead of one waiting on a late forest.
+    order = sorted(range(len(tasks)), key=lambda i: _slow_first(tasks[i]))
+    for i in order:
+        _report(progress, tasks[i])
+    with worker_processes(n_jobs):
+        outputs = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(fit_combination)(*tasks[i]) for i in order)
+    results: list[tuple] = [()] * len(tasks)
+    for i, output in zip(order, outputs, strict=True):
+        results[i] = output
+    return results
+
+
+def _report(progress: Callable[[str], None] | None, task: tuple) -> None:
+    if progress is not None:
+        name, feature_set, target = task[:3]
+        progress(f"{name} / {feature_set} / {target}")
+
+
+def _slow_first(task: tuple) -> tuple[int, bool]:
+    """Sort key: the forests, then boosting, then the rest; the improved feature set before the talk's."""
+    name, feature_set = task[:2]
+    return (SLOW_MODELS.index(name) if name in SLOW_MODELS else len(SLOW_MODELS), feature_set != "improved")
+
+
+def fit_combination(name: ModelName, feature_set: FeatureSet, target: Target, split: tuple, cv: int | None,
+                     random_state: int) -> tuple[dict, Any]:
+    """One comparison row (evaluate + `cv`-fold CV unless cv is None) and its fitted pipeline.
+
+    Module-level so worker processes can run it; evaluate and cross_validate_model fit inside
+    fitting_context() in whichever process runs them.
+    """
+    X_train, X_test, y_train, y_test = split
+    y_train = _with_numpy_dtype(y_train)
+    pipeline = make_pipeline(name, feature_set, log_target=target == "log", random_state=random_state)
+    result = evaluate(pipeline, X_train, X_test, y_train, y_test)
+    cv_result = (cross_validate_model(pipeline, X_train, y_train, cv, random_state) if cv
+                 else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
+    row = {
+        "model": name, "features": feature_set, "target": target,
+        **{k: result[k] for k in ("MAE", "RMSE", "R2", "MAPE")},
+        "cv_mae_mean": cv_result["cv_mae_mean"], "cv_mae_std": cv_result["cv_mae_std"],
+        "fit_s": result["fit_seconds"], "latency_ms_per_1k": result["latency_ms_per_1k"],
+        "size_kb": result["size_bytes"] / 1024, "explainability": EXPLAINABILITY[name],
+    }
+    return row, result["pipeline"]
+
+
+def _with_numpy_dtype(y: pd.Series) -> pd.Series:
+    """`y` whose array carries numpy's own dtype object, as in the process that built it.
+
+    Unpickled arrays (in a worker) carry a copy of their dtype. k-NN stores y, so joblib.dump could not share
+    that dtype with the model's other arrays and size_kb would come out 32 bytes larger than with n_jobs=1.
+    """
+    if not isinstance(y, pd.Series) or not isinstance(y.dtype, np.dtype):
+        return y  # pandas' own dtypes are rebuilt as they were
+    return pd.Series(y.to_numpy().astype(y.dtype.str), index=y.index, name=y.name)
+
+
+def row_key(row: pd.Series | dict) -> tuple[str, str, str]:
+    """(model, features, target) of a comparison row: the key of `compare_models_fitted`'s pipelines."""
+    return (row["model"], row["features"], row["target"])
+
+
+def row_name(row: pd.Series | dict) -> str:
+    """'hist_gradient_boosting-improved-log': a comparison row as a run name."""
+    return "-".join(row_key(row))
+
+
+def stable_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison without the timing columns and with rounded scores: identical on every run."""
+    view = table.drop(columns=[c for c in TIMING_COLUMNS if c in table.columns])
+    rounding = {"MAE": 0, "RMSE": 0, "cv_mae_mean": 0, "cv_mae_std": 0, "size_kb": 0, "R2": 3, "MAPE": 3}
+    return view.round({c: d for c, d in rounding.items() if c in view.columns})
+
+
+def best_row(table: pd.DataFrame, by: str = "MAE", features: FeatureSet | None = None) -> pd.Series:
+    """The comparison row with the lowest `by` (optionally among one feature set)."""
+    if by not in table.columns:
+        raise ValueError(f"cannot rank by {by!r}; the table has columns {list(table.columns)}")
+    candidates = table if features is None else table[table["features"] == features]
+    if candidates.empty:
+        raise ValueError(f"no row with features == {features!r}; present: {sorted(table['features'].unique())}")
+    return candidates.loc[candidates[by].idxmin()]
+
+
+def pipeline_for_row(row: pd.Series, random_state: int = 42) -> Pipeline | TransformedTargetRegressor:
+    """An unfitted pipeline for a comparison row (its model, features and target)."""
+    return make_pipeline(row["model"], row["features"], log_target=row["target"] == "log",
+                         random_state=random_state)
