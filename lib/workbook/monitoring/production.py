@@ -144,8 +144,6 @@ def _check_production_args(months: int, scenario: Scenario, severity: float, ons
         raise ValueError(f"rows_per_month must be an integer >= {MIN_ROWS_PER_MONTH}, got {rows_per_month!r}")
 
 
-
-
 def _derived_seed(seed: int, number: int, purpose: int) -> int:
     """An independent seed per (seed, month, purpose): clean months stay identical across scenarios."""
     return int(np.random.SeedSequence([int(seed), int(number), int(purpose)]).generate_state(1)[0])

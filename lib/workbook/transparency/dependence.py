@@ -19,7 +19,6 @@ DEFAULT_STOPS_GRID = [STOPS_LABELS[n] for n in range(4)]  # 4 stops is too rare 
 DEFAULT_DEP_TIMES = [f"{hour:02d}:00" for hour in range(0, 24, 3)]
 
 
-
 def _duration_grid(X: pd.DataFrame) -> list[str]:
     """Whole hours from the 5th to the 95th percentile of the durations, as the file writes them ("7h")."""
     minutes = parse_duration_minutes(X["Duration"])

@@ -38,7 +38,6 @@ DEFAULT_LIMITATIONS = [
 _NOT_RECORDED = "not recorded"
 
 
-
 def _store_uri(tracking_uri: str | None) -> str:
     """The explicit store, else the one MLflow uses now, else the workbook's default store."""
     if tracking_uri:

@@ -34,7 +34,6 @@ def plot_importance(table: pd.DataFrame, ax: Any = None) -> Any:
     return ax
 
 
-
 def plot_partial_dependence(table: pd.DataFrame, ax: Any = None) -> Any:
     """The partial-dependence table as a plot: a line in the order of values over ordered columns (times,
     durations, dates, stops); bars from dearest to cheapest over unordered categories such as the airline,
@@ -55,7 +54,6 @@ def plot_partial_dependence(table: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_ylabel("average predicted fare (₹)")
     ax.set_title(f"Partial dependence on {column}")
     return ax
-
 
 
 def plot_explanation(explanation: Explanation, ax: Any = None) -> Any:
