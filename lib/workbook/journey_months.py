@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
 from workbook import models
-from workbook.data import DataContractError
+from workbook.errors import DataContractError
 from workbook.features import DATE_FORMAT
 
 DEFAULT_TRAIN_MONTHS = 2  # March and April of the talk's file, leaving May and June to monitor

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from workbook import models, monitoring
-from workbook.data import DataContractError, make_flights
+from workbook.data import make_flights
+from workbook.errors import DataContractError
 from workbook.journey_months import date_holdout_split, split_journey_months
 
 

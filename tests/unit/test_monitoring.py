@@ -20,6 +20,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from workbook import data, features, models, monitoring, tracking
+from workbook.errors import TrackingError
 from workbook.monitoring import Thresholds
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -346,7 +347,7 @@ def test_plots_and_the_html_page_show_the_report(quiet):
 
 
 def test_log_drift_report_writes_metrics_per_month_and_the_html(quiet, mlflow_store):
-    with pytest.raises(tracking.TrackingError, match="needs an active run"):
+    with pytest.raises(TrackingError, match="needs an active run"):
         monitoring.log_drift_report(quiet.report)
     with mlflow.start_run() as run:
         monitoring.log_drift_report(quiet.report)

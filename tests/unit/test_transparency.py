@@ -18,8 +18,8 @@ from sklearn.linear_model import LinearRegression
 
 from workbook import models, tracking, transparency
 from workbook.data import make_flights
-from workbook.tracking import TrackingError
-from workbook.transparency import RAW_FEATURE_GROUPS, Explanation, TransparencyError
+from workbook.errors import TrackingError, TransparencyError
+from workbook.transparency import RAW_FEATURE_GROUPS, Explanation
 
 TWIN_ROWS = 3_000  # enough for the twin's structure to show, small enough to fit in half a second
 
@@ -225,9 +225,9 @@ def test_explanation_is_deterministic_and_seeded(champion, split):
 def test_auto_method_falls_back_without_shap(champion, split):
     X_train, X_test, _, _ = split
     explanation = transparency.explain_prediction(champion, X_test.iloc[[0]], X_train, max_background=10)
-    expected = "shap" if transparency._shap_available() else "group-shapley"
+    expected = "shap" if transparency.shap_available() else "group-shapley"
     assert explanation.method == expected
-    if not transparency._shap_available():
+    if not transparency.shap_available():
         with pytest.raises(TransparencyError, match="shap package"):
             transparency.explain_prediction(champion, X_test.iloc[[0]], X_train, method="shap")
 
