@@ -475,10 +475,12 @@ def test_on_notebook_hears_about_each_notebook_as_it_ends(fake: FakePapermill, t
     assert heard == [("01_alpha", "ok"), ("02_beta", "failed"), ("03_gamma", "skipped")]
 
 
-def test_kernel_start_failure_is_retried(fake: FakePapermill, tmp_path: Path) -> None:
+def test_kernel_start_failure_is_retried(fake: FakePapermill, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     fake.errors = [RuntimeError("Kernel died before replying to kernel_info")]
     result = run(tmp_path / "run", "03")
     assert result.ok and [c[0] for c in fake.calls] == ["03_gamma", "03_gamma"]
+    assert "03_gamma: the kernel failed to start (Kernel died before replying to kernel_info); trying again (2/3)" in (
+        caplog.messages)
 
 
 def test_kernel_start_failure_gives_up_after_the_last_attempt(fake: FakePapermill, tmp_path: Path) -> None:

@@ -153,33 +153,33 @@ def execute_with_retry(
     """papermill.execute_notebook, tried again when the kernel fails to start; cell errors raise at once."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
     progress_bar: bool | dict[str, Any] = False
     if progress_desc:
         progress_bar = {"desc": progress_desc, "unit": "cell", "leave": False}
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        try:
-            with environment_set(kernel_environment()):  # the kernel papermill starts inherits this environment
-                papermill.execute_notebook(
-                    _brace_safe(source),
-                    _brace_safe(output),
-                    parameters=parameters,  # papermill injects a cell only when this is non-empty
-                    kernel_name=kernel_name,
-                    cwd=str(cwd),
-                    progress_bar=progress_bar,
-                    log_output=False,
-                    extra_arguments=QUIET_KERNEL_ARGS,
-                    shutdown_kernel=shutdown,  # passed on to nbclient: "graceful" or "immediate"
-                )
-            return
-        except PapermillExecutionError:
-            raise
-        except Exception as error:
-            if attempt == KERNEL_START_ATTEMPTS or not is_kernel_start_failure(error):
-                raise
-            logger.warning(
-                "%s: the kernel failed to start (%s); trying again (%d/%d)",
-                source.stem, first_line(error), attempt + 1, KERNEL_START_ATTEMPTS,
+    def worth_retrying(error: BaseException) -> bool:
+        return not isinstance(error, PapermillExecutionError) and is_kernel_start_failure(error)
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        logger.warning("%s: the kernel failed to start (%s); trying again (%d/%d)",
+                       source.stem, first_line(error), state.attempt_number + 1, KERNEL_START_ATTEMPTS)
+
+    retrying = Retrying(stop=stop_after_attempt(KERNEL_START_ATTEMPTS), retry=retry_if_exception(worth_retrying),
+                        before_sleep=log_retry, reraise=True)
+    for attempt in retrying:
+        with attempt, environment_set(kernel_environment()):  # the kernel papermill starts inherits this
+            papermill.execute_notebook(
+                _brace_safe(source),
+                _brace_safe(output),
+                parameters=parameters,  # papermill injects a cell only when this is non-empty
+                kernel_name=kernel_name,
+                cwd=str(cwd),
+                progress_bar=progress_bar,
+                log_output=False,
+                extra_arguments=QUIET_KERNEL_ARGS,
+                shutdown_kernel=shutdown,  # passed on to nbclient: "graceful" or "immediate"
             )
 
 
