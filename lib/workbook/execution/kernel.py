@@ -158,13 +158,14 @@ def execute_with_retry(
     progress_bar: bool | dict[str, Any] = False
     if progress_desc:
         progress_bar = {"desc": progress_desc, "unit": "cell", "leave": False}
+
     def worth_retrying(error: BaseException) -> bool:
         return not isinstance(error, PapermillExecutionError) and is_kernel_start_failure(error)
 
     def log_retry(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
+        error = state.outcome.exception() if state.outcome else None  # set: called after a failed attempt
         logger.warning("%s: the kernel failed to start (%s); trying again (%d/%d)",
-                       source.stem, first_line(error), state.attempt_number + 1, KERNEL_START_ATTEMPTS)
+                       source.stem, first_line(error or ""), state.attempt_number + 1, KERNEL_START_ATTEMPTS)
 
     retrying = Retrying(stop=stop_after_attempt(KERNEL_START_ATTEMPTS), retry=retry_if_exception(worth_retrying),
                         before_sleep=log_retry, reraise=True)
