@@ -88,9 +88,9 @@ class SweepTracker:
                 self.client.delete_run(run.info.run_id)
         if finished:
             return finished[0].info.run_id
-        return self._log_child(point, results, seconds, folder)
+        return self.log_child(point, results, seconds, folder)
 
-    def _log_child(self, point: Point, results: Mapping[str, Any], seconds: float | None, folder: str) -> str:
+    def log_child(self, point: Point, results: Mapping[str, Any], seconds: float | None, folder: str) -> str:
         """Create, fill and finish one child run."""
         from mlflow.entities import Metric
         from mlflow.entities import Param as MlflowParam
