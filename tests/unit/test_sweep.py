@@ -310,6 +310,14 @@ def test_out_dir_checks_refuse_files_runs_and_unwritable_places(tmp_path: Path) 
     assert not (tmp_path / "new").exists()  # checking creates nothing
 
 
+def test_the_default_sweep_folder_is_made_by_mkdir_and_never_shared(store, fake_pool, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(folders, "RUNS_DIR", tmp_path / "runs")
+    first = sweep.run_sweep(toy_plan({"x": ["1"]}))
+    second = sweep.run_sweep(toy_plan({"x": ["1"]}))
+    assert first.out_dir.parent == second.out_dir.parent == tmp_path / "runs" and first.out_dir != second.out_dir
+    assert first.out_dir.name.startswith("sweep-01_toy-")
+
+
 def test_a_second_sweep_into_a_locked_folder_is_refused(tmp_path: Path) -> None:
     with sweep.sweep_lock(tmp_path), pytest.raises(SweepError, match=r"is in use by another sweep"), \
             sweep.sweep_lock(tmp_path):
