@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook import runner
+from workbook.execution import kernel_environment
+from workbook.run import run_notebooks
 
 _STORE_DIR: str | None = None
 # The worked solutions beside this file (not workbook.paths: the tests may import the package from elsewhere).
@@ -22,10 +23,10 @@ def pytest_configure(config: pytest.Config) -> None:
     global _STORE_DIR
     _STORE_DIR = tempfile.mkdtemp(prefix="workbook-test-mlflow-")
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_STORE_DIR}/mlflow.db"
-    # nbval's kernels get what `workbook run` gives its own (see runner.kernel_environment): one native
+    # nbval's kernels get what `workbook run` gives its own (see workbook.execution.kernel_environment): one native
     # thread each, so two test workers do not spin OpenMP threads against each other, and no MLflow
     # download progress bars in the outputs nbval compares.
-    os.environ.update(runner.kernel_environment())
+    os.environ.update(kernel_environment())
 
 
 # Notebook 06 monitors the champion notebook 05 registers, and its committed outputs were made with it (make
@@ -49,8 +50,7 @@ def _ensure_champion(item: pytest.Item) -> None:
     except MlflowException:
         pass
     with tempfile.TemporaryDirectory(prefix="workbook-05-for-06-") as out:
-        result = runner.run_notebooks(["05"], params={"serve_model": "false"}, out_dir=Path(out) / "run",
-                                      progress=False)
+        result = run_notebooks(["05"], params={"serve_model": "false"}, out_dir=Path(out) / "run", progress=False)
     if not result.ok:
         pytest.fail(f"notebook 05, run to register the champion 06 monitors, failed: {result.error}")
 

@@ -42,13 +42,13 @@ def grid_for(points: int) -> dict[str, list[float]]:
 
 
 class LoggingTimer:
-    """Adds up the time the sweep spends logging child runs (wraps SweepTracker._log_child)."""
+    """Adds up the time the sweep spends logging child runs (wraps SweepTracker.log_child)."""
 
     def __init__(self) -> None:
         from workbook import sweep
 
         self.total, self.calls = 0.0, 0
-        original = sweep.SweepTracker._log_child
+        original = sweep.SweepTracker.log_child
 
         def timed(tracker, *args, **kwargs):
             began = time.perf_counter()
@@ -58,7 +58,7 @@ class LoggingTimer:
                 self.total += time.perf_counter() - began
                 self.calls += 1
 
-        sweep.SweepTracker._log_child = timed
+        sweep.SweepTracker.log_child = timed
 
     def reset(self) -> None:
         self.total, self.calls = 0.0, 0

@@ -14,10 +14,12 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from workbook import runner
+from workbook import execution
 from workbook.data import DEFAULT_ROWS, make_flights, write_flights
+from workbook.errors import WorkbookError
+from workbook.execution import NotebookRun
 from workbook.paths import DATA_DIR, KERNEL_NAME, NOTEBOOKS_DIR
-from workbook.runner import NotebookRun, RunResult, WorkbookError
+from workbook.run import RunResult, run_notebooks
 
 app = typer.Typer(
     name="workbook",
@@ -35,7 +37,7 @@ PARAM_FLAGS = ("-p", "--param")
 def configure() -> None:
     """Run the MLOps workbook's notebooks and collect their results."""
     # A command's output is its one line per result or error: no MLflow download bars on the terminal.
-    for name, value in runner.QUIET_MLFLOW.items():
+    for name, value in execution.QUIET_MLFLOW.items():
         os.environ.setdefault(name, value)
 
 
@@ -134,9 +136,9 @@ def run(
     """
     selectors, pairs = split_param_args(args or [])
     try:
-        params: dict[str, Any] = runner.load_params_file(params_file) if params_file else {}
+        params: dict[str, Any] = execution.load_params_file(params_file) if params_file else {}
         params.update(pairs)
-        result = runner.run_notebooks(
+        result = run_notebooks(
             selectors,
             params,
             out_dir=out,
@@ -178,14 +180,14 @@ def print_outputs(result: RunResult, in_place: bool) -> None:
 def list_(notebooks_dir: NotebooksDirOption = NOTEBOOKS_DIR) -> None:
     """List the notebooks with their parameters, types, defaults and help."""
     try:
-        notebooks = runner.list_notebooks(notebooks_dir)
+        notebooks = execution.list_notebooks(notebooks_dir)
     except WorkbookError as error:
         fail(str(error))
     for index, nb in enumerate(notebooks):
         if index:
             typer.echo("")
         typer.echo(f"{nb.stem}  {nb.title}" if nb.title != nb.stem else nb.stem)
-        params = [p for p in nb.parameters.values() if p.name not in runner.RESERVED_PARAMETERS]
+        params = [p for p in nb.parameters.values() if p.name not in execution.RESERVED_PARAMETERS]
         if not params:
             typer.echo("    (no parameters)")
             continue
@@ -438,7 +440,7 @@ def print_sweep_point(report: Any) -> None:
 
 def print_sweep_result(result: Any) -> None:
     """The summary table, the best point, the failures with their notebooks, and where the files are."""
-    from workbook import sweep_report
+    from workbook.sweep import report as sweep_report
 
     if result.interrupted:
         complete = sum(1 for report in result.reports if report.status == "ok")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook.errors import DiffError, DiffInputError
+from workbook.errors import DiffError, DiffInputError, WorkbookError
+from workbook.execution.catalog import read_notebook_info
 from workbook.messages import first_line
-from workbook.runner import WorkbookError, read_notebook_info
 
 SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration")
 RUN_ID = re.compile(r"(?:runs:/)?([0-9a-f]{32})/?")

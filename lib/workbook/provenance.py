@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from workbook.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from workbook.runner import NotebookInfo
+    from workbook.execution.catalog import NotebookInfo
 
 # The packages whose versions move the workbook's numbers or its behaviour; a diff shows the ones that differ.
 PACKAGES = ("mlops-workbook", "mlflow", "scikit-learn", "pandas", "numpy", "scipy", "matplotlib", "papermill",
@@ -84,6 +84,6 @@ def source_record(nb: Mapping[str, Any]) -> dict[str, Any]:
 
 def notebook_record(info: NotebookInfo, nb: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """Source and data of one notebook about to run with `params` (the values given; defaults fill the rest)."""
-    from workbook.sweep import data_fingerprint  # the sweep's own rule, so a run and a point compare alike
+    from workbook.sweep.plan import data_fingerprint  # the sweep's own rule, so a run and a point compare alike
 
     return {"source": source_record(nb), "data": data_fingerprint(info, params)}

@@ -161,7 +161,7 @@ def server_settings(backend_uri: str) -> tuple[dict[str, str], Path]:
 
 def admin_credentials(room_secrets: RoomSecrets) -> contextlib.AbstractContextManager[None]:
     """MLflow's client reads credentials from the environment: the admin's inside the block only."""
-    from workbook.runner import environment_set
+    from workbook.execution.kernel import environment_set
 
     return environment_set({"MLFLOW_TRACKING_USERNAME": ADMIN_USERNAME,
                             "MLFLOW_TRACKING_PASSWORD": room_secrets.admin_password})

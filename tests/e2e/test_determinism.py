@@ -20,8 +20,8 @@ import nbformat
 import pytest
 
 from workbook import models
+from workbook.execution import KERNEL_THREAD_VARIABLES, environment_set, execute_with_retry, read_notebook_info
 from workbook.paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from workbook.runner import KERNEL_THREAD_VARIABLES, environment_set, execute_with_retry, read_notebook_info
 
 pytestmark = pytest.mark.e2e
 

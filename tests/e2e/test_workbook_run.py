@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from workbook.data import make_flights
+from workbook.execution import discover_notebooks
 from workbook.features import TALK_FEATURE_NAMES
-from workbook.runner import discover_notebooks
 
 pytestmark = pytest.mark.e2e
 

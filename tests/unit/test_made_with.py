@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from workbook import made_with
+from workbook.execution import discover_notebooks
 from workbook.made_with import VersionNotice, installed_versions, record_made_with, version_notice
 from workbook.paths import NOTEBOOKS_DIR
-from workbook.runner import discover_notebooks
 
 
 def write_notebook(folder: Path, name: str, made: dict[str, str] | None) -> None:

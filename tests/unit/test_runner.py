@@ -1,4 +1,4 @@
-"""Unit tests for workbook.runner: selection, parameters, run folders and reports, without real kernels.
+"""Unit tests for workbook.execution and workbook.run: selection, parameters, folders, reports, no real kernels.
 
 Execution is replaced by a fake `papermill.execute_notebook` that copies the notebook and records results,
 so the run logic (failure marking, results.json, run.json, index.html, retries) is checked in milliseconds.
@@ -18,9 +18,12 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from workbook import made_with, runner
+import workbook
+from workbook import execution, made_with
+from workbook.errors import WorkbookError
+from workbook.execution import NotebookInfo, NotebookRun, Param
 from workbook.results import save_results
-from workbook.runner import NotebookInfo, NotebookRun, Param, RunResult, WorkbookError
+from workbook.run import RunResult, folders, in_place, orchestrate, report, schedule
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 
@@ -55,13 +58,13 @@ def topics_dir(tmp_path: Path) -> Path:
 
 
 def test_discover_sorts_by_number_and_skips_other_files(topics_dir: Path) -> None:
-    names = [p.name for p in runner.discover_notebooks(topics_dir)]
+    names = [p.name for p in execution.discover_notebooks(topics_dir)]
     assert names == ["01_intro.ipynb", "02_data_and_eda.ipynb", "03_data_quality.ipynb", "10_wrap_up.ipynb"]
 
 
 def test_discover_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WorkbookError, match="notebooks folder not found: .*nowhere"):
-        runner.discover_notebooks(tmp_path / "nowhere")
+        execution.discover_notebooks(tmp_path / "nowhere")
 
 
 @pytest.mark.parametrize(
@@ -79,28 +82,28 @@ def test_discover_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     ],
 )
 def test_resolve_one_selector(topics_dir: Path, selector: str, expected: str) -> None:
-    assert [p.stem for p in runner.resolve_notebooks([selector], topics_dir)] == [expected]
+    assert [p.stem for p in execution.resolve_notebooks([selector], topics_dir)] == [expected]
 
 
 def test_resolve_keeps_notebook_order_and_drops_duplicates(topics_dir: Path) -> None:
-    chosen = runner.resolve_notebooks(["10", "01", "intro"], topics_dir)
+    chosen = execution.resolve_notebooks(["10", "01", "intro"], topics_dir)
     assert [p.stem for p in chosen] == ["01_intro", "10_wrap_up"]
 
 
 def test_resolve_nothing_means_all(topics_dir: Path) -> None:
-    assert len(runner.resolve_notebooks([], topics_dir)) == 4
+    assert len(execution.resolve_notebooks([], topics_dir)) == 4
 
 
 def test_resolve_ambiguous_names_the_candidates(topics_dir: Path) -> None:
     expected = r"ambiguous notebook 'data' matches 02_data_and_eda, 03_data_quality; use its number"
     with pytest.raises(WorkbookError, match=expected):
-        runner.resolve_notebooks(["data"], topics_dir)
+        execution.resolve_notebooks(["data"], topics_dir)
 
 
 @pytest.mark.parametrize("selector", ["7", "nothing", ""])
 def test_resolve_unknown_lists_what_exists(topics_dir: Path, selector: str) -> None:
     with pytest.raises(WorkbookError) as error:
-        runner.resolve_notebooks([selector], topics_dir)
+        execution.resolve_notebooks([selector], topics_dir)
     assert str(error.value) == (
         f"unknown notebook '{selector}'; available: 01_intro, 02_data_and_eda, 03_data_quality, 10_wrap_up"
     )
@@ -110,7 +113,7 @@ def test_resolve_unknown_lists_what_exists(topics_dir: Path, selector: str) -> N
 
 
 def test_notebook_parameters_of_a_fixture() -> None:
-    params = runner.notebook_parameters(FIXTURES / "02_beta.ipynb")
+    params = execution.notebook_parameters(FIXTURES / "02_beta.ipynb")
     assert list(params) == ["random_state", "data_path", "fail", "results_path"]
     assert params["random_state"] == Param("random_state", "int", "42", "seed for every random step")
     # papermill 2.7's inspect_notebook skips this line because its help text contains "=".
@@ -136,7 +139,7 @@ def test_parse_parameters_cell_reads_what_papermill_misreads() -> None:
             "scale = -1.5e-3",
         ]
     )
-    params = runner.parse_parameters_cell(source, "nb")
+    params = execution.parse_parameters_cell(source, "nb")
     assert {name: p.type_name for name, p in params.items()} == {
         "label": "str",
         "limit": "int | None",
@@ -156,11 +159,11 @@ def test_parse_parameters_cell_reads_what_papermill_misreads() -> None:
 
 def test_parse_parameters_cell_with_bad_python_names_the_notebook() -> None:
     with pytest.raises(WorkbookError, match="^02_x: the parameters cell is not valid Python"):
-        runner.parse_parameters_cell("n = (1,", "02_x")
+        execution.parse_parameters_cell("n = (1,", "02_x")
 
 
 def test_notebook_without_parameters_cell_has_none() -> None:
-    info = runner.read_notebook_info(FIXTURES / "03_gamma.ipynb")
+    info = execution.read_notebook_info(FIXTURES / "03_gamma.ipynb")
     assert info.parameters == {} and info.title == "Gamma fixture"
 
 
@@ -203,7 +206,7 @@ def p(type_name: str) -> Param:
     ],
 )
 def test_coerce_value(type_name: str, value: object, expected: object) -> None:
-    result = runner.coerce_value(p(type_name), value, "01_nb")
+    result = execution.coerce_value(p(type_name), value, "01_nb")
     assert result == expected and type(result) is type(expected)
 
 
@@ -228,7 +231,7 @@ def test_coerce_value_rejects_naming_notebook_parameter_type_and_value(
     type_name: str, value: object, shown: str
 ) -> None:
     with pytest.raises(WorkbookError) as error:
-        runner.coerce_value(p(type_name), value, "01_nb")
+        execution.coerce_value(p(type_name), value, "01_nb")
     message = str(error.value)
     assert message.startswith(f"bad value for parameter 'x' of 01_nb: expected {type_name}")
     assert f"got {shown}" in message
@@ -237,7 +240,7 @@ def test_coerce_value_rejects_naming_notebook_parameter_type_and_value(
 
 def test_yaml_number_for_a_str_parameter_says_to_quote_it() -> None:
     with pytest.raises(WorkbookError, match=r"expected str, got 7 \(int\); quote it in the YAML file"):
-        runner.coerce_value(p("str"), 7, "01_nb")
+        execution.coerce_value(p("str"), 7, "01_nb")
 
 
 def info(stem: str, **types: str) -> NotebookInfo:
@@ -250,7 +253,7 @@ def test_plan_gives_a_parameter_to_every_notebook_that_declares_it() -> None:
         info("02_b", random_state="float", label="str"),
         info("03_c"),
     ]
-    plan = runner.plan_parameters(notebooks, {"random_state": "7", "label": "007"})
+    plan = execution.plan_parameters(notebooks, {"random_state": "7", "label": "007"})
     assert plan == {"01_a": {"random_state": 7}, "02_b": {"random_state": 7.0, "label": "007"}, "03_c": {}}
     assert type(plan["02_b"]["random_state"]) is float
 
@@ -258,60 +261,60 @@ def test_plan_gives_a_parameter_to_every_notebook_that_declares_it() -> None:
 def test_plan_rejects_unknown_parameter_listing_known_ones() -> None:
     notebooks = [info("01_a", seed="int", results_path="str | None"), info("02_b", label="str")]
     with pytest.raises(WorkbookError) as error:
-        runner.plan_parameters(notebooks, {"seed": "1", "foo": "2"})
+        execution.plan_parameters(notebooks, {"seed": "1", "foo": "2"})
     assert str(error.value) == "unknown parameter 'foo': no selected notebook declares it; known: label, seed"
 
 
 def test_plan_names_the_notebook_whose_type_does_not_fit() -> None:
     notebooks = [info("01_a", n="str"), info("02_b", n="int")]
     with pytest.raises(WorkbookError, match="bad value for parameter 'n' of 02_b: expected int, got 'x7'"):
-        runner.plan_parameters(notebooks, {"n": "x7"})
+        execution.plan_parameters(notebooks, {"n": "x7"})
 
 
 def test_relative_path_parameters_are_resolved_where_the_user_typed_the_command(tmp_path: Path) -> None:
     notebooks = [info("01_a", data_path="str | None", output_dir="str", wine_csv="str", label="str")]
     params = {"data_path": "flights.csv", "output_dir": "/abs/out", "wine_csv": "w.csv", "label": "flights.csv"}
-    plan = runner.plan_parameters(notebooks, params, base_dir=tmp_path)["01_a"]
+    plan = execution.plan_parameters(notebooks, params, base_dir=tmp_path)["01_a"]
     assert plan == {"data_path": str(tmp_path / "flights.csv"), "output_dir": "/abs/out",
                     "wine_csv": str(tmp_path / "w.csv"), "label": "flights.csv"}
     url = {"data_path": "https://example.org/f.csv"}
-    assert runner.plan_parameters(notebooks, url, base_dir=tmp_path)["01_a"] == url
+    assert execution.plan_parameters(notebooks, url, base_dir=tmp_path)["01_a"] == url
 
 
 def test_run_folder_parameters_keep_a_batch_run_in_its_folder(tmp_path: Path) -> None:
     nb = info("02_b", results_path="str | None", output_dir="str", label="str")
-    assert runner.run_folder_parameters(nb, tmp_path, {}) == {
+    assert schedule.run_folder_parameters(nb, tmp_path, {}) == {
         "results_path": str(tmp_path / "02_b.results.json"), "output_dir": str(tmp_path),
     }
-    assert runner.run_folder_parameters(nb, tmp_path, {"output_dir": "/mine"}) == {
+    assert schedule.run_folder_parameters(nb, tmp_path, {"output_dir": "/mine"}) == {
         "results_path": str(tmp_path / "02_b.results.json"),
     }
-    assert runner.run_folder_parameters(info("03_c", label="str"), tmp_path, {}) == {}
+    assert schedule.run_folder_parameters(info("03_c", label="str"), tmp_path, {}) == {}
 
 
 def test_one_line_error_keeps_every_line_of_a_multi_line_message() -> None:
     evalue = "flights.csv: 2 problem(s)\n- missing column(s) 'Price'\n- column 'Duration': bad"
-    assert runner.one_line_error("DataContractError", evalue) == (
+    assert execution.one_line_error("DataContractError", evalue) == (
         "DataContractError: flights.csv: 2 problem(s) | - missing column(s) 'Price' | - column 'Duration': bad"
     )
-    assert runner.one_line_error("ValueError", "x" * 1000).endswith("…")
-    assert len(runner.one_line_error("ValueError", "x" * 1000)) == len("ValueError: ") + 400
-    assert runner.one_line_error("KeyboardInterrupt", "") == "KeyboardInterrupt"
+    assert execution.one_line_error("ValueError", "x" * 1000).endswith("…")
+    assert len(execution.one_line_error("ValueError", "x" * 1000)) == len("ValueError: ") + 400
+    assert execution.one_line_error("KeyboardInterrupt", "") == "KeyboardInterrupt"
 
 
 def test_results_path_is_reserved() -> None:
     with pytest.raises(WorkbookError, match="parameter 'results_path' is set by the runner"):
-        runner.plan_parameters([info("01_a", results_path="str | None")], {"results_path": "/tmp/x.json"})
+        execution.plan_parameters([info("01_a", results_path="str | None")], {"results_path": "/tmp/x.json"})
 
 
 def test_load_params_file_keeps_yaml_types_for_later_checks(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
     path.write_text("learning_rate: 1e-3\nrun_name: 007\nlabel: '007'\nfail: yes\ndata_path: null\n")
-    params = runner.load_params_file(path)
+    params = execution.load_params_file(path)
     assert params == {"learning_rate": "1e-3", "run_name": 7, "label": "007", "fail": True, "data_path": None}
     notebooks = [info("01_a", learning_rate="float", label="str", fail="bool", data_path="str | None")]
     del params["run_name"]
-    assert runner.plan_parameters(notebooks, params)["01_a"] == {
+    assert execution.plan_parameters(notebooks, params)["01_a"] == {
         "learning_rate": 0.001, "label": "007", "fail": True, "data_path": None,
     }
 
@@ -324,12 +327,12 @@ def test_load_params_file_rejects_bad_files(tmp_path: Path, text: str, message: 
     path = tmp_path / "params.yaml"
     path.write_text(text)
     with pytest.raises(WorkbookError, match=message):
-        runner.load_params_file(path)
+        execution.load_params_file(path)
 
 
 def test_load_params_file_missing(tmp_path: Path) -> None:
     with pytest.raises(WorkbookError, match="cannot read parameter file .*missing.yaml"):
-        runner.load_params_file(tmp_path / "missing.yaml")
+        execution.load_params_file(tmp_path / "missing.yaml")
 
 
 # --- run folders ------------------------------------------------------------------------------------------
@@ -337,15 +340,15 @@ def test_load_params_file_missing(tmp_path: Path) -> None:
 
 def test_new_run_dir_adds_a_suffix_when_taken(tmp_path: Path) -> None:
     now = dt.datetime(2026, 11, 26, 19, 30, 5)
-    names = [runner.new_run_dir(tmp_path, now).name for _ in range(3)]
+    names = [folders.new_run_dir(tmp_path, now).name for _ in range(3)]
     assert names == ["20261126-193005", "20261126-193005-2", "20261126-193005-3"]
 
 
 def test_default_out_dir_is_a_new_timestamped_folder_under_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "RUNS_DIR", tmp_path / "runs")
-    first, second = runner.prepare_out_dir(None), runner.prepare_out_dir(None)
+    monkeypatch.setattr(folders, "RUNS_DIR", tmp_path / "runs")
+    first, second = folders.prepare_out_dir(None), folders.prepare_out_dir(None)
     assert first.parent == second.parent == tmp_path / "runs" and first != second
     assert dt.datetime.strptime(first.name[:15], "%Y%m%d-%H%M%S")
 
@@ -353,18 +356,18 @@ def test_default_out_dir_is_a_new_timestamped_folder_under_runs(
 def test_prepare_out_dir_refuses_a_folder_with_a_run(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("{}")
     with pytest.raises(WorkbookError, match="already holds a run \\(run.json\\)"):
-        runner.prepare_out_dir(tmp_path, FIXTURES)
+        folders.prepare_out_dir(tmp_path, FIXTURES)
 
 
 def test_prepare_out_dir_refuses_the_notebooks_folder() -> None:
     with pytest.raises(WorkbookError, match="is the notebooks folder; use --in-place"):
-        runner.prepare_out_dir(FIXTURES, FIXTURES)
+        folders.prepare_out_dir(FIXTURES, FIXTURES)
 
 
 def test_prepare_out_dir_refuses_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(WorkbookError, match="is a file, not a folder"):
-        runner.prepare_out_dir(tmp_path / "file", FIXTURES)
+        folders.prepare_out_dir(tmp_path / "file", FIXTURES)
 
 
 # --- run_notebooks with a fake papermill ------------------------------------------------------------------
@@ -398,12 +401,12 @@ class FakePapermill:
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakePapermill:
     pm = FakePapermill()
     monkeypatch.setattr(papermill, "execute_notebook", pm)
-    monkeypatch.setattr(runner, "check_kernel", lambda name: None)
+    monkeypatch.setattr(orchestrate, "check_kernel", lambda name: None)
     return pm
 
 
 def run(out: Path, *selectors: str, **params: object) -> RunResult:
-    return runner.run_notebooks(selectors, params, out_dir=out, notebooks_dir=FIXTURES, progress=False)
+    return orchestrate.run_notebooks(selectors, params, out_dir=out, notebooks_dir=FIXTURES, progress=False)
 
 
 def test_successful_run_writes_results_html_index_and_run_json(fake: FakePapermill, tmp_path: Path) -> None:
@@ -434,7 +437,7 @@ def test_successful_run_writes_results_html_index_and_run_json(fake: FakePapermi
     assert run_json["parameters"] == {
         "01_alpha": {"n_rows": 4}, "02_beta": {"random_state": 7}, "03_gamma": {},
     }
-    assert run_json["workbook_version"] == runner.__version__
+    assert run_json["workbook_version"] == workbook.__version__
     dt.datetime.fromisoformat(run_json["started"])
 
     index = (out / "index.html").read_text()
@@ -465,23 +468,25 @@ def test_failing_run_marks_the_notebook_and_writes_no_results(fake: FakePapermil
 def test_on_notebook_hears_about_each_notebook_as_it_ends(fake: FakePapermill, tmp_path: Path) -> None:
     fake.fail = "02_beta"
     heard: list[tuple[str, str]] = []
-    runner.run_notebooks(
+    orchestrate.run_notebooks(
         out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False,
         on_notebook=lambda run: heard.append((run.name, run.status)),
     )
     assert heard == [("01_alpha", "ok"), ("02_beta", "failed"), ("03_gamma", "skipped")]
 
 
-def test_kernel_start_failure_is_retried(fake: FakePapermill, tmp_path: Path) -> None:
+def test_kernel_start_failure_is_retried(fake: FakePapermill, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     fake.errors = [RuntimeError("Kernel died before replying to kernel_info")]
     result = run(tmp_path / "run", "03")
     assert result.ok and [c[0] for c in fake.calls] == ["03_gamma", "03_gamma"]
+    assert "03_gamma: the kernel failed to start (Kernel died before replying to kernel_info); trying again (2/3)" in (
+        caplog.messages)
 
 
 def test_kernel_start_failure_gives_up_after_the_last_attempt(fake: FakePapermill, tmp_path: Path) -> None:
-    fake.errors = [RuntimeError("zmq error: Address already in use")] * runner.KERNEL_START_ATTEMPTS
+    fake.errors = [RuntimeError("zmq error: Address already in use")] * execution.KERNEL_START_ATTEMPTS
     result = run(tmp_path / "run", "03")
-    assert len(fake.calls) == runner.KERNEL_START_ATTEMPTS
+    assert len(fake.calls) == execution.KERNEL_START_ATTEMPTS
     assert result.error == "03_gamma failed: RuntimeError: zmq error: Address already in use"
 
 
@@ -521,14 +526,14 @@ def test_bad_requests_fail_before_any_kernel_or_folder(
 ) -> None:
     out = tmp_path / "run"
     with pytest.raises(WorkbookError, match=message):
-        runner.run_notebooks(**{"out_dir": out, **kwargs}, notebooks_dir=FIXTURES, progress=False)
+        orchestrate.run_notebooks(**{"out_dir": out, **kwargs}, notebooks_dir=FIXTURES, progress=False)
     assert fake.calls == [] and not out.exists()
 
 
 def test_missing_kernel_is_reported_with_the_fix(tmp_path: Path) -> None:
     expected = "no Jupyter kernel named 'no-such-kernel-42'; register it with: .* -m ipykernel install"
     with pytest.raises(WorkbookError, match=expected):
-        runner.run_notebooks(
+        orchestrate.run_notebooks(
             ["03"], out_dir=tmp_path / "run", notebooks_dir=FIXTURES, kernel_name="no-such-kernel-42"
         )
     assert not (tmp_path / "run").exists()
@@ -554,7 +559,7 @@ def test_in_place_run_rewrites_the_notebook_cleanly(
         nbformat.write(nb, output_path)
 
     monkeypatch.setattr(papermill, "execute_notebook", execute)
-    result = runner.run_notebooks(
+    result = orchestrate.run_notebooks(
         ["03"], in_place=True, out_dir=tmp_path / "run", notebooks_dir=folder, progress=False
     )
     assert result.ok and result.out_dir is None and not (tmp_path / "run").exists()
@@ -576,7 +581,7 @@ def test_in_place_failure_leaves_the_source_and_keeps_the_partial_copy(
     shutil.copytree(FIXTURES, folder)
     before = (folder / "02_beta.ipynb").read_bytes()
     fake.fail = "02_beta"
-    result = runner.run_notebooks(
+    result = orchestrate.run_notebooks(
         ["02"], in_place=True, out_dir=tmp_path / "run", notebooks_dir=folder, progress=False
     )
     assert result.error == "02_beta failed at cell [3] (cell index 5): ValueError: fail=True | asked to fail on purpose"
@@ -595,8 +600,8 @@ def test_in_place_failure_leaves_the_source_and_keeps_the_partial_copy(
 def test_source_cell_index_undoes_the_injected_cell(
     executed_index: int, injected: bool, expected: int
 ) -> None:
-    source = runner.read_notebook(FIXTURES / "02_beta.ipynb")  # parameters cell at index 1
-    assert runner.source_cell_index(source, executed_index, injected) == expected
+    source = execution.read_notebook(FIXTURES / "02_beta.ipynb")  # parameters cell at index 1
+    assert execution.source_cell_index(source, executed_index, injected) == expected
 
 
 def test_strip_volatile_metadata_renumbers_and_cleans() -> None:
@@ -607,7 +612,7 @@ def test_strip_volatile_metadata_renumbers_and_cleans() -> None:
     nb.cells[2].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=7)]
     nb.cells[0].metadata.update(tags=[], execution={"x": 1}, papermill={})
     nb.cells[2].metadata["tags"] = ["keep"]
-    runner.strip_volatile_metadata(nb)
+    in_place.strip_volatile_metadata(nb)
     assert [c.execution_count for c in nb.cells] == [1, None, 2]
     assert nb.cells[2].outputs[0].execution_count == 2
     assert nb.cells[0].metadata == {} and nb.cells[2].metadata == {"tags": ["keep"]}
@@ -619,7 +624,7 @@ def test_strip_volatile_metadata_joins_a_print_the_kernel_flushed_in_pieces() ->
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="0.56"),
                            nbformat.v4.new_output("stream", name="stdout", text="\n"),
                            nbformat.v4.new_output("stream", name="stderr", text="warning\n")]
-    runner.strip_volatile_metadata(nb)
+    in_place.strip_volatile_metadata(nb)
     assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "0.56\n"), ("stderr", "warning\n")]
 
 
@@ -632,7 +637,7 @@ def test_index_html_escapes_names_errors_and_results(tmp_path: Path) -> None:
     (tmp_path / "01_<a>.html").write_text("")
     runs[0].results["n"] = [1, 2]
     result = RunResult("failed", tmp_path, runs, error, "2026-11-26T19:30:00+00:00")
-    page = runner.write_index_html(result).read_text()
+    page = report.write_index_html(result).read_text()
     assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert '<a href="01_%3Ca%3E.html">01_&lt;a&gt;</a>' in page
     assert "<code>p = &lt;i&gt;</code>" in page and "<code>n</code>: [1, 2]" in page
@@ -642,7 +647,7 @@ def test_index_html_escapes_names_errors_and_results(tmp_path: Path) -> None:
 
 
 def test_list_notebooks_gives_titles_and_parameters() -> None:
-    listed = runner.list_notebooks(FIXTURES)
+    listed = execution.list_notebooks(FIXTURES)
     assert [(nb.stem, nb.title) for nb in listed] == [
         ("01_alpha", "Alpha fixture"), ("02_beta", "Beta fixture"), ("03_gamma", "Gamma fixture"),
     ]
@@ -651,22 +656,22 @@ def test_list_notebooks_gives_titles_and_parameters() -> None:
 
 def test_workbook_run_checks_the_ranges_and_choices_a_notebook_declares():
     """`# ...; range: 0..10` and `# ...; one of: plain, squared` bind `workbook run -p` as they bind sweeps."""
-    toy = runner.read_notebook_info(FIXTURES.parent / "sweep_notebooks" / "01_toy.ipynb")
-    assert runner.plan_parameters([toy], {"x": "10", "mode": "squared"})["01_toy"] == {"x": 10, "mode": "squared"}
+    toy = execution.read_notebook_info(FIXTURES.parent / "sweep_notebooks" / "01_toy.ipynb")
+    assert execution.plan_parameters([toy], {"x": "10", "mode": "squared"})["01_toy"] == {"x": 10, "mode": "squared"}
     outside = r"value 11\.0 for parameter 'x' of 01_toy is outside its declared range 0\.\.10"
     with pytest.raises(WorkbookError, match=outside):
-        runner.plan_parameters([toy], {"x": "11"})
+        execution.plan_parameters([toy], {"x": "11"})
     with pytest.raises(WorkbookError, match="'cubed' for parameter 'mode' of 01_toy is not one of: plain, squared"):
-        runner.plan_parameters([toy], {"mode": "cubed"})
+        execution.plan_parameters([toy], {"mode": "cubed"})
 
 
 def test_the_committed_notebooks_declare_readable_ranges_and_choices():
     """A malformed declaration would only surface when someone passes that parameter: check them all now."""
-    for info in runner.list_notebooks():
+    for info in execution.list_notebooks():
         for param in info.parameters.values():
-            runner.declared_range(param), runner.declared_choices(param)
+            execution.declared_range(param), execution.declared_choices(param)
             # Every default sits inside its own declaration.
-            runner.check_declared(param, ast.literal_eval(param.default), info.stem)
+            execution.check_declared(param, ast.literal_eval(param.default), info.stem)
 
 
 # --- parallel runs (--jobs): the scheduling, with a thread pool standing in for the process pool -----------
@@ -688,16 +693,16 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the pool's work in threads of this process, where the fake papermill is installed."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from workbook import pool
+    from workbook.execution import pool
 
     monkeypatch.setattr(pool, "new_pool", lambda workers, preload=(): ThreadPoolExecutor(workers))
 
 
 def test_notebook_metadata_gives_needs_and_expected_seconds(tmp_path: Path) -> None:
     folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["01_alpha"], "expected_seconds": 12}})
-    info = runner.read_notebook_info(folder / "03_gamma.ipynb")
+    info = execution.read_notebook_info(folder / "03_gamma.ipynb")
     assert (info.needs, info.expected_seconds) == (("01_alpha",), 12.0)
-    assert runner.read_notebook_info(folder / "01_alpha.ipynb").needs == ()
+    assert execution.read_notebook_info(folder / "01_alpha.ipynb").needs == ()
 
 
 @pytest.mark.parametrize(
@@ -712,14 +717,14 @@ def test_notebook_metadata_gives_needs_and_expected_seconds(tmp_path: Path) -> N
 def test_bad_notebook_metadata_names_the_notebook_and_the_key(tmp_path: Path, meta: dict, message: str) -> None:
     folder = parallel_folder(tmp_path, {"02_beta": meta})
     with pytest.raises(WorkbookError, match=f"^02_beta.ipynb: .*{message[:30]}") as raised:
-        runner.read_notebook_info(folder / "02_beta.ipynb")
+        execution.read_notebook_info(folder / "02_beta.ipynb")
     assert message in str(raised.value)
 
 
 @pytest.mark.parametrize("jobs", [0, -2, True, "2", 1.5])
 def test_jobs_must_be_a_whole_number_of_at_least_one(fake: FakePapermill, tmp_path: Path, jobs: object) -> None:
     with pytest.raises(WorkbookError, match="--jobs must be a whole number >= 1"):
-        runner.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False, jobs=jobs)
+        orchestrate.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False, jobs=jobs)
     assert fake.calls == [] and not (tmp_path / "run").exists()
 
 
@@ -730,7 +735,7 @@ def test_a_parallel_run_starts_the_longest_first_waits_for_needs_and_reports_in_
                                         "02_beta": {"needs": ["01_alpha"], "expected_seconds": 50},
                                         "03_gamma": {"expected_seconds": 9}})
     heard: list[str] = []
-    result = runner.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=folder, progress=False, jobs=2,
+    result = orchestrate.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=folder, progress=False, jobs=2,
                                   on_notebook=lambda run: heard.append(run.name))
     assert result.ok
     # 02 is the longest but needs 01: 03 (next longest) and 01 start first, 02 only after 01 finished.
@@ -738,7 +743,7 @@ def test_a_parallel_run_starts_the_longest_first_waits_for_needs_and_reports_in_
     assert set(started[:2]) == {"03_gamma", "01_alpha"} and started[2] == "02_beta"
     assert heard.index("01_alpha") < heard.index("02_beta")
     assert [run.name for run in result.notebooks] == ["01_alpha", "02_beta", "03_gamma"]  # the notebooks' order
-    runner.run_notebooks(out_dir=tmp_path / "seq", notebooks_dir=folder, progress=False)
+    orchestrate.run_notebooks(out_dir=tmp_path / "seq", notebooks_dir=folder, progress=False)
     assert json.loads((tmp_path / "run" / "results.json").read_text()) == json.loads(
         (tmp_path / "seq" / "results.json").read_text())
 
@@ -748,7 +753,7 @@ def test_a_parallel_run_skips_what_needs_a_failed_notebook_and_writes_no_results
 ) -> None:
     folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["02_beta"]}})
     fake.fail = "02_beta"
-    result = runner.run_notebooks(["02", "03"], {"fail": "true"}, out_dir=tmp_path / "run",
+    result = orchestrate.run_notebooks(["02", "03"], {"fail": "true"}, out_dir=tmp_path / "run",
                                   notebooks_dir=folder, progress=False, jobs=2)
     assert [(run.name, run.status) for run in result.notebooks] == [("02_beta", "failed"), ("03_gamma", "skipped")]
     assert [call[0] for call in fake.calls] == ["02_beta"]
@@ -760,7 +765,7 @@ def test_a_need_outside_the_selection_does_not_hold_a_notebook_back(
     fake: FakePapermill, threads: None, tmp_path: Path
 ) -> None:
     folder = parallel_folder(tmp_path, {"03_gamma": {"needs": ["02_beta"]}})
-    result = runner.run_notebooks(["01", "03"], out_dir=tmp_path / "run", notebooks_dir=folder, progress=False,
+    result = orchestrate.run_notebooks(["01", "03"], out_dir=tmp_path / "run", notebooks_dir=folder, progress=False,
                                   jobs=2)
     assert result.ok and sorted(call[0] for call in fake.calls) == ["01_alpha", "03_gamma"]
 
@@ -774,13 +779,13 @@ def test_kernels_get_one_native_thread_unless_the_user_chose(
     original = papermill.execute_notebook
 
     def execute(*args: object, **kw: object) -> None:
-        seen.append({name: os.environ.get(name) for name in runner.KERNEL_THREAD_VARIABLES})
+        seen.append({name: os.environ.get(name) for name in execution.KERNEL_THREAD_VARIABLES})
         original(*args, **kw)
 
     monkeypatch.setattr(papermill, "execute_notebook", execute)
-    for name in runner.KERNEL_THREAD_VARIABLES:
+    for name in execution.KERNEL_THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "4")
-    assert runner.run_notebooks(["03"], out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False).ok
+    assert orchestrate.run_notebooks(["03"], out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False).ok
     assert seen == [{"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "4"}]
     assert "OMP_NUM_THREADS" not in os.environ  # set for the kernel's start only

@@ -15,9 +15,12 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbook import runner, sweep, sweep_report, tracking
-from workbook.runner import Param, WorkbookError
-from workbook.sweep import PointOutcome, SweepError, SweepRequest, SweepUsageError
+from workbook import execution, sweep, tracking
+from workbook.errors import WorkbookError
+from workbook.execution import Param
+from workbook.run import folders
+from workbook.sweep import Executor, PointOutcome, SweepError, SweepRequest, SweepUsageError, executors
+from workbook.sweep import report as sweep_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sweep_notebooks"
 TOY = FIXTURES / "01_toy.ipynb"
@@ -136,31 +139,31 @@ def param(help_text: str, type_name: str = "float") -> Param:
 
 
 def test_declared_range_and_choices_are_read_from_the_comment() -> None:
-    assert runner.declared_range(param("penalty; range: 0..10")) == (0.0, 10.0)
-    assert runner.declared_range(param("range: 1e-4..")) == (1e-4, None)
-    assert runner.declared_range(param("price range: cheap")) is None  # a part must start with `range:`
-    assert runner.declared_range(param("penalty")) is None
-    assert runner.declared_choices(param("scenario; one of: none, 'price_shock'", "str")) == ["none", "price_shock"]
-    assert runner.declared_choices(param("scenario")) is None
+    assert execution.declared_range(param("penalty; range: 0..10")) == (0.0, 10.0)
+    assert execution.declared_range(param("range: 1e-4..")) == (1e-4, None)
+    assert execution.declared_range(param("price range: cheap")) is None  # a part must start with `range:`
+    assert execution.declared_range(param("penalty")) is None
+    assert execution.declared_choices(param("scenario; one of: none, 'price_shock'", "str")) == ["none", "price_shock"]
+    assert execution.declared_choices(param("scenario")) is None
 
 
 @pytest.mark.parametrize("help_text", ["range: a..b", "range: 5", "range: 10..1", "range: .."])
 def test_a_malformed_range_is_the_notebooks_error_naming_the_parameter(help_text: str) -> None:
     with pytest.raises(WorkbookError, match=r"^nb: parameter 'alpha' declares range .*; expected LOW\.\.HIGH"):
-        runner.check_declared(param(help_text), 1.0, "nb")
+        execution.check_declared(param(help_text), 1.0, "nb")
 
 
 def test_check_declared_accepts_bounds_and_rejects_values_outside() -> None:
     ranged = param("penalty; range: 0..10")
     for ok in (0.0, 10.0, None):
-        runner.check_declared(ranged, ok, "nb")
+        execution.check_declared(ranged, ok, "nb")
     outside = r"^value 10\.5 for parameter 'alpha' of nb is outside its declared range 0\.\.10$"
     with pytest.raises(WorkbookError, match=outside):
-        runner.check_declared(ranged, 10.5, "nb")
+        execution.check_declared(ranged, 10.5, "nb")
     chosen = Param("k", "int", "1", "folds; one of: 3, 5")
-    runner.check_declared(chosen, 5, "nb")
+    execution.check_declared(chosen, 5, "nb")
     with pytest.raises(WorkbookError, match=r"^value 4 for parameter 'k' of nb is not one of: 3, 5$"):
-        runner.check_declared(chosen, 4, "nb")
+        execution.check_declared(chosen, 4, "nb")
 
 
 # --- the plan: every value checked against the notebook before anything runs ------------------------------
@@ -296,15 +299,23 @@ def test_only_folders_with_a_good_point_json_and_notebook_count_as_complete(tmp_
 def test_out_dir_checks_refuse_files_runs_and_unwritable_places(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(SweepError, match=r"cannot create out dir .*/file/sub: .*/file is a file"):
-        sweep.check_out_dir(tmp_path / "file" / "sub")
+        folders.check_out_dir(tmp_path / "file" / "sub", kind="sweep")
     with pytest.raises(SweepError, match=r"is a file, not a folder"):
-        sweep.check_out_dir(tmp_path / "file")
+        folders.check_out_dir(tmp_path / "file", kind="sweep")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "run.json").write_text("{}")
     with pytest.raises(SweepError, match=r"holds a workbook run \(run\.json\), not a sweep"):
-        sweep.check_out_dir(tmp_path / "run")
-    assert sweep.check_out_dir(tmp_path / "new" / "sweep") == tmp_path / "new" / "sweep"
+        folders.check_out_dir(tmp_path / "run", kind="sweep")
+    assert folders.check_out_dir(tmp_path / "new" / "sweep", kind="sweep") == tmp_path / "new" / "sweep"
     assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
+def test_the_default_sweep_folder_is_made_by_mkdir_and_never_shared(store, fake_pool, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(folders, "RUNS_DIR", tmp_path / "runs")
+    first = sweep.run_sweep(toy_plan({"x": ["1"]}))
+    second = sweep.run_sweep(toy_plan({"x": ["1"]}))
+    assert first.out_dir.parent == second.out_dir.parent == tmp_path / "runs" and first.out_dir != second.out_dir
+    assert first.out_dir.name.startswith("sweep-01_toy-")
 
 
 def test_a_second_sweep_into_a_locked_folder_is_refused(tmp_path: Path) -> None:
@@ -410,7 +421,7 @@ def fake_pool(monkeypatch):
             on_outcome(outcome_for(point, "failed" if x == 9 else "ok", abs(x - 3)))
         return False
 
-    monkeypatch.setattr(sweep, "run_local", run_local)
+    monkeypatch.setitem(executors.RUNNERS, Executor.LOCAL, run_local)
     return ran
 
 
@@ -458,7 +469,7 @@ def test_an_interrupted_sweep_writes_no_summary_and_is_finished_by_a_rerun(store
         on_outcome(outcome_for(sweep.Point(task.index, task.params, {}, task.key)))
         return True
 
-    monkeypatch.setattr(sweep, "run_local", interrupted_after_one)
+    monkeypatch.setitem(executors.RUNNERS, Executor.LOCAL, interrupted_after_one)
     out = tmp_path / "out"
     result = sweep.run_sweep(toy_plan({"x": ["1", "2", "4"]}), out)
     assert result.interrupted and result.exit_code == 130

@@ -1,4 +1,4 @@
-"""`workbook.sweep_figures`: the grid figure of a sweep's summary, from hand-made summary frames."""
+"""`workbook.sweep.figures`: the grid figure of a sweep's summary, from hand-made summary frames."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from workbook import sweep_figures
+from workbook.sweep import figures as sweep_figures
 
 
 def frame(grid: dict[str, list], scores: list[float | None]) -> pd.DataFrame:

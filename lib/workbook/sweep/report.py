@@ -1,7 +1,7 @@
 """A sweep's summary: summary.csv, the table `workbook sweep` prints, and summary.html.
 
 summary.html shows the best points by the chosen metric, the metric over the whole grid (a heat map for two
-parameters, parallel coordinates for more: see sweep_figures, also saved as summary.png for the MLflow parent
+parameters, parallel coordinates for more: see figures.py, also saved as summary.png for the MLflow parent
 run) and the metric against each parameter (PNG images inside the page, so it can be mailed or archived as
 one file).
 """
@@ -10,32 +10,21 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from workbook.files import atomic_write
 from workbook.results import to_jsonable
-from workbook.sweep import (
-    BEST_ROWS,
-    SUMMARY_CSV,
-    SUMMARY_HTML,
-    SWEEP_FILE,
-    PointReport,
-    SweepPlan,
-    SweepResult,
-    numeric_results,
-    short_text,
-)
+from workbook.sweep.figures import SweepFigure, png_bytes, sweep_figure
+from workbook.sweep.plan import SweepPlan, short_text
+from workbook.sweep.result import PointReport, SweepResult, numeric_results
+from workbook.sweep.store import SUMMARY_CSV, SUMMARY_HTML, SUMMARY_PNG, SWEEP_FILE
 
-if TYPE_CHECKING:
-    from workbook.sweep_figures import SweepFigure
-
-SUMMARY_PNG = "summary.png"  # the grid figure, also an artifact of the sweep's MLflow parent run
+BEST_ROWS = 5
 
 
 def summary_frame(reports: Sequence[PointReport], plan: SweepPlan) -> pd.DataFrame:
@@ -91,8 +80,6 @@ def best_value(result: SweepResult) -> float | None:
 
 def write_summary(result: SweepResult) -> None:
     """Choose the metric, then write summary.csv, summary.png (grids of 2+ parameters) and summary.html."""
-    from workbook.sweep_figures import sweep_figure
-
     result.frame = summary_frame(result.reports, result.plan)
     result.metric, result.metric_is_default = choose_metric(result.frame, result.plan.request.metric)
     with atomic_write(result.out_dir / SUMMARY_CSV, newline="") as handle:
@@ -232,8 +219,6 @@ def metric_plot(frame: pd.DataFrame, name: str, metric: str | None) -> str | Non
     axes.set_ylabel(metric)
     axes.set_title(f"{metric} against {name}")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(figure)).decode("ascii")
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbook.sweep import short_text
+from workbook.sweep.plan import short_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

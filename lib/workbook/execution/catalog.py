@@ -1,0 +1,170 @@
+"""The workbook's notebooks: finding them, choosing them by selector, and reading their title and metadata."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbook.errors import WorkbookError
+from workbook.execution.params import Param, parse_parameters_cell
+from workbook.messages import first_line
+from workbook.paths import NOTEBOOKS_DIR
+
+NOTEBOOK_NAME = re.compile(r"(\d{2})_([^.]+)\.ipynb")  # no dots in the stem: `02_x.FAILED.ipynb` is not one
+
+
+@dataclass(frozen=True)
+class NotebookInfo:
+    """A numbered notebook: where it is, its title, its parameters and what a parallel run needs to know.
+
+    `needs` (stems of earlier notebooks whose results it uses) and `expected_seconds` come from the
+    notebook's metadata, `{"workbook": {"needs": [...], "expected_seconds": N}}`.
+    """
+
+    path: Path
+    title: str
+    parameters: dict[str, Param]
+    needs: tuple[str, ...] = ()
+    expected_seconds: float = 0.0
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def discover_notebooks(notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The `NN_*.ipynb` notebooks in a folder, sorted by number."""
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise WorkbookError(f"notebooks folder not found: {folder}")
+    found = [p for p in folder.iterdir() if p.is_file() and NOTEBOOK_NAME.fullmatch(p.name)]
+    return sorted(found, key=lambda p: (int(p.name[:2]), p.name))
+
+
+def resolve_notebooks(selectors: Sequence[str], notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """Notebooks chosen by number ("2", "02"), stem, topic ("data_and_eda") or a unique prefix/suffix.
+
+    No selectors means every notebook. The result keeps the notebooks' own order (later notebooks build
+    on earlier ones), whatever order the selectors came in.
+    """
+    available = discover_notebooks(notebooks_dir)
+    if not available:
+        raise WorkbookError(f"no notebooks named NN_name.ipynb in {notebooks_dir}")
+    if not selectors:
+        return available
+    chosen = {_match_selector(selector, available) for selector in selectors}
+    return [path for path in available if path in chosen]
+
+
+def _topic(path: Path) -> str:
+    """The stem without its number: `02_data_and_eda` -> `data_and_eda`."""
+    return path.stem.split("_", 1)[1]
+
+
+def _match_selector(selector: str, available: list[Path]) -> Path:
+    """The one notebook a selector names, or a WorkbookError saying what exists."""
+    name = Path(selector).name.removesuffix(".ipynb")  # accept `notebooks/02_x.ipynb` from tab completion
+    if name.isdigit():
+        matches = [p for p in available if int(p.name[:2]) == int(name)]
+    elif name:
+        exact = [p for p in available if name in (p.stem, _topic(p))]
+        matches = exact or [
+            p
+            for p in available
+            if p.stem.startswith(name) or _topic(p).startswith(name) or p.stem.endswith(name)
+        ]
+    else:
+        matches = []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        names = ", ".join(p.stem for p in available)
+        raise WorkbookError(f"unknown notebook '{selector}'; available: {names}")
+    names = ", ".join(p.stem for p in matches)
+    raise WorkbookError(f"ambiguous notebook '{selector}' matches {names}; use its number")
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """A notebook file as plain JSON (enough to read cells and tags), or a clear error."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # json errors are ValueErrors
+        raise WorkbookError(f"cannot read notebook {path}: {first_line(error)}") from error
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise WorkbookError(f"cannot read notebook {path}: no list of cells")
+    return nb
+
+
+def cell_source(cell: Mapping[str, Any]) -> str:
+    """A cell's source as one string (files store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def cell_tags(cell: Mapping[str, Any]) -> list[str]:
+    """A cell's tags (papermill looks for `parameters` and `injected-parameters`)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def parameters_cell_index(nb: Mapping[str, Any]) -> int | None:
+    """Index of the first cell tagged `parameters` (papermill's rule), or None."""
+    for index, cell in enumerate(nb["cells"]):
+        if "parameters" in cell_tags(cell):
+            return index
+    return None
+
+
+def read_notebook_info(path: str | Path) -> NotebookInfo:
+    """Title and parameters of one notebook, without running it."""
+    path = Path(path)
+    nb = read_notebook(path)
+    index = parameters_cell_index(nb)
+    parameters = {} if index is None else parse_parameters_cell(cell_source(nb["cells"][index]), path.stem)
+    needs, expected_seconds = _run_metadata(nb, path)
+    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=needs,
+                        expected_seconds=expected_seconds)
+
+
+def _run_metadata(nb: Mapping[str, Any], path: Path) -> tuple[tuple[str, ...], float]:
+    """`needs` and `expected_seconds` from the notebook's `workbook` metadata, checked."""
+    meta = nb.get("metadata", {}).get("workbook", {})
+    if not isinstance(meta, dict):
+        raise WorkbookError(f"{path.name}: metadata 'workbook' must be a mapping, got {type(meta).__name__}")
+    needs = meta.get("needs", [])
+    if not isinstance(needs, list) or not all(isinstance(stem, str) for stem in needs):
+        raise WorkbookError(f"{path.name}: metadata workbook.needs must be a list of notebook names, got {needs!r}")
+    for stem in needs:
+        # Only earlier notebooks: the sequential order then satisfies every need and no cycle can exist.
+        if not NOTEBOOK_NAME.fullmatch(f"{stem}.ipynb") or stem[:2] >= path.name[:2]:
+            raise WorkbookError(f"{path.name}: metadata workbook.needs names {stem!r}; "
+                                "expected the name of an earlier notebook, like 05_mlflow_tracking")
+    expected = meta.get("expected_seconds", 0)
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or expected < 0:
+        raise WorkbookError(f"{path.name}: metadata workbook.expected_seconds must be a number >= 0, "
+                            f"got {expected!r}")
+    return tuple(needs), float(expected)
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Param]:
+    """The parameters a notebook declares, by name, in the order of its `parameters` cell."""
+    return read_notebook_info(path).parameters
+
+
+def list_notebooks(notebooks_dir: str | Path = NOTEBOOKS_DIR) -> list[NotebookInfo]:
+    """Every notebook with its title and parameters (the data behind `workbook list`)."""
+    return [read_notebook_info(path) for path in discover_notebooks(notebooks_dir)]
+
+
+def _notebook_title(nb: Mapping[str, Any]) -> str:
+    """The first markdown heading of a notebook, without its `#`s."""
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "markdown":
+            for line in cell_source(cell).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
