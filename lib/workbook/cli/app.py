@@ -37,6 +37,8 @@ def expected(*kinds: type[Exception]) -> Iterator[None]:
     """Let built-in errors a command expects (a file it cannot read: OSError) end as one-line WorkbookErrors."""
     try:
         yield
+    except WorkbookError:
+        raise  # already one line, with its own exit code (a DataFileNotFoundError is an OSError too)
     except kinds as error:
         raise WorkbookError(str(error)) from error
 
@@ -44,7 +46,7 @@ def expected(*kinds: type[Exception]) -> Iterator[None]:
 class WorkbookGroup(TyperGroup):
     """The `workbook` command: every subcommand's WorkbookError and Ctrl-C end here, in one line."""
 
-    def invoke(self, ctx: Any) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WorkbookError as error:
