@@ -1,0 +1,71 @@
+"""The command line's one error path (workbook.cli.app) and its `-p NAME VALUE` pairs, in process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workbook import execution
+from workbook.cli import app
+from workbook.cli.options import split_param_args
+from workbook.errors import UsageError
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_process_as_found(monkeypatch: pytest.MonkeyPatch):
+    """The app's callback sets an MLflow variable and a log handler: undone after each test."""
+    for name, value in execution.QUIET_MLFLOW.items():
+        monkeypatch.setenv(name, value)
+    logger = logging.getLogger("workbook")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_a_workbook_error_is_one_line_and_its_exit_code(tmp_path: Path) -> None:
+    done = invoke("list", "--notebooks-dir", str(tmp_path / "nowhere"))
+    assert done.exit_code == 1
+    assert done.stderr == f"error: notebooks folder not found: {tmp_path / 'nowhere'}\n"
+
+
+def test_a_usage_error_exits_2_from_every_command() -> None:
+    for args in (["sweep"], ["sweep", "01", "-p", "x"], ["run", "01", "--colour"], ["leaderboard", "--rows", "3"]):
+        done = invoke(*args)
+        assert done.exit_code == 2, args
+        assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_ctrl_c_is_error_interrupted_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execution, "list_notebooks", interrupted)
+    done = invoke("list")
+    assert (done.exit_code, done.stderr) == (130, "error: interrupted\n")
+
+
+def test_library_log_lines_reach_stderr_bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def warn(*_args, **_kwargs):
+        logging.getLogger("workbook.execution.kernel").warning("kernel start-up failed; trying again")
+        return []
+
+    monkeypatch.setattr(execution, "list_notebooks", warn)
+    done = invoke("list")
+    assert (done.exit_code, done.stderr) == (0, "kernel start-up failed; trying again\n")
+
+
+def test_split_param_args_separates_pairs_from_selectors() -> None:
+    assert split_param_args(["01", "-p", "n", "4", "beta", "--param", "label", "007"]) == (
+        ["01", "beta"], {"n": "4", "label": "007"})
+    with pytest.raises(UsageError, match="needs a NAME and a VALUE"):
+        split_param_args(["-p", "n"])
+    with pytest.raises(UsageError, match="no such option"):
+        split_param_args(["--colour", "red"])
