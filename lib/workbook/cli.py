@@ -487,7 +487,7 @@ def server(
 
     Clients log to it with MLFLOW_TRACKING_URI=http://HOST:PORT (notebooks, `workbook run`, sweeps).
     """
-    from workbook import team_server
+    from workbook.serving import tracking_server as team_server
 
     try:  # run_server warns about a non-loopback host and reports a server that dies, each in one line
         code = team_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room)

@@ -31,15 +31,15 @@ import requests
 
 from workbook import tracking
 from workbook.errors import RoomError
-from workbook.paths import PROJECT_ROOT
+from workbook.paths import DEFAULT_HOST, DEFAULT_UI_PORT, PROJECT_ROOT
 
 DEFAULT_ROOM_DIR = PROJECT_ROOT / "mlruns" / "server"
-DEFAULT_URL = "http://127.0.0.1:5000"
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}"  # `workbook server --room` with its defaults
 SECRETS_FILE = "room-secrets.json"
 AUTH_CONFIG_FILE = "basic_auth.ini"
 AUTH_DB_FILE = "basic_auth.db"
 ADMIN_USERNAME = "admin"
-APP_NAME = "basic-auth"
+APP_NAME = "basic-auth"  # MLflow's own login and permissions app (the mlflow[auth] extra)
 # Read everything, change only what you created (the creator gets MANAGE on it).
 DEFAULT_PERMISSION = "READ"
 # Experiments the workbook's notebooks and sweeps log into under fixed names; attendees get EDIT on them.
