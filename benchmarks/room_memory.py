@@ -23,8 +23,9 @@ from pathlib import Path
 
 import psutil
 
-from workbook import room, team_server
+from workbook import room
 from workbook.paths import PROJECT_ROOT
+from workbook.serving import tracking_server
 
 GOAL_MB = 600
 CLIENT_PROGRAM = textwrap.dedent("""
@@ -77,7 +78,7 @@ def group_memory_mb(leader_pid: int) -> tuple[float, float, int]:
 def measure(workers: int, clients: int, folder: Path) -> dict:
     """Start a room with `workers`, measure it idle and after `clients` attendees; stop it."""
     store = folder / f"workers-{workers}"
-    server = team_server.start_tracking_server(f"sqlite:///{(store / 'mlflow.db').as_posix()}", store / "artifacts",
+    server = tracking_server.start_tracking_server(f"sqlite:///{(store / 'mlflow.db').as_posix()}", store / "artifacts",
                                                workers=workers, room=True, timeout=240)
     try:
         idle = group_memory_mb(server.process.pid)

@@ -31,15 +31,14 @@ import requests
 
 from workbook import tracking
 from workbook.errors import RoomError
-from workbook.paths import PROJECT_ROOT
+from workbook.paths import DEFAULT_SERVER_URL, PROJECT_ROOT
 
 DEFAULT_ROOM_DIR = PROJECT_ROOT / "mlruns" / "server"
-DEFAULT_URL = "http://127.0.0.1:5000"
 SECRETS_FILE = "room-secrets.json"
 AUTH_CONFIG_FILE = "basic_auth.ini"
 AUTH_DB_FILE = "basic_auth.db"
 ADMIN_USERNAME = "admin"
-APP_NAME = "basic-auth"
+APP_NAME = "basic-auth"  # MLflow's own login and permissions app (the mlflow[auth] extra)
 # Read everything, change only what you created (the creator gets MANAGE on it).
 DEFAULT_PERMISSION = "READ"
 # Experiments the workbook's notebooks and sweeps log into under fixed names; attendees get EDIT on them.
@@ -247,7 +246,7 @@ def _message(response: requests.Response) -> str:
 def admin_for(url: str, room_dir: Path) -> Admin:
     """An Admin for the room whose secrets are in `room_dir`, after checking the URL looks like one."""
     if not re.match(r"^https?://[^/\s]+", url or ""):
-        raise RoomError(f"--url must be the room server's address, e.g. {DEFAULT_URL}, got {url!r}")
+        raise RoomError(f"--url must be the room server's address, e.g. {DEFAULT_SERVER_URL}, got {url!r}")
     return Admin(url, load_secrets(room_dir), room_dir)
 
 

@@ -26,7 +26,8 @@ import requests
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from workbook import room, team_server
+from workbook import room
+from workbook.serving import tracking_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -96,7 +97,7 @@ def server(tmp_path_factory) -> dict:
     """`workbook server --room --workers 1` on a fresh store, with alice, bob and 20 attendees."""
     folder = tmp_path_factory.mktemp("room")
     store = folder / "store"
-    port = team_server.free_port()
+    port = tracking_server.free_port()
     url = f"http://127.0.0.1:{port}"
     stderr_path = folder / "server-stderr.txt"
     command = [sys.executable, "-m", "workbook.cli", "server", "--room", "--workers", "1", "--port", str(port),

@@ -7,7 +7,7 @@ everything the server started (uvicorn and its workers, MLflow's job runners), t
 signal's number. Checked here: that status, the port free for the next command, and nobody left of the
 server's process group. Each case starts a real server (10-15 s on two busy cores), so `workbook serve` and
 `workbook server` are checked for SIGTERM only: the signal handling they share with `workbook ui` is one
-mechanism (workbook.serving.stop_signals), the process groups they stop are what differs.
+mechanism (workbook.serving.process.stop_signals), the process groups they stop are what differs.
 """
 
 from __future__ import annotations

@@ -254,7 +254,7 @@ def test_bad_input_is_one_line_with_a_status_and_leaves_nothing_complete(bad_inp
     assert not out.exists()  # every check runs before the sweep folder is made
 
 
-# --- workbook server: the command reaches workbook.team_server ---------------------------------------------
+# --- workbook server: the command reaches workbook.serving.tracking_server-----------------------------------------
 
 
 def test_server_rejects_a_backend_that_is_not_a_database_in_one_line(tmp_path: Path) -> None:
@@ -271,7 +271,7 @@ def test_server_rejects_a_backend_that_is_not_a_database_in_one_line(tmp_path: P
 
 def test_eight_parallel_points_logging_through_workbook_server_lose_nothing(tmp_path: Path) -> None:
     """Issue 5: 8 points on 4 workers log through `workbook server`: 8 children and 8 notebook runs."""
-    from workbook.team_server import start_tracking_server
+    from workbook.serving.tracking_server import start_tracking_server
 
     server = start_tracking_server(f"sqlite:///{tmp_path / 'server' / 'mlflow.db'}", tmp_path / "server" / "art")
     try:

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from workbook import team_server, tracking
+from workbook import tracking
+from workbook.serving import tracking_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -118,9 +119,9 @@ def _wait_gone(session: int, timeout: float = 15) -> list[int]:
 
 def test_a_team_server_loses_nothing_keeps_its_protections_and_stops_on_ctrl_c(tmp_path, direct):
     db, artifacts = tmp_path / "server" / "mlflow.db", tmp_path / "server" / "artifacts"
-    port = team_server.free_port()
+    port = tracking_server.free_port()
     url = f"http://127.0.0.1:{port}"
-    program = ("import sys; from workbook.team_server import run_server; "
+    program = ("import sys; from workbook.serving.tracking_server import run_server; "
                f"sys.exit(run_server({f'sqlite:///{db.as_posix()}'!r}, {str(artifacts)!r}, port={port}))")
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     with open(tmp_path / "stderr.txt", "w") as stderr:  # a file, not a pipe nobody reads while the server runs
@@ -151,7 +152,7 @@ def test_a_team_server_loses_nothing_keeps_its_protections_and_stops_on_ctrl_c(t
     assert runner.stdout.read() == ""  # the one line, nothing more: MLflow's own output went to stderr
     err = (tmp_path / "stderr.txt").read_text()
     assert "warning:" not in err and "error:" not in err and "Traceback" not in err
-    team_server.check_port_free("127.0.0.1", port)  # free again (a TIME_WAIT left behind does not count)
+    tracking_server.check_port_free("127.0.0.1", port)  # free again (a TIME_WAIT left behind does not count)
 
 
 def _check_eight_clients_lose_nothing(url: str, artifacts: Path, client_dir: Path) -> None:

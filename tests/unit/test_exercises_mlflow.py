@@ -36,7 +36,7 @@ def store(tmp_path, template_db, monkeypatch) -> str:
     shutil.copyfile(template_db, db)
     uri = f"sqlite:///{db.as_posix()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     tracking.setup_tracking("exercise", uri)
     yield uri
     tracking.forget_tracking_state()

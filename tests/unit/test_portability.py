@@ -34,7 +34,7 @@ def test_signals_windows_lacks_are_looked_up_never_named_directly():
     pattern = re.compile(r"signal\.(SIGHUP|SIGKILL|SIGQUIT|SIGUSR1|SIGUSR2)\b|os\.(setsid|getpgid|fork)\(")
     found = [f"{name}: {match.group(0)}" for name, text in _sources().items() for match in pattern.finditer(text)]
     assert found == []
-    serving = (LIB / "serving.py").read_text()
+    serving = (LIB / "serving" / "process.py").read_text()
     guarded = serving.split("def _signal_group", 1)[1].split("\ndef ", 1)[0]
     assert 'if os.name == "nt"' in guarded and "os.killpg" in guarded  # the one killpg, behind the check
     assert sum(text.count("os.killpg") for text in _sources().values()) == 1
@@ -46,7 +46,7 @@ def test_the_sweep_lock_refuses_a_second_sweep_and_the_store_lock_serialises(tmp
             pass
     with sweep.sweep_lock(tmp_path):  # released: the folder is free again
         pass
-    with tracking._file_lock(tmp_path / "store.lock"):
+    with tracking.file_lock(tmp_path / "store.lock"):
         assert (tmp_path / "store.lock").exists()
 
 

@@ -161,12 +161,12 @@ def test_a_room_login_is_checked_once_and_a_refusal_is_one_line(monkeypatch, use
 
 def test_a_room_server_runs_mlflows_basic_auth_app_and_ignores_auth_variables_left_in_the_shell(monkeypatch,
                                                                                                tmp_path):
-    from workbook import team_server
+    from workbook.serving import tracking_server
 
-    command = team_server.server_command("sqlite:///x.db", tmp_path, "127.0.0.1", 5000, app_name="basic-auth")
+    command = tracking_server.server_command("sqlite:///x.db", tmp_path, "127.0.0.1", 5000, app_name="basic-auth")
     assert command[-2:] == ["--app-name", "basic-auth"]
-    assert "--app-name" not in team_server.server_command("sqlite:///x.db", tmp_path, "127.0.0.1", 5000)
+    assert "--app-name" not in tracking_server.server_command("sqlite:///x.db", tmp_path, "127.0.0.1", 5000)
     monkeypatch.setenv("MLFLOW_AUTH_ADMIN_PASSWORD", "from-an-old-shell")
     monkeypatch.setenv("MLFLOW_AUTH_CONFIG_PATH", "/elsewhere.ini")
-    env = team_server.server_env("sqlite:///x.db")
+    env = tracking_server.server_env("sqlite:///x.db")
     assert "MLFLOW_AUTH_ADMIN_PASSWORD" not in env and "MLFLOW_AUTH_CONFIG_PATH" not in env

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ import pytest
 from workbook import serving, tracking
 from workbook.data import COLUMNS, make_flights
 from workbook.models import RAW_COLUMNS, make_pipeline
-from workbook.serving import InputSchemaError, ServingError
+from workbook.serving import InputSchemaError, ServingError, model_server, process
 from workbook.tracking import TrackingError
 
 MODEL = "fares"
@@ -61,7 +62,7 @@ def store(tmp_path, monkeypatch, logged) -> str:
     db.parent.mkdir()
     shutil.copyfile(logged["db"], db)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _uri(db))
-    monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield _uri(db)
     tracking.forget_tracking_state()
 
@@ -235,7 +236,7 @@ def test_serve_command_uses_this_environment_and_binds_loopback(store):
 
 
 def test_unknown_model_fails_before_any_server_starts(monkeypatch):
-    monkeypatch.setattr(serving.subprocess, "Popen", lambda *a, **k: pytest.fail("no process should start"))
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("no process should start"))
     with pytest.raises(TrackingError, match="models:/nobody@champion"):
         serving.start_server("models:/nobody@champion")
 
@@ -251,7 +252,7 @@ def test_a_port_in_use_is_refused_with_advice():
 
 def test_a_server_that_dies_reports_its_last_log_line(monkeypatch):
     script = "import sys; print('loading model'); print('OSError: model files are gone', file=sys.stderr); sys.exit(3)"
-    monkeypatch.setattr(serving, "serve_command", lambda uri, port, host: [sys.executable, "-c", script])
+    monkeypatch.setattr(model_server, "serve_command", lambda uri, port, host: [sys.executable, "-c", script])
     with pytest.raises(ServingError) as caught:
         serving.start_server(f"models:/{MODEL}@champion", timeout=20)
     assert str(caught.value) == (f"the model server for models:/{MODEL}@champion exited with code 3 before "
@@ -276,7 +277,7 @@ def test_a_silent_server_times_out_and_its_whole_process_group_is_ended(tmp_path
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
         f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)"
     )
-    monkeypatch.setattr(serving, "serve_command", lambda uri, port, host: [sys.executable, "-c", script])
+    monkeypatch.setattr(model_server, "serve_command", lambda uri, port, host: [sys.executable, "-c", script])
     with pytest.raises(ServingError, match=r"did not answer http://127.0.0.1:\d+/ping within 1 s"):
         serving.start_server(f"models:/{MODEL}@champion", timeout=1)
     grandchild = int(pid_file.read_text())
@@ -350,8 +351,8 @@ def test_run_ui_stops_the_ui_when_it_is_interrupted(monkeypatch, store):
         def wait(self):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(serving.subprocess, "Popen", InterruptedUi)
-    monkeypatch.setattr(serving, "stop_process_group", stopped.append)
+    monkeypatch.setattr(subprocess, "Popen", InterruptedUi)
+    monkeypatch.setattr(process, "stop_process_group", stopped.append)
     assert serving.run_ui(port=serving.free_port()) == 130
     ((args, kwargs),) = launched
     assert args[args.index("--host") + 1] == "127.0.0.1" and args[args.index("--backend-store-uri") + 1] == store

@@ -1,6 +1,6 @@
 """Unit tests of the team tracking server's configuration and start-up failures (no real MLflow server here).
 
-The real server (8 concurrent clients, Host-header protection, Ctrl-C) is in tests/e2e/test_team_server.py.
+The real server (8 concurrent clients, Host-header protection, Ctrl-C) is in tests/e2e/test_team_server_running.py.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from workbook import team_server, tracking
-from workbook.serving import ServingError
-from workbook.team_server import TrackingServerError, check_backend_uri
+from workbook import tracking
+from workbook.errors import TrackingServerError
+from workbook.serving import ServingError, tracking_server
+from workbook.serving.backend import check_backend_uri
 
 
 def _sqlite_uri(db: Path) -> str:
@@ -36,14 +37,14 @@ def _option(command: list[str], flag: str) -> str:
 
 def test_server_command_serves_artifacts_from_the_folder_and_keeps_security_on(tmp_path):
     uri = _sqlite_uri(tmp_path / "mlflow.db")
-    command = team_server.server_command(uri, tmp_path / "art", "127.0.0.1", 5123)
+    command = tracking_server.server_command(uri, tmp_path / "art", "127.0.0.1", 5123)
     assert command[:4] == [sys.executable, "-m", "mlflow", "server"]
     assert _option(command, "--backend-store-uri") == uri
     assert "--serve-artifacts" in command and "--no-serve-artifacts" not in command
     assert _option(command, "--artifacts-destination") == str((tmp_path / "art").resolve())
     assert _option(command, "--default-artifact-root") == "mlflow-artifacts:/"  # new experiments proxied too
     assert (_option(command, "--host"), _option(command, "--port")) == ("127.0.0.1", "5123")
-    assert _option(command, "--workers") == str(team_server.DEFAULT_WORKERS)
+    assert _option(command, "--workers") == str(tracking_server.DEFAULT_WORKERS)
     # MLflow's Host-header and CORS protections stay at their defaults: nothing disables or widens them.
     for flag in ("--disable-security-middleware", "--allowed-hosts", "--cors-allowed-origins", "--x-frame-options"):
         assert flag not in command
@@ -51,20 +52,20 @@ def test_server_command_serves_artifacts_from_the_folder_and_keeps_security_on(t
 
 
 def test_servers_bind_the_loopback_address_unless_told_otherwise():
-    for function in (team_server.start_tracking_server, team_server.run_server):
+    for function in (tracking_server.start_tracking_server, tracking_server.run_server):
         assert inspect.signature(function).parameters["host"].default == "127.0.0.1"
-    assert inspect.signature(team_server.run_server).parameters["port"].default == 5000
+    assert inspect.signature(tracking_server.run_server).parameters["port"].default == 5000
 
 
 def test_allowed_hosts_are_added_but_a_wildcard_is_refused(tmp_path):
-    command = team_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000,
+    command = tracking_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000,
                                          allowed_hosts=["mlflow.example.org", "10.1.2.3:5000"])
     assert _option(command, "--allowed-hosts") == "mlflow.example.org,10.1.2.3:5000"
     with pytest.raises(TrackingServerError, match=r"allowed_hosts: '\*' would switch off") as caught:
-        team_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000, allowed_hosts=["*"])
+        tracking_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000, allowed_hosts=["*"])
     assert "\n" not in str(caught.value)
     with pytest.raises(TrackingServerError, match="allowed_hosts: expected host names"):
-        team_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000, allowed_hosts=["a,b"])
+        tracking_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000, allowed_hosts=["a,b"])
 
 
 def test_server_env_drops_variables_that_would_override_the_command(monkeypatch):
@@ -73,14 +74,14 @@ def test_server_env_drops_variables_that_would_override_the_command(monkeypatch)
     monkeypatch.setenv("MLFLOW_DEFAULT_ARTIFACT_ROOT", "/somewhere/local")
     monkeypatch.setenv("MLFLOW_GUNICORN_OPTS", "--timeout 5")
     monkeypatch.delenv("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", raising=False)
-    env = team_server.server_env("sqlite:////x.db")
+    env = tracking_server.server_env("sqlite:////x.db")
     for name in ("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", "MLFLOW_SERVER_ALLOWED_HOSTS",
                  "MLFLOW_DEFAULT_ARTIFACT_ROOT", "MLFLOW_GUNICORN_OPTS"):
         assert name not in env
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     monkeypatch.setenv("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "true")  # someone who wants MLflow's jobs
-    assert team_server.server_env("sqlite:////x.db")["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "true"
+    assert tracking_server.server_env("sqlite:////x.db")["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "true"
 
 
 # --- backend URIs -----------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_sqlite_uris_are_made_absolute(tmp_path, monkeypatch):
     absolute = _sqlite_uri(tmp_path / "m.db")
     assert check_backend_uri(absolute) == absolute
     assert check_backend_uri("sqlite:///m.db?timeout=20") == f"{absolute}?timeout=20"
-    assert team_server.default_backend_uri().endswith("/mlruns/server/mlflow.db")
+    assert tracking_server.default_backend_uri().endswith("/mlruns/server/mlflow.db")
 
 
 @pytest.mark.parametrize("uri", [
@@ -119,8 +120,8 @@ def test_other_backend_uris_fail_in_one_line_naming_them(uri):
 
 
 def test_passwords_never_reach_a_message():
-    assert team_server.redacted("postgresql://mlflow:s3cret@db:5432/m") == "postgresql://mlflow:***@db:5432/m"
-    assert team_server.redacted("sqlite:////x.db") == "sqlite:////x.db"
+    assert tracking_server.redacted("postgresql://mlflow:s3cret@db:5432/m") == "postgresql://mlflow:***@db:5432/m"
+    assert tracking_server.redacted("sqlite:////x.db") == "sqlite:////x.db"
     with pytest.raises(TrackingServerError) as caught:
         check_backend_uri("mongodb://mlflow:s3cret@db/m")
     assert "s3cret" not in str(caught.value) and "mongodb://mlflow:***@db/m" in str(caught.value)
@@ -131,7 +132,7 @@ def test_passwords_never_reach_a_message():
     ("0.0.0.0", False), ("192.168.1.20", False), ("teacher.local", False), ("::", False),
 ])
 def test_is_loopback(host, loopback):
-    assert team_server.is_loopback(host) is loopback
+    assert tracking_server.is_loopback(host) is loopback
 
 
 # --- the store and the artifact folder ---------------------------------------------------------------------
@@ -139,12 +140,12 @@ def test_is_loopback(host, loopback):
 
 def test_a_new_sqlite_store_is_created_once_with_served_artifacts(tmp_path):
     uri = _sqlite_uri(tmp_path / "team" / "mlflow.db")
-    team_server.prepare_sqlite_store(uri)
+    tracking_server.prepare_sqlite_store(uri)
     with sqlite3.connect(tmp_path / "team" / "mlflow.db") as connection:
         locations = connection.execute("SELECT experiment_id, artifact_location FROM experiments").fetchall()
     assert locations == [(0, "mlflow-artifacts:/0")]  # served by the server, never a path on this disk
-    team_server.prepare_sqlite_store(uri)  # found ready: nothing changes
-    assert team_server.local_artifact_experiments(uri) == []
+    tracking_server.prepare_sqlite_store(uri)  # found ready: nothing changes
+    assert tracking_server.local_artifact_experiments(uri) == []
 
 
 @pytest.fixture(scope="module")
@@ -157,19 +158,19 @@ def learner_store(tmp_path_factory) -> str:
 
 def test_a_store_with_local_artifact_folders_is_reported(learner_store, tmp_path):
     uri = learner_store
-    assert team_server.local_artifact_experiments(uri) == ["Default"]
-    assert team_server.local_artifact_experiments(_sqlite_uri(tmp_path / "missing.db")) == []
-    assert team_server.local_artifact_experiments("postgresql://u@h/db") == []
+    assert tracking_server.local_artifact_experiments(uri) == ["Default"]
+    assert tracking_server.local_artifact_experiments(_sqlite_uri(tmp_path / "missing.db")) == []
+    assert tracking_server.local_artifact_experiments("postgresql://u@h/db") == []
 
 
 def test_artifacts_dir_must_be_a_usable_local_folder(tmp_path):
-    assert team_server.prepare_artifacts_dir(tmp_path / "a" / "b") == (tmp_path / "a" / "b").resolve()
+    assert tracking_server.prepare_artifacts_dir(tmp_path / "a" / "b") == (tmp_path / "a" / "b").resolve()
     assert (tmp_path / "a" / "b").is_dir()
     with pytest.raises(TrackingServerError, match="artifacts_dir must be a local folder, got the URI 's3://b/x'"):
-        team_server.prepare_artifacts_dir("s3://b/x")
+        tracking_server.prepare_artifacts_dir("s3://b/x")
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(TrackingServerError, match=r"artifacts_dir .*file\.txt/sub: cannot create it"):
-        team_server.prepare_artifacts_dir(tmp_path / "file.txt" / "sub")
+        tracking_server.prepare_artifacts_dir(tmp_path / "file.txt" / "sub")
 
 
 # --- start-up failures ---------------------------------------------------------------------------------------
@@ -181,7 +182,8 @@ def test_a_busy_port_fails_before_anything_is_created(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(TrackingServerError) as caught:
-            team_server.start_tracking_server(_sqlite_uri(tmp_path / "db" / "mlflow.db"), tmp_path / "art", port=port)
+            tracking_server.start_tracking_server(_sqlite_uri(tmp_path / "db" / "mlflow.db"), tmp_path / "art",
+                                                  port=port)
     message = str(caught.value)
     assert message.startswith(f"cannot listen on 127.0.0.1:{port} (")
     assert "choose another --port" in message and "\n" not in message
@@ -204,7 +206,7 @@ def test_a_port_a_stopped_server_left_in_time_wait_counts_as_free():
     time.sleep(0.1)
     with socket.socket() as plain, pytest.raises(OSError):  # a plain bind still calls it busy...
         plain.bind(("127.0.0.1", port))
-    team_server.check_port_free("127.0.0.1", port)  # ...but uvicorn binds it at once, and so may we
+    tracking_server.check_port_free("127.0.0.1", port)  # ...but uvicorn binds it at once, and so may we
 
 
 @pytest.mark.parametrize(("kwargs", "expected"), [
@@ -216,21 +218,21 @@ def test_a_port_a_stopped_server_left_in_time_wait_counts_as_free():
 ])
 def test_bad_start_arguments_fail_in_one_line(tmp_path, kwargs, expected):
     with pytest.raises(TrackingServerError) as caught:
-        team_server.start_tracking_server(_sqlite_uri(tmp_path / "mlflow.db"), tmp_path / "art", **kwargs)
+        tracking_server.start_tracking_server(_sqlite_uri(tmp_path / "mlflow.db"), tmp_path / "art", **kwargs)
     assert expected in str(caught.value) and "\n" not in str(caught.value)
 
 
 def _fake_server(monkeypatch, code: str) -> None:
     """Make start_tracking_server launch a small Python program instead of MLflow."""
-    monkeypatch.setattr(team_server, "server_command", lambda *args, **kwargs: [sys.executable, "-c", code])
+    monkeypatch.setattr(tracking_server, "server_command", lambda *args, **kwargs: [sys.executable, "-c", code])
 
 
 @pytest.fixture
 def launched(monkeypatch) -> list:
     """Every (process, log path) start_tracking_server launches, in order."""
     seen: list = []
-    real_launch = team_server._launch
-    monkeypatch.setattr(team_server, "_launch", lambda *a: seen.append(real_launch(*a)) or seen[-1])
+    real_launch = tracking_server.launch
+    monkeypatch.setattr(tracking_server, "launch", lambda *a, **k: seen.append(real_launch(*a, **k)) or seen[-1])
     return seen
 
 
@@ -248,7 +250,7 @@ def test_a_server_that_dies_fails_with_its_likeliest_log_line(tmp_path, monkeypa
                               "print(\"ModuleNotFoundError: No module named 'psycopg2'\"); print('shutting down'); "
                               "sys.exit(3)")
     with pytest.raises(TrackingServerError) as caught:
-        team_server.start_tracking_server("postgresql://u@db.example.org/m", tmp_path / "art", timeout=30)
+        tracking_server.start_tracking_server("postgresql://u@db.example.org/m", tmp_path / "art", timeout=30)
     assert str(caught.value) == ("the MLflow tracking server for postgresql://u@db.example.org/m exited with code 3 "
                                  "before answering: ModuleNotFoundError: No module named 'psycopg2'")
     assert caught.value.log_tail[-1] == "shutting down"
@@ -262,14 +264,14 @@ def test_a_server_that_never_answers_is_stopped_after_the_timeout(tmp_path, monk
     _fake_server(monkeypatch, "import subprocess, sys, time; "
                               "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)")
     with pytest.raises(TrackingServerError, match=r"did not answer http://127\.0\.0\.1:\d+/health within 1 s$"):
-        team_server.start_tracking_server("postgresql://u@db.example.org/m", tmp_path / "art", timeout=1)
+        tracking_server.start_tracking_server("postgresql://u@db.example.org/m", tmp_path / "art", timeout=1)
     assert not _group_alive(launched[0][0].pid)
 
 
 def test_summary_line_prefers_the_last_error():
-    assert team_server.summary_line(["a", "ValueError: x", "b"]) == "ValueError: x"
-    assert team_server.summary_line(["a", "  b  "]) == "b"
-    assert team_server.summary_line([]) == ""
+    assert tracking_server.summary_line(["a", "ValueError: x", "b"]) == "ValueError: x"
+    assert tracking_server.summary_line(["a", "  b  "]) == "b"
+    assert tracking_server.summary_line([]) == ""
 
 
 # --- the foreground command's messages ---------------------------------------------------------------------
@@ -282,8 +284,8 @@ def test_run_server_warns_about_exposure_and_local_artifacts_and_reports_ctrl_c(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(team_server, "start_tracking_server", interrupted)
-    assert team_server.run_server(uri, tmp_path / "art", host="0.0.0.0", port=5999) == 130
+    monkeypatch.setattr(tracking_server, "start_tracking_server", interrupted)
+    assert tracking_server.run_server(uri, tmp_path / "art", host="0.0.0.0", port=5999) == 130
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert out == "" and len(lines) == 3
@@ -291,15 +293,15 @@ def test_run_server_warns_about_exposure_and_local_artifacts_and_reports_ctrl_c(
     assert lines[1].startswith(f"warning: 1 experiment(s) in {uri} keep artifacts in local folders ('Default')")
     assert lines[2] == "interrupted before the tracking server was ready"
 
-    monkeypatch.setattr(team_server, "start_tracking_server", interrupted)
-    assert team_server.run_server(_sqlite_uri(tmp_path / "new.db"), tmp_path / "art") == 130
+    monkeypatch.setattr(tracking_server, "start_tracking_server", interrupted)
+    assert tracking_server.run_server(_sqlite_uri(tmp_path / "new.db"), tmp_path / "art") == 130
     assert capsys.readouterr().err == "interrupted before the tracking server was ready\n"  # loopback: no warning
 
 
 # A stand-in for `mlflow server`: chatters on stdout like MLflow does, answers /health from a file.
 STAND_IN_DRIVER = """
 import sys
-from workbook import team_server
+from workbook.serving import tracking_server
 
 def stand_in(backend, folder, host, port, **kwargs):
     program = ("import functools, http.server; print('MLflow-like chatter on stdout', flush=True); "
@@ -307,8 +309,8 @@ def stand_in(backend, folder, host, port, **kwargs):
                f"http.server.HTTPServer(({host!r}, {port}), handler).serve_forever()")
     return [sys.executable, "-c", program]
 
-team_server.server_command = stand_in
-sys.exit(team_server.run_server("postgresql://u@db.example.org/m", sys.argv[1], port=int(sys.argv[2])))
+tracking_server.server_command = stand_in
+sys.exit(tracking_server.run_server("postgresql://u@db.example.org/m", sys.argv[1], port=int(sys.argv[2])))
 """
 
 
@@ -324,7 +326,7 @@ def _child_of(pid: int) -> int:
 def test_run_server_prints_only_its_line_and_sigterm_stops_the_server_with_status_143(tmp_path):
     (tmp_path / "art").mkdir()
     (tmp_path / "art" / "health").write_text("OK")  # so the stand-in answers GET /health with 200
-    port = team_server.free_port()
+    port = tracking_server.free_port()
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "all_proxy")}
     runner = subprocess.Popen([sys.executable, "-c", STAND_IN_DRIVER, str(tmp_path / "art"), str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -39,7 +39,7 @@ def isolated_mlflow(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     # Anything that falls back to the default store lands here instead of in the project.
-    monkeypatch.setattr(tracking, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield
     tracking.forget_tracking_state()
 
@@ -83,9 +83,9 @@ def _frame(n: int = 40, seed: int = 42) -> tuple[pd.DataFrame, pd.Series]:
 
 def test_default_store_is_a_sqlite_database_in_the_project():
     assert REAL_DEFAULT_DB == PROJECT_ROOT / "mlruns" / "mlflow.db"
-    assert tracking.default_tracking_uri() == f"sqlite:///{tracking.DEFAULT_DB.as_posix()}"
-    assert tracking.sqlite_path(tracking.default_tracking_uri()) == tracking.DEFAULT_DB
-    assert tracking.artifact_root(tracking.default_tracking_uri()) == tracking.DEFAULT_DB.parent / "artifacts"
+    assert tracking.default_tracking_uri() == f"sqlite:///{tracking.store.DEFAULT_DB.as_posix()}"
+    assert tracking.sqlite_path(tracking.default_tracking_uri()) == tracking.store.DEFAULT_DB
+    assert tracking.artifact_root(tracking.default_tracking_uri()) == tracking.store.DEFAULT_DB.parent / "artifacts"
     assert tracking.ui_command().startswith(f"mlflow ui --backend-store-uri {tracking.default_tracking_uri()} ")
 
 
@@ -117,7 +117,7 @@ def test_ensure_store_creates_the_schema_once_quietly_and_is_idempotent(fresh_st
     assert {"experiments", "runs", "metrics", "registered_models", "model_versions"} <= tables
     assert default_location == [(str(db.parent / "artifacts" / "0"),)]
 
-    tracking._ready_stores.clear()  # force the locked path again, as a second process would take it
+    tracking.store.ready_stores.clear()  # force the locked path again, as a second process would take it
     assert tracking.ensure_store(store) == store
     assert len(MlflowClient(store).search_experiments()) == 1
 

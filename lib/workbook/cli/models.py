@@ -14,6 +14,7 @@ import typer
 from workbook.cli.app import app, expected, fail
 from workbook.cli.options import HostOption, ModelUriArgument, PortOption, real_file_rows, warn_if_exposed
 from workbook.errors import ServingError
+from workbook.paths import DEFAULT_HOST, DEFAULT_SERVE_PORT
 
 if TYPE_CHECKING:
     from workbook import projects
@@ -36,7 +37,7 @@ def predict(
 
 
 @app.command()
-def serve(model_uri: ModelUriArgument, port: PortOption = 5001, host: HostOption = "127.0.0.1") -> None:
+def serve(model_uri: ModelUriArgument, port: PortOption = DEFAULT_SERVE_PORT, host: HostOption = DEFAULT_HOST) -> None:
     """Serve a model over REST with MLflow's scoring server (POST /invocations) until Ctrl-C.
 
     SIGTERM and a hang-up stop it as Ctrl-C does, with the server's workers; the exit status is then

@@ -57,7 +57,7 @@ def real_file_rows() -> int:
 
 def warn_if_exposed(host: str) -> None:
     """Say so when a server will accept connections from other machines."""
-    from workbook import team_server  # the one loopback check; the commands calling this load MLflow anyway
+    from workbook.serving import is_loopback  # the one loopback check; the commands calling this load MLflow anyway
 
-    if not team_server.is_loopback(host):
+    if not is_loopback(host):
         typer.echo(f"warning: listening on {host} lets other machines reach this server", err=True)

@@ -1,6 +1,6 @@
 """The tracking servers: `workbook ui` (the MLflow UI on the project's store) and `workbook server` (a team's).
 
-workbook.serving, workbook.tracking and workbook.team_server import MLflow; they are imported inside the
+workbook.serving and workbook.tracking import MLflow; they are imported inside the
 commands so `workbook --help` stays fast.
 """
 
@@ -13,10 +13,11 @@ import typer
 from workbook.cli.app import app
 from workbook.cli.options import HostOption, PortOption, warn_if_exposed
 from workbook.errors import ServingError
+from workbook.paths import DEFAULT_HOST, DEFAULT_UI_PORT
 
 
 @app.command()
-def ui(port: PortOption = 5000, host: HostOption = "127.0.0.1") -> None:
+def ui(port: PortOption = DEFAULT_UI_PORT, host: HostOption = DEFAULT_HOST) -> None:
     """Open the MLflow UI on the project's store (or MLFLOW_TRACKING_URI) until Ctrl-C.
 
     SIGTERM and a hang-up stop it as Ctrl-C does; the exit status is then 128 + the signal's number.
@@ -46,8 +47,8 @@ def server(
                      "Default: mlruns/server/artifacts/.",
                      show_default=False),
     ] = None,
-    host: HostOption = "127.0.0.1",
-    port: PortOption = 5000,
+    host: HostOption = DEFAULT_HOST,
+    port: PortOption = DEFAULT_UI_PORT,
     room: Annotated[bool, typer.Option("--room", help="Workshop room: MLflow's logins and permissions "
                                        "(then `workbook room add-users`).")] = False,
     workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes (a room: 1 is enough).")] = 2,
@@ -56,8 +57,9 @@ def server(
 
     Clients log to it with MLFLOW_TRACKING_URI=http://HOST:PORT (notebooks, `workbook run`, sweeps).
     """
-    from workbook import team_server
+    from workbook.serving import tracking_server
 
     # run_server warns about a non-loopback host and reports a server that dies, each in one line
-    code = team_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room)
+    code = tracking_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room,
+                                      say=typer.echo, warn=lambda line: typer.echo(line, err=True))
     raise typer.Exit(code)

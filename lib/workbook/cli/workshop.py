@@ -13,6 +13,7 @@ import typer
 
 from workbook.cli.app import app, expected
 from workbook.errors import RoomError, UsageError
+from workbook.paths import DEFAULT_SERVER_URL
 
 URL_HELP = "The room server as this machine reaches it."
 ROOM_DIR_HELP = "The room's folder (its secrets file): beside the server's SQLite database."
@@ -41,7 +42,7 @@ app.add_typer(room_app, name="room")
 @room_app.command("add-users")
 def add_users(
     names_file: Annotated[Path, typer.Argument(help="Text file: one attendee name a line.", show_default=False)],
-    url: UrlOption = "http://127.0.0.1:5000",
+    url: UrlOption = DEFAULT_SERVER_URL,
     handout_url: Annotated[str | None, typer.Option("--handout-url", help="The address attendees use, e.g. "
                                                     "http://10.0.0.5:5000. Default: --url.",
                                                     show_default=False)] = None,
@@ -62,7 +63,7 @@ def add_users(
 
 @app.command()
 def leaderboard(
-    url: UrlOption = "http://127.0.0.1:5000",
+    url: UrlOption = DEFAULT_SERVER_URL,
     room_dir: RoomDirOption = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write the board as an HTML page.",
                                               show_default=False)] = None,

@@ -1,52 +1,50 @@
 """A shared MLflow tracking server for a team or a workshop room: `workbook server`.
 
-One `mlflow server` with a SQL backend (SQLite by default, any SQLAlchemy database URL accepted) that also
-serves the artifacts, so clients on other machines never need the server's disk: they set
-`MLFLOW_TRACKING_URI=http://host:port` and log as usual. It binds 127.0.0.1 unless told otherwise and keeps
-MLflow's Host-header and CORS protections on. Process handling (own process group, readiness, stopping on Ctrl-C,
-SIGTERM and hang-up) is workbook.serving's.
+One `mlflow server` with a SQL backend (SQLite by default, any SQLAlchemy database URL accepted; see
+workbook.serving.backend) that also serves the artifacts, so clients on other machines never need the server's
+disk: they set `MLFLOW_TRACKING_URI=http://host:port` and log as usual. It binds 127.0.0.1 unless told otherwise
+and keeps MLflow's Host-header and CORS protections on. Process handling (own process group, readiness,
+stopping on Ctrl-C, SIGTERM and hang-up) is workbook.serving.process's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import os
 import re
-import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from workbook import serving, tracking
-from workbook.errors import TrackingServerError
-from workbook.messages import first_line
-from workbook.paths import PROJECT_ROOT
-from workbook.serving import (
-    DEFAULT_HOST,
+from workbook.errors import ServingError, TrackingServerError
+from workbook.paths import DEFAULT_HOST, DEFAULT_UI_PORT
+from workbook.serving import process as server_process
+from workbook.serving.backend import (
+    SERVED_ARTIFACT_ROOT,
+    check_backend_uri,
+    default_artifacts_dir,
+    default_backend_uri,
+    local_artifact_experiments,
+    prepare_artifacts_dir,
+    prepare_sqlite_store,
+    redacted,
+)
+from workbook.serving.process import (
     START_TIMEOUT_S,
     ServerProcess,
-    ServingError,
+    exit_status,
     free_port,
+    is_loopback,
+    launch,
+    stop_signals,
     url_host,
+    web_ui_env,
 )
 
-# Its own database and artifact folder, not the learner's mlruns/mlflow.db: that store's experiments keep
-# artifacts at file:// paths on this disk, which a client on another machine cannot reach. Under mlruns/,
-# so it is git-ignored with the rest.
-DEFAULT_SERVER_DIR = PROJECT_ROOT / "mlruns" / "server"
-DEFAULT_PORT = 5000
 # One uvicorn worker costs ~250 MB and several seconds of start-up; two keep the UI responsive while the
 # other streams an artifact, without MLflow's default of four swamping a 2-core laptop.
 DEFAULT_WORKERS = 2
-# Every experiment's artifacts go through the server (`--serve-artifacts`), never to a client's own disk.
-SERVED_ARTIFACT_ROOT = "mlflow-artifacts:/"
-DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # what MLflow's SQL stores accept
 # Variables `mlflow server` reads that would override what our command line says: a disabled security
 # middleware or a '*' host list, artifacts written to a client-visible path, another web server. The
 # command line is the one place the server's settings come from.
@@ -70,65 +68,8 @@ OVERRIDING_ENV = (
 )
 
 
-# --- what the server is given ------------------------------------------------------------------------
 
-
-def default_backend_uri() -> str:
-    """The team server's own SQLite database: `sqlite:///<project>/mlruns/server/mlflow.db`."""
-    return f"sqlite:///{(DEFAULT_SERVER_DIR / 'mlflow.db').as_posix()}"
-
-
-def default_artifacts_dir() -> Path:
-    """Where the team server keeps the artifacts it serves: `<project>/mlruns/server/artifacts`."""
-    return DEFAULT_SERVER_DIR / "artifacts"
-
-
-def check_backend_uri(uri: str) -> str:
-    """`uri` if MLflow can keep a server's runs and registry in it (SQLite made absolute); else a one-line error.
-
-    Accepted: sqlite:///path.db and SQLAlchemy URLs of PostgreSQL, MySQL and SQL Server (driver suffixes
-    such as postgresql+psycopg2:// too). The file store and server URLs are refused.
-    """
-    expected = ("expected a database URL such as sqlite:///path/to/mlflow.db, "
-                "postgresql://user@host/db, mysql://user@host/db or mssql://user@host/db")
-    if not isinstance(uri, str) or not uri.strip():
-        raise TrackingServerError(f"backend store URI must be a non-empty string; {expected}")
-    scheme = urlsplit(uri).scheme.lower()
-    engine = scheme.split("+", 1)[0]
-    if engine not in DATABASE_SCHEMES or "://" not in uri:
-        raise TrackingServerError(f"backend store URI {redacted(uri)!r} is not a database URL; {expected}")
-    if engine == "sqlite":
-        try:
-            db = tracking.sqlite_path(uri)
-        except tracking.TrackingError:
-            raise TrackingServerError(f"backend store URI {uri!r}: {expected}") from None
-        query = urlsplit(uri).query  # options such as ?timeout=20 stay
-        # Absolute: the server must not depend on the folder it was started from.
-        return f"sqlite:///{db.as_posix()}" + (f"?{query}" if query else "")
-    if not uri.split("://", 1)[1].strip("/"):
-        raise TrackingServerError(f"backend store URI {uri!r} names no database server; {expected}")
-    return uri
-
-
-def redacted(uri: str) -> str:
-    """`uri` with any password replaced by ***, fit to print (database URLs often carry one)."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-
-
-def is_loopback(host: str) -> bool:
-    """True when `host` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+# --- the command and its environment ------------------------------------------------------------------
 
 
 def _check_allowed_hosts(allowed_hosts: Sequence[str]) -> list[str]:
@@ -168,77 +109,19 @@ def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, 
 
 
 def check_port_free(host: str, port: int) -> None:
-    """serving.check_port_free, raising TrackingServerError."""
+    """workbook.serving.process.check_port_free, raising TrackingServerError."""
     try:
-        serving.check_port_free(host, port)
+        server_process.check_port_free(host, port)
     except ServingError as error:
         raise TrackingServerError(str(error)) from None
 
 
 def server_env(backend_uri: str) -> dict[str, str]:
     """The server's environment: serving's (PATH, threads) minus variables that would override the command."""
-    env = serving.web_ui_env(backend_uri)
+    env = web_ui_env(backend_uri)
     for name in OVERRIDING_ENV:
         env.pop(name, None)
     return env
-
-
-# --- the store ---------------------------------------------------------------------------------------
-
-
-def prepare_sqlite_store(backend_uri: str) -> None:
-    """Create a new SQLite backend once, under the workbook's store lock, its artifacts served by the server.
-
-    The lock is tracking.ensure_store's, so a notebook opening the same new file at that moment waits instead
-    of racing MLflow's schema creation; the Default experiment gets a served (mlflow-artifacts:/) location.
-    """
-    db = tracking.sqlite_path(backend_uri)
-    if db is None:
-        return
-    try:
-        tracking.create_sqlite_store(backend_uri, SERVED_ARTIFACT_ROOT)
-    except Exception as error:
-        problem = first_line(error)
-        raise TrackingServerError(f"cannot create the backend store {backend_uri}: {problem}") from None
-
-
-def local_artifact_experiments(backend_uri: str) -> list[str]:
-    """Active experiments of an existing SQLite store whose artifacts live at local paths, not behind a server.
-
-    A client on another machine cannot log artifacts to those; other kinds of database are not inspected.
-    """
-    db = tracking.sqlite_path(backend_uri) if backend_uri.startswith("sqlite:") else None
-    if db is None or not db.exists():
-        return []
-    query = "SELECT name, artifact_location FROM experiments WHERE lifecycle_stage = 'active' ORDER BY experiment_id"
-    try:
-        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=20)) as connection:
-            rows = connection.execute(query).fetchall()
-    except sqlite3.Error:
-        return []  # not an MLflow store (yet): the server says so when it starts
-    return [str(name) for name, location in rows if _is_local_location(str(location or ""))]
-
-
-def _is_local_location(location: str) -> bool:
-    """True for file:// URIs and bare paths (POSIX or Windows), which only this machine can write to."""
-    return location.startswith(("file:", "/")) or re.match(r"^[A-Za-z]:[\\/]", location) is not None
-
-
-def prepare_artifacts_dir(artifacts_dir: str | Path) -> Path:
-    """The artifact folder as an absolute path, created if missing; a one-line error if it is not a usable folder."""
-    text = str(artifacts_dir)
-    if not text.strip():
-        raise TrackingServerError("artifacts_dir must name a folder, got an empty string")
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", text):
-        raise TrackingServerError(f"artifacts_dir must be a local folder, got the URI {text!r}")
-    folder = Path(text).expanduser().resolve()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise TrackingServerError(f"artifacts_dir {folder}: cannot create it ({error.strerror or error})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise TrackingServerError(f"artifacts_dir {folder}: not writable by this user")
-    return folder
 
 
 # --- the running server ------------------------------------------------------------------------------
@@ -259,24 +142,6 @@ def summary_line(tail: Sequence[str]) -> str:
         if re.search(r"(Error|Exception|error:)", line):
             return line.strip()
     return tail[-1].strip() if tail else ""
-
-
-def _launch(command: list[str], env: dict[str, str], capture_output: bool) -> tuple[subprocess.Popen, Path | None]:
-    """Start `command` in its own process group (so stop() reaches its children); its log file when captured."""
-    if not capture_output:
-        # MLflow's own chatter goes to stderr as well: stdout keeps only the line the workbook prints.
-        process = subprocess.Popen(command, env=env, stdout=_stderr_fd(), stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-        return process, None
-    handle, name = tempfile.mkstemp(prefix="workbook-tracking-server-", suffix=".log")
-    try:
-        with os.fdopen(handle, "w") as log:  # closed here: the child holds its own copy
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return process, Path(name)
 
 
 def _stderr_fd() -> int | None:
@@ -325,37 +190,34 @@ def start_tracking_server(backend_uri: str | None = None, artifacts_dir: str | P
         raise TrackingServerError(f"cannot listen on {host} ({error.strerror or error}); check --host") from None
     check_port_free(host, command_port)  # before anything is created on disk
     folder = prepare_artifacts_dir(artifacts_dir if artifacts_dir is not None else default_artifacts_dir())
-    env, room_dir = server_env(backend), None
+    env, room_dir, app_name = server_env(backend), None, None
     if room:
-        room_env, room_dir = _room_settings(backend)
+        room_env, room_dir, app_name = _room_settings(backend)
         env.update(room_env)
     command = server_command(backend, folder, host, command_port, workers=workers, allowed_hosts=hosts,
-                             app_name=ROOM_APP if room else None)
+                             app_name=app_name)
     prepare_sqlite_store(backend)
     started = time.monotonic()
-    process, log_path = _launch(command, env, capture_output)
+    # Without a log file, MLflow's own chatter goes to stderr as well: stdout keeps only the line the workbook prints.
+    process, log_path = launch(command, env, log_prefix="workbook-tracking-server-" if capture_output else None,
+                               stdout=None if capture_output else _stderr_fd())
     server = TrackingServer(url=f"http://{url_host(host)}:{command_port}", process=process, log_path=log_path,
                             backend_uri=backend, artifacts_dir=folder, room_dir=room_dir)
-    try:
-        _wait_until_healthy(server, timeout)
-    except BaseException:  # Ctrl-C too: never leave a half-started server behind
-        server.stop()
-        raise
-    server.started_s = time.monotonic() - started
-    return server
+    return server.ready_or_stop(lambda ready: _wait_until_healthy(ready, timeout), started)
 
 
-ROOM_APP = "basic-auth"  # MLflow's own login and permissions app (the mlflow[auth] extra)
+def _room_settings(backend: str) -> tuple[dict[str, str], Path, str]:
+    """workbook.room.server_settings and MLflow's login app, its errors as TrackingServerError.
 
-
-def _room_settings(backend: str) -> tuple[dict[str, str], Path]:
-    """workbook.room.server_settings, its errors as TrackingServerError (imported here: requests, secrets)."""
+    Imported here: workbook.room imports requests and secrets, which a server without logins never needs.
+    """
     from workbook import room
 
     try:
-        return room.server_settings(backend)
+        env, folder = room.server_settings(backend)
     except room.RoomError as error:
         raise TrackingServerError(str(error)) from None
+    return env, folder, room.APP_NAME
 
 
 # --- the foreground command --------------------------------------------------------------------------
@@ -378,42 +240,50 @@ def ready_line(server: TrackingServer) -> str:
             "Ctrl-C stops it")
 
 
+def _say(line: str) -> None:
+    """Default `say` of run_server: the ready line on stdout (what a service manager or a test reads)."""
+    print(line, flush=True)
+
+
 def _warn(message: str) -> None:
+    """Default `warn` of run_server: a warning or error line on stderr."""
     print(message, file=sys.stderr, flush=True)
 
 
 def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None, host: str = DEFAULT_HOST,
-               port: int = DEFAULT_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
-               timeout: float = START_TIMEOUT_S, room: bool = False) -> int:
+               port: int = DEFAULT_UI_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
+               timeout: float = START_TIMEOUT_S, room: bool = False, say: Callable[[str], None] = _say,
+               warn: Callable[[str], None] = _warn) -> int:
     """Run the team's tracking server in the foreground until Ctrl-C; the exit status for the command line.
 
-    Prints one line once the server answers. Ctrl-C, SIGTERM (a service manager, `docker stop`) or SIGHUP
-    (a closed terminal) stops the whole process group and returns 128 + the signal's number: 130, 143, 129
-    (serving.stop_signals). Interrupted before the server was ready, it says so in one line first. A server
-    that dies on its own returns its exit code after a one-line error. Start-up problems raise
+    Says one line once the server answers (`say`: stdout by default); warnings and errors go to `warn`
+    (stderr by default). Ctrl-C, SIGTERM (a service manager, `docker stop`) or SIGHUP (a closed terminal)
+    stops the whole process group and returns 128 + the signal's number: 130, 143, 129
+    (workbook.serving.process.stop_signals). Interrupted before the server was ready, it says so in one line
+    first. A server that dies on its own returns its exit code after a one-line error. Start-up problems raise
     TrackingServerError.
     """
     backend = check_backend_uri(backend_uri or default_backend_uri())
     if not is_loopback(host):  # a room asks every request for a login, but over plain HTTP
-        _warn(f"warning: listening on {host}: logins cross the network unencrypted (HTTP); keep the room on its "
-              "own network" if room else exposure_warning(host))
+        warn(f"warning: listening on {host}: logins cross the network unencrypted (HTTP); keep the room on its "
+             "own network" if room else exposure_warning(host))
     if local := local_artifact_experiments(backend):
         names = ", ".join(repr(name) for name in local[:3]) + (", ..." if len(local) > 3 else "")
-        _warn(f"warning: {len(local)} experiment(s) in {redacted(backend)} keep artifacts in local folders "
-              f"({names}); clients on other machines cannot log artifacts to them: use a fresh store")
+        warn(f"warning: {len(local)} experiment(s) in {redacted(backend)} keep artifacts in local folders "
+             f"({names}); clients on other machines cannot log artifacts to them: use a fresh store")
     server = None
     try:
-        with serving.stop_signals():
+        with stop_signals():
             server = start_tracking_server(backend, artifacts_dir, host, port, timeout, workers=workers,
                                            allowed_hosts=allowed_hosts, capture_output=False, room=room)
             with server:  # stopped with its whole process group however the block ends
-                print(ready_line(server), flush=True)
+                say(ready_line(server))
                 code = server.wait()
     except KeyboardInterrupt as interrupt:  # start_tracking_server stops a half-started server itself
         if server is None:
             with contextlib.suppress(OSError):  # a hang-up may have taken the terminal away
-                _warn("interrupted before the tracking server was ready")
-        return serving.exit_status(interrupt)
+                warn("interrupted before the tracking server was ready")
+        return exit_status(interrupt)
     if code != 0:
-        _warn(f"error: the MLflow tracking server exited with code {code}; see its output above")
+        warn(f"error: the MLflow tracking server exited with code {code}; see its output above")
     return code
