@@ -17,8 +17,6 @@ from workbook.data.twin import make_flights
 from workbook.data.twin_config import TwinConfig
 from workbook.errors import DataContractError
 
-_flights_schema = flights_schema  # monitoring moves to flights_schema at merge
-
 __all__ = [
     "COLUMNS",
     "DEFAULT_ROWS",

@@ -5,7 +5,6 @@ The contract is the loader's own (`data.validate_flights`), so "valid" means exa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,13 +83,9 @@ def contract_problems(raw_rows: pd.DataFrame) -> dict[str, list[str]]:
         data.validate_flights(frame, source="production")
     except DataContractError as error:
         grouped: dict[str, list[str]] = {}
-        for problem in error.problems:
-            # "column 'X': ..." names one column; "missing column(s) 'X', 'Y' ..." may name several.
-            leading = re.match(r"column '([^']+)'", problem)
-            named = [leading[1]] if leading else [c for c in re.findall(r"'([^']+)'", problem) if c in data.COLUMNS]
-            named = [c for c in named if c in data.COLUMNS] or [TABLE_LABEL]
-            for column in dict.fromkeys(named):
-                grouped.setdefault(column, []).append(problem)
+        for problem in error.details:  # one per column a problem names; None: the table as a whole
+            column = problem.column if problem.column in data.COLUMNS else TABLE_LABEL
+            grouped.setdefault(column, []).append(problem.message)
         return grouped
     return {}
 
@@ -108,7 +103,7 @@ def contract_valid_rows(raw_rows: pd.DataFrame) -> pd.Series:
     valid = np.ones(len(checked), dtype=bool)
     try:
         # The loader's own schema, so "valid" means exactly what load_flights accepts.
-        data._flights_schema().validate(checked, lazy=True)
+        data.flights_schema().validate(checked, lazy=True)
     except SchemaErrors as error:
         index = error.failure_cases["index"]
         if index.isna().any():  # a whole-column failure condemns every row
