@@ -122,7 +122,8 @@ def test_a_team_server_loses_nothing_keeps_its_protections_and_stops_on_ctrl_c(t
     port = tracking_server.free_port()
     url = f"http://127.0.0.1:{port}"
     program = ("import sys; from workbook.serving.tracking_server import run_server; "
-               f"sys.exit(run_server({f'sqlite:///{db.as_posix()}'!r}, {str(artifacts)!r}, port={port}))")
+               f"sys.exit(run_server({f'sqlite:///{db.as_posix()}'!r}, {str(artifacts)!r}, port={port}, "
+               "say=lambda line: print(line, flush=True), warn=lambda line: print(line, file=sys.stderr)))")
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     with open(tmp_path / "stderr.txt", "w") as stderr:  # a file, not a pipe nobody reads while the server runs
         runner = subprocess.Popen([sys.executable, "-c", program], env=env, stdout=subprocess.PIPE, stderr=stderr,

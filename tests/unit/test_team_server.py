@@ -22,6 +22,9 @@ from workbook.errors import TrackingServerError
 from workbook.serving import ServingError, tracking_server
 from workbook.serving.backend import check_backend_uri
 
+# What the CLI passes as run_server's say and warn: its stdout and stderr.
+PRINTED = {"say": print, "warn": lambda line: print(line, file=sys.stderr)}
+
 
 def _sqlite_uri(db: Path) -> str:
     return f"sqlite:///{db.as_posix()}"
@@ -285,7 +288,7 @@ def test_run_server_warns_about_exposure_and_local_artifacts_and_reports_ctrl_c(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tracking_server, "start_tracking_server", interrupted)
-    assert tracking_server.run_server(uri, tmp_path / "art", host="0.0.0.0", port=5999) == 130
+    assert tracking_server.run_server(uri, tmp_path / "art", host="0.0.0.0", port=5999, **PRINTED) == 130
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert out == "" and len(lines) == 3
@@ -294,7 +297,7 @@ def test_run_server_warns_about_exposure_and_local_artifacts_and_reports_ctrl_c(
     assert lines[2] == "interrupted before the tracking server was ready"
 
     monkeypatch.setattr(tracking_server, "start_tracking_server", interrupted)
-    assert tracking_server.run_server(_sqlite_uri(tmp_path / "new.db"), tmp_path / "art") == 130
+    assert tracking_server.run_server(_sqlite_uri(tmp_path / "new.db"), tmp_path / "art", **PRINTED) == 130
     assert capsys.readouterr().err == "interrupted before the tracking server was ready\n"  # loopback: no warning
 
 
@@ -310,7 +313,9 @@ def stand_in(backend, folder, host, port, **kwargs):
     return [sys.executable, "-c", program]
 
 tracking_server.server_command = stand_in
-sys.exit(tracking_server.run_server("postgresql://u@db.example.org/m", sys.argv[1], port=int(sys.argv[2])))
+sys.exit(tracking_server.run_server("postgresql://u@db.example.org/m", sys.argv[1], port=int(sys.argv[2]),
+                                   say=lambda line: print(line, flush=True),
+                                   warn=lambda line: print(line, file=sys.stderr, flush=True)))
 """
 
 

@@ -240,28 +240,18 @@ def ready_line(server: TrackingServer) -> str:
             "Ctrl-C stops it")
 
 
-def _say(line: str) -> None:
-    """Default `say` of run_server: the ready line on stdout (what a service manager or a test reads)."""
-    print(line, flush=True)
-
-
-def _warn(message: str) -> None:
-    """Default `warn` of run_server: a warning or error line on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None = None, host: str = DEFAULT_HOST,
                port: int = DEFAULT_UI_PORT, *, workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
-               timeout: float = START_TIMEOUT_S, room: bool = False, say: Callable[[str], None] = _say,
-               warn: Callable[[str], None] = _warn) -> int:
+               timeout: float = START_TIMEOUT_S, room: bool = False, say: Callable[[str], None],
+               warn: Callable[[str], None]) -> int:
     """Run the team's tracking server in the foreground until Ctrl-C; the exit status for the command line.
 
-    Says one line once the server answers (`say`: stdout by default); warnings and errors go to `warn`
-    (stderr by default). Ctrl-C, SIGTERM (a service manager, `docker stop`) or SIGHUP (a closed terminal)
-    stops the whole process group and returns 128 + the signal's number: 130, 143, 129
-    (workbook.serving.process.stop_signals). Interrupted before the server was ready, it says so in one line
-    first. A server that dies on its own returns its exit code after a one-line error. Start-up problems raise
-    TrackingServerError.
+    Says one line once the server answers (`say`; the CLI prints it on stdout); warnings and errors go to
+    `warn` (the CLI's stderr): the library prints nothing itself. Ctrl-C, SIGTERM (a service manager,
+    `docker stop`) or SIGHUP (a closed terminal) stops the whole process group and returns 128 + the signal's
+    number: 130, 143, 129 (workbook.serving.process.stop_signals). Interrupted before the server was ready, it
+    says so in one line first. A server that dies on its own returns its exit code after a one-line error.
+    Start-up problems raise TrackingServerError.
     """
     backend = check_backend_uri(backend_uri or default_backend_uri())
     if not is_loopback(host):  # a room asks every request for a login, but over plain HTTP
