@@ -21,6 +21,7 @@ from typing import Any
 from workbook.errors import DiffError, DiffInputError, WorkbookError
 from workbook.execution.catalog import read_notebook_info
 from workbook.messages import first_line
+from workbook.values import is_finite_number
 
 SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration")
 RUN_ID = re.compile(r"(?:runs:/)?([0-9a-f]{32})/?")
@@ -71,7 +72,7 @@ class Row:
     @property
     def delta(self) -> float | None:
         """B − A when both are numbers (not booleans), else None."""
-        if is_number(self.a) and is_number(self.b):
+        if is_finite_number(self.a) and is_finite_number(self.b):
             return float(self.b) - float(self.a)
         return None
 
@@ -351,12 +352,8 @@ def value_text(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _same(a: Any, b: Any) -> bool:
     """Equal values; 1 and 1.0 count as equal, True and 1 do not."""
-    if is_number(a) and is_number(b):
+    if is_finite_number(a) and is_finite_number(b):
         return float(a) == float(b)
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b

@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 
 from workbook.errors import WineDataError, WineDataUnavailable
 from workbook.paths import DATA_DIR
+from workbook.values import is_finite_number
 
 WINE_CSV = DATA_DIR / "winequality-red.csv"  # the copy the project ships: the default everywhere
 URL_TIMEOUT_S = 5.0  # offline, a notebook should say "skipped" at once, not hang on the download
@@ -112,8 +113,7 @@ def load_wine(wine_csv: str | Path | None = None, timeout: float = URL_TIMEOUT_S
 
 def _check_number(name: str, value: Any, low: float, high: float = math.inf) -> float:
     """`value` as a float if it is a finite number in [low, high], else a one-line ValueError."""
-    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if not is_number or not math.isfinite(value) or not low <= value <= high:
+    if not is_finite_number(value) or not low <= value <= high:
         expected = f"a number >= {low:g}" if high == math.inf else f"a number from {low:g} to {high:g}"
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return float(value)

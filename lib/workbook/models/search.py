@@ -14,6 +14,7 @@ from workbook.models.catalog import ENSEMBLE, ENSEMBLE_MEMBERS, ESTIMATORS, Feat
 from workbook.models.evaluate import check_cv, check_same_length
 from workbook.models.parallel import check_n_jobs, fitting_context, worker_processes
 from workbook.models.pipelines import make_pipeline, model_step_prefix
+from workbook.values import is_number
 
 
 def parse_search_space(model_name: ModelName, space: dict[str, Any]) -> dict[str, Any]:
@@ -33,10 +34,6 @@ def parse_search_space(model_name: ModelName, space: dict[str, Any]) -> dict[str
     return {name: _parse_dimension(model_name, name, values, valid) for name, values in space.items()}
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
 def _parse_dimension(model_name: str, name: str, values: Any, valid: set[str]) -> Any:
     if name not in valid:
         raise ValueError(f"unknown parameter {name!r} for model {model_name!r}; valid: {', '.join(sorted(valid))}")
@@ -44,7 +41,7 @@ def _parse_dimension(model_name: str, name: str, values: Any, valid: set[str]) -
         return [values]
     if len(values) == 0:
         raise ValueError(f"parameter {name!r}: empty list of values")
-    if len(values) == 2 and all(_is_number(v) for v in values):
+    if len(values) == 2 and all(is_number(v) for v in values):
         low, high = values
         if low > high:
             raise ValueError(f"parameter {name!r}: range ({low}, {high}) is inverted; expected low <= high")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from workbook import data, features, models
 from workbook.monitoring.data_checks import labelled_rows
-from workbook.monitoring.values import is_int, is_number
+from workbook.values import is_finite_number, is_int
 
 BiasMetric = Literal["MAE", "MAPE"]
 BIAS_METRICS: tuple[BiasMetric, ...] = get_args(BiasMetric)
@@ -64,7 +63,7 @@ def _check_bias_inputs(y_true: Any, y_pred: Any, groups: pd.DataFrame, ratio: fl
                        metric: BiasMetric) -> tuple[np.ndarray, np.ndarray]:
     if metric not in BIAS_METRICS:
         raise ValueError(f"metric must be one of {', '.join(BIAS_METRICS)}, got {metric!r}")
-    if not is_number(ratio) or not math.isfinite(ratio) or ratio <= 0:
+    if not is_finite_number(ratio) or ratio <= 0:
         raise ValueError(f"ratio must be a positive number (e.g. 1.25), got {ratio!r}")
     if not is_int(min_count) or min_count < 1:
         raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")

@@ -10,7 +10,7 @@ from scipy import stats
 
 from workbook import features, models
 from workbook.monitoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from workbook.monitoring.values import is_int
+from workbook.values import is_int
 
 TIME_FEATURES = ["journey_day", "journey_month", "journey_weekday", "journey_day_of_year"]
 # Production is always later than training, so date features always "drift"; the flight key has ~1,300

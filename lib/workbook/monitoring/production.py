@@ -10,7 +10,6 @@ MAE is ~25-45 % lower than any later month's.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Literal, get_args
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from workbook import data, features
 from workbook.monitoring.thresholds import AlertKind
-from workbook.monitoring.values import is_int, is_number
+from workbook.values import is_finite_number, is_int
 
 Scenario = Literal["none", "price_shock", "mix_shift", "new_category", "schema_break"]
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
@@ -137,7 +136,7 @@ def _check_production_args(months: int, scenario: Scenario, severity: float, ons
     # Scenario "none" ignores onset, so a short clean run need not move it.
     if not is_int(onset) or not 1 <= onset <= (months if scenario != "none" else MAX_MONTHS):
         raise ValueError(f"onset must be an integer from 1 to months ({months}), got {onset!r}")
-    if not is_number(severity) or not math.isfinite(severity) or severity < 0:
+    if not is_finite_number(severity) or severity < 0:
         raise ValueError(f"severity must be a finite number >= 0 (0 = no effect, 1 = the reference scenario), "
                          f"got {severity!r}")
     if not is_int(rows_per_month) or rows_per_month < MIN_ROWS_PER_MONTH:

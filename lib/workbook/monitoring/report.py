@@ -5,7 +5,6 @@ Features are compared on each month's contract-valid rows; a month that breaks t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ from workbook import features, models
 from workbook.monitoring.data_checks import ReferenceProfile, data_drift_from_profile, model_readable
 from workbook.monitoring.drift import empty_feature_table, feature_drift
 from workbook.monitoring.thresholds import DEFAULT_THRESHOLDS, Alert, Thresholds
-from workbook.monitoring.values import is_number
+from workbook.values import is_finite_number
 
 MODEL_COLUMNS = ["month", "n_rows", "MAE", "baseline_mae", "ratio", "alert", "note"]
 
@@ -105,7 +104,7 @@ def _check_report_inputs(train_raw: pd.DataFrame, production: pd.DataFrame, base
         raise ValueError(f"train_raw lacks flight column(s) {missing}")
     if "month" not in production.columns:
         raise ValueError("production needs a 'month' column (see production_months)")
-    if not is_number(baseline) or not math.isfinite(baseline) or baseline <= 0:
+    if not is_finite_number(baseline) or baseline <= 0:
         raise ValueError(f"baseline_mae must be a positive number of rupees, got {baseline!r}")
     if not isinstance(thresholds, Thresholds):
         raise TypeError(f"thresholds must be a monitoring.Thresholds, got {type(thresholds).__name__}")

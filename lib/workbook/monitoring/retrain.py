@@ -11,7 +11,7 @@ from workbook import models, tracking
 from workbook.errors import TrackingError
 from workbook.monitoring.data_checks import labelled_rows
 from workbook.monitoring.report import DriftReport, rows_mae
-from workbook.monitoring.values import is_int
+from workbook.values import is_int
 
 CHALLENGER_MODEL = "hist_gradient_boosting"  # the champion's recipe, retrained on recent months
 
