@@ -38,13 +38,6 @@ DEFAULT_LIMITATIONS = [
 _NOT_RECORDED = "not recorded"
 
 
-def _store_uri(tracking_uri: str | None) -> str:
-    """The explicit store, else the one MLflow uses now, else the workbook's default store."""
-    if tracking_uri:
-        return tracking.ensure_store(tracking_uri)
-    return tracking.ensure_store(mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None)
-
-
 def _get_run(client: Any, run_id: str) -> Any:
     """The run, or a one-line TrackingError naming the run id."""
     if not isinstance(run_id, str) or not run_id.strip():
@@ -200,7 +193,7 @@ def model_card(run_id: str, *, model_name: str, model_version: int | None = None
         raise TransparencyError("limitations must be a list of strings (one limitation each)")
     if drift_status is not None and not isinstance(drift_status, str):
         raise TransparencyError(f"drift_status must be a string or None, got {type(drift_status).__name__}")
-    store = _store_uri(tracking_uri)
+    store = tracking.active_uri(tracking_uri)
     client = MlflowClient(store)
     run = _get_run(client, run_id)
     registered = _registered_version(client, model_name, model_version)
