@@ -152,16 +152,10 @@ def read_notebook_info(path: str | Path) -> NotebookInfo:
     nb = read_notebook(path)
     index = parameters_cell_index(nb)
     parameters = {} if index is None else parse_parameters_cell(cell_source(nb["cells"][index]), path.stem)
-    needs, expected_seconds = _run_metadata(nb, path)
-    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=needs,
-                        expected_seconds=expected_seconds)
-
-
-def _run_metadata(nb: Mapping[str, Any], path: Path) -> tuple[tuple[str, ...], float]:
-    """`needs` and `expected_seconds` from the notebook's `workbook` metadata, checked against its schema."""
     meta = validated(NotebookMetadata, nb.get("metadata", {}).get("workbook", {}), f"{path.name}: metadata",
-                     root="workbook", context={"notebook": path.name})
-    return meta.needs, meta.expected_seconds
+                     root="workbook", context={"notebook": path.name})  # WorkbookError naming the key
+    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=meta.needs,
+                        expected_seconds=meta.expected_seconds)
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Param]:

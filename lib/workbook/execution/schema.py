@@ -9,7 +9,6 @@ values, got 1`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,15 +23,13 @@ Model = TypeVar("Model", bound=BaseModel)
 
 # The error type of the checks a model adds itself (`schema_problem`): their message is the whole line.
 OWN_CHECK = "workbook"
-# What a value must be, by pydantic's error type, when the field does not say it in its description.
+# What a value must be, by pydantic's error type, where no field description says it (a list's items, a
+# mapping's values, the whole input); other types keep pydantic's wording ("must be a valid integer").
 EXPECTATIONS = {
     "list_type": "must be a list of values",
     "dict_type": "must map names to values",
     "model_type": "must be a mapping",
-    "int_type": "must be a whole number",
-    "float_type": "must be a number",
     "string_type": "must be text",
-    "bool_type": "must be true or false",
 }
 
 
@@ -65,7 +62,10 @@ def _key(root: str, loc: list[int | str]) -> str:
     """`('grid', 'x')` -> `grid.x`; list positions as `[0]`: `workbook.needs[0]`."""
     key = root
     for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key = f"{key}.{part}" if key else part
     return key
 
 
@@ -79,10 +79,13 @@ def _line(*parts: str) -> str:
 
 
 def validated(model: type[Model], data: Any, where: str, error: type[WorkbookError] = WorkbookError,
-              root: str = "", context: Mapping[str, Any] | None = None) -> Model:
-    """`data` checked against `model`; `error` with one line (see `schema_error_line`) when it does not fit."""
+              root: str = "", context: dict[str, Any] | None = None) -> Model:
+    """`data` checked against `model`; `error` with one line (see `schema_error_line`) when it does not fit.
+
+    `context` reaches the model's own validators (a notebook's metadata needs the notebook's name).
+    """
     try:
-        return model.model_validate(data, context=dict(context or {}))
+        return model.model_validate(data, context=context)
     except ValidationError as problem:
         raise error(schema_error_line(problem, model, where, root)) from None
 
