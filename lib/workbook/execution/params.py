@@ -58,10 +58,6 @@ def _parameter_name(name: str) -> str:
 ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 
 
-class ParamsFile(RootModel[dict[ParameterName, Any]]):
-    """The parameter file of `workbook run -f`: `name: value` lines, values as YAML typed them."""
-
-
 @dataclass(frozen=True)
 class Param:
     """One parameter of a notebook's `parameters` cell: `name[: type] = default  # help`."""
@@ -349,6 +345,10 @@ def absolute_if_path(name: str, value: Any, base_dir: Path) -> Any:
         return value
     path = Path(value).expanduser()
     return value if path.is_absolute() else str((base_dir / path).resolve())
+
+
+class ParamsFile(RootModel[dict[ParameterName, Any]]):
+    """The parameter file of `workbook run -f`: `name: value` lines, values as YAML typed them."""
 
 
 def load_params_file(path: str | Path) -> dict[str, Any]:
