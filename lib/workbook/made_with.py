@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbook import provenance
+from workbook.execution.catalog import NotebookMetadata
 from workbook.paths import NOTEBOOKS_DIR
 
 # The packages whose versions shape the outputs a learner compares with the page.
@@ -36,13 +36,13 @@ def record_made_with(metadata: dict[str, Any]) -> None:
 
 
 def recorded_versions(path: Path) -> dict[str, str]:
-    """The versions a committed notebook says made its outputs; empty when it records none."""
+    """The versions a committed notebook says made its outputs; empty when it records none, or none readable
+    (its `workbook` metadata does not fit `NotebookMetadata`): the notice never stops a learner."""
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return NotebookMetadata.model_validate(nb["metadata"].get("workbook", {})).made_with
+    except (OSError, ValueError, LookupError, AttributeError):  # a pydantic ValidationError is a ValueError
         return {}
-    made_with = nb.get("metadata", {}).get("workbook", {}).get("made_with", {})
-    return {str(k): str(v) for k, v in made_with.items()} if isinstance(made_with, Mapping) else {}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A catalogue of bad inputs across the CLI, loaders, parameters, sweeps and tracking (issue 5).
 
-Each must end in ONE line `error: ...` that names what is wrong and where, a non-zero exit status, no
-traceback, and no output folder that looks complete. The commands are independent, so they run at once.
+Each must end in ONE line `error: ...` that names what is wrong and where, a non-zero exit status (2 for a
+request the command cannot take, in `run` as in `sweep`), no traceback, and no output folder that looks
+complete. The commands are independent, so they run at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Case:
     names: list[str]
     out: str | None = None  # a folder (under tmp) that must not look complete afterwards
     env: dict[str, str] = field(default_factory=dict)
+    status: int | None = None  # the exit status, where the case pins it (2: a bad request)
 
 
 def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
@@ -41,15 +43,17 @@ def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
     renamed = tmp / "renamed.csv"
     return {
         # --- workbook run: notebooks, parameters, folders, data
-        "run: unknown notebook": Case(["run", "99"], ["99", "notebook"]),
-        "run: unknown parameter": Case(["run", "02", "-p", "colour", "red"], ["unknown parameter 'colour'"]),
-        "run: value of the wrong type": Case(["run", "02", "-p", "n_rows", "many"], ["n_rows", "many"]),
+        "run: unknown notebook": Case(["run", "99"], ["99", "notebook"], status=2),
+        "run: unknown parameter": Case(["run", "02", "-p", "colour", "red"], ["unknown parameter 'colour'"],
+                                       status=2),
+        "run: value of the wrong type": Case(["run", "02", "-p", "n_rows", "many"], ["n_rows", "many"], status=2),
         "run: value outside the declared range": Case(["run", "06", "-p", "severity", "5"],
-                                                       ["severity", "declared range 0..3"]),
+                                                       ["severity", "declared range 0..3"], status=2),
         "run: value outside the declared choices": Case(["run", "06", "-p", "scenario", "price_crash"],
-                                                         ["scenario", "price_crash", "one of: none"]),
-        "run: a parameter the runner sets": Case(["run", "02", "-p", "results_path", "x.json"], ["results_path"]),
-        "run: parameter file that is not YAML": Case(["run", "02", "-f", str(bad_yaml)], [bad_yaml.name]),
+                                                         ["scenario", "price_crash", "one of: none"], status=2),
+        "run: a parameter the runner sets": Case(["run", "02", "-p", "results_path", "x.json"], ["results_path"],
+                                                 status=2),
+        "run: parameter file that is not YAML": Case(["run", "02", "-f", str(bad_yaml)], [bad_yaml.name], status=2),
         "run: output folder that is a file": Case(["run", "02", "--out", str(a_file)], [a_file.name]),
         "run: data file missing": Case(["run", "02", "-p", "data_path", str(tmp / "nowhere.xlsx"), "--out",
                                         str(tmp / "run-missing"), "--no-progress"], ["nowhere.xlsx"],
@@ -58,20 +62,21 @@ def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
                                                     str(tmp / "run-renamed"), "--no-progress"],
                                                    ["DataContractError", "Price"], out="run-renamed"),
         "run: no notebooks at once": Case(["run", "02", "--jobs", "0", "--out", str(tmp / "run-jobs0")],
-                                          ["--jobs", "got 0"], out="run-jobs0"),
+                                          ["--jobs", "got 0"], out="run-jobs0", status=2),
         "run: a notebook that needs a later one": Case(["run", "--jobs", "2", "--notebooks-dir", str(tmp / "nbs"),
                                                         "--out", str(tmp / "run-needs")],
                                                        ["01_first.ipynb", "workbook.needs", "02_second"],
                                                        out="run-needs"),
         # --- sweeps
         "sweep: empty grid": Case(["sweep", str(TOY), "--grid", "x=", "--out", str(tmp / "sw-empty")], ["x"],
-                                  out="sw-empty"),
+                                  out="sw-empty", status=2),
         "sweep: unknown parameter": Case(["sweep", str(TOY), "--grid", "colour=red,blue", "--out",
-                                          str(tmp / "sw-unknown")], ["colour"], out="sw-unknown"),
+                                          str(tmp / "sw-unknown")], ["colour"], out="sw-unknown", status=2),
         "sweep: value of the wrong type": Case(["sweep", str(TOY), "--grid", "x=1,abc", "--out",
-                                                str(tmp / "sw-type")], ["x", "abc"], out="sw-type"),
+                                                str(tmp / "sw-type")], ["x", "abc"], out="sw-type", status=2),
         "sweep: value outside the declared range": Case(["sweep", str(TOY), "--grid", "x=1,11", "--out",
-                                                         str(tmp / "sw-range")], ["x", "0..10"], out="sw-range"),
+                                                         str(tmp / "sw-range")], ["x", "0..10"], out="sw-range",
+                                                        status=2),
         "sweep: unwritable output folder": Case(["sweep", str(TOY), "--grid", "x=1,2", "--out", str(a_file)],
                                                 [a_file.name]),
         "sweep: unreachable scheduler": Case(["sweep", str(TOY), "--grid", "x=1,2", "--executor", "dask",
@@ -81,7 +86,8 @@ def _cases(tmp: Path, busy_port: int) -> dict[str, Case]:
                                                     str(tmp / "sw-server")], [NOBODY], out="sw-server",
                                                    env={"MLFLOW_TRACKING_URI": NOBODY}),
         "sweep: grid file that is not YAML": Case(["sweep", str(TOY), "-f", str(bad_yaml), "--out",
-                                                   str(tmp / "sw-yaml")], [bad_yaml.name], out="sw-yaml"),
+                                                   str(tmp / "sw-yaml")], [bad_yaml.name], out="sw-yaml",
+                                                  status=2),
         # --- tracking, registry, scoring, servers
         "predict: model alias that does not exist": Case(
             ["predict", "models:/no-such-model@champion", str(renamed), str(tmp / "scored.csv")],
@@ -142,6 +148,7 @@ def test_bad_input_ends_in_one_line_naming_what_and_where(outcomes, name: str) -
     tmp, cases, done = outcomes
     case, result = cases[name], done[name]
     assert result.returncode != 0, f"{name}: exit 0\n{result.stdout[-1000:]}"
+    assert case.status in (None, result.returncode), f"{name}: exit {result.returncode}, expected {case.status}"
     assert "Traceback" not in result.stderr, f"{name}: traceback\n{result.stderr[-2000:]}"
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, f"{name}: expected one error line, got\n{result.stderr[-2000:]}"

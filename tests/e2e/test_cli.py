@@ -118,7 +118,7 @@ def test_unknown_parameter_fails_before_any_kernel_starts(tmp_path: Path) -> Non
     out = tmp_path / "run"
     started = time.monotonic()
     done = workbook("run", "-p", "foo", "1", "--out", out, "--notebooks-dir", FIXTURES)
-    assert done.returncode == 1
+    assert done.returncode == 2  # a request the command cannot take, as in a sweep
     assert done.stderr.strip() == (
         "error: unknown parameter 'foo': no selected notebook declares it; "
         "known: data_path, fail, label, n_rows, random_state, scale"

@@ -37,7 +37,9 @@ def test_a_workbook_error_is_one_line_and_its_exit_code(tmp_path: Path) -> None:
 
 
 def test_a_usage_error_exits_2_from_every_command() -> None:
-    for args in (["sweep"], ["sweep", "01", "-p", "x"], ["run", "01", "--colour"], ["leaderboard", "--rows", "3"]):
+    bad_requests = (["sweep"], ["sweep", "01", "-p", "x"], ["run", "01", "--colour"], ["leaderboard", "--rows", "3"],
+                    ["run", "99"], ["run", "01", "-p", "colour", "red"], ["run", "01", "--jobs", "0"])
+    for args in bad_requests:  # run and sweep: the same kind of bad request, the same status
         done = invoke(*args)
         assert done.exit_code == 2, args
         assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr

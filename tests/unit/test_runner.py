@@ -10,6 +10,7 @@ import ast
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from papermill.exceptions import PapermillExecutionError
 
 import workbook
 from workbook import execution, made_with
-from workbook.errors import WorkbookError
+from workbook.errors import UsageError, WorkbookError
 from workbook.execution import NotebookInfo, NotebookRun, Param
 from workbook.results import save_results
 from workbook.run import RunResult, folders, in_place, orchestrate, report, schedule
@@ -96,13 +97,13 @@ def test_resolve_nothing_means_all(topics_dir: Path) -> None:
 
 def test_resolve_ambiguous_names_the_candidates(topics_dir: Path) -> None:
     expected = r"ambiguous notebook 'data' matches 02_data_and_eda, 03_data_quality; use its number"
-    with pytest.raises(WorkbookError, match=expected):
+    with pytest.raises(UsageError, match=expected):
         execution.resolve_notebooks(["data"], topics_dir)
 
 
 @pytest.mark.parametrize("selector", ["7", "nothing", ""])
 def test_resolve_unknown_lists_what_exists(topics_dir: Path, selector: str) -> None:
-    with pytest.raises(WorkbookError) as error:
+    with pytest.raises(UsageError) as error:  # a bad request: exit 2, as in a sweep
         execution.resolve_notebooks([selector], topics_dir)
     assert str(error.value) == (
         f"unknown notebook '{selector}'; available: 01_intro, 02_data_and_eda, 03_data_quality, 10_wrap_up"
@@ -230,7 +231,7 @@ def test_coerce_value(type_name: str, value: object, expected: object) -> None:
 def test_coerce_value_rejects_naming_notebook_parameter_type_and_value(
     type_name: str, value: object, shown: str
 ) -> None:
-    with pytest.raises(WorkbookError) as error:
+    with pytest.raises(UsageError) as error:
         execution.coerce_value(p(type_name), value, "01_nb")
     message = str(error.value)
     assert message.startswith(f"bad value for parameter 'x' of 01_nb: expected {type_name}")
@@ -260,14 +261,14 @@ def test_plan_gives_a_parameter_to_every_notebook_that_declares_it() -> None:
 
 def test_plan_rejects_unknown_parameter_listing_known_ones() -> None:
     notebooks = [info("01_a", seed="int", results_path="str | None"), info("02_b", label="str")]
-    with pytest.raises(WorkbookError) as error:
+    with pytest.raises(UsageError) as error:
         execution.plan_parameters(notebooks, {"seed": "1", "foo": "2"})
     assert str(error.value) == "unknown parameter 'foo': no selected notebook declares it; known: label, seed"
 
 
 def test_plan_names_the_notebook_whose_type_does_not_fit() -> None:
     notebooks = [info("01_a", n="str"), info("02_b", n="int")]
-    with pytest.raises(WorkbookError, match="bad value for parameter 'n' of 02_b: expected int, got 'x7'"):
+    with pytest.raises(UsageError, match="bad value for parameter 'n' of 02_b: expected int, got 'x7'"):
         execution.plan_parameters(notebooks, {"n": "x7"})
 
 
@@ -303,7 +304,7 @@ def test_one_line_error_keeps_every_line_of_a_multi_line_message() -> None:
 
 
 def test_results_path_is_reserved() -> None:
-    with pytest.raises(WorkbookError, match="parameter 'results_path' is set by the runner"):
+    with pytest.raises(UsageError, match="parameter 'results_path' is set by the runner"):
         execution.plan_parameters([info("01_a", results_path="str | None")], {"results_path": "/tmp/x.json"})
 
 
@@ -321,17 +322,18 @@ def test_load_params_file_keeps_yaml_types_for_later_checks(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("- a\n- b\n", "must be a mapping of names to values, got list"), ("a: [1\n", "is not valid YAML")],
+    [("- a\n- b\n", "must be a mapping of names to values, got list"), ("a: [1\n", "is not valid YAML"),
+     ("n_rows: 2\nn rows: 3\n", ": key 'n rows' must be a parameter name")],
 )
 def test_load_params_file_rejects_bad_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "params.yaml"
     path.write_text(text)
-    with pytest.raises(WorkbookError, match=message):
+    with pytest.raises(UsageError, match=f"parameter file {path}.*{message}"):
         execution.load_params_file(path)
 
 
 def test_load_params_file_missing(tmp_path: Path) -> None:
-    with pytest.raises(WorkbookError, match="cannot read parameter file .*missing.yaml"):
+    with pytest.raises(UsageError, match="cannot read parameter file .*missing.yaml"):
         execution.load_params_file(tmp_path / "missing.yaml")
 
 
@@ -512,21 +514,22 @@ def test_unreadable_results_file_fails_the_notebook(
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "exit_code"),
     [
-        ({"params": {"foo": "1"}}, "unknown parameter 'foo'"),
-        ({"params": {"n_rows": "many"}}, "bad value for parameter 'n_rows' of 01_alpha"),
-        ({"params": {"n_rows": "2"}, "in_place": True}, "parameters cannot be combined with --in-place"),
-        ({"selectors": ["99"]}, "unknown notebook '99'"),
-        ({"in_place": True, "out_dir": FIXTURES}, "is the notebooks folder"),
+        ({"params": {"foo": "1"}}, "unknown parameter 'foo'", 2),
+        ({"params": {"n_rows": "many"}}, "bad value for parameter 'n_rows' of 01_alpha", 2),
+        ({"params": {"n_rows": "2"}, "in_place": True}, "parameters cannot be combined with --in-place", 2),
+        ({"selectors": ["99"]}, "unknown notebook '99'", 2),
+        ({"in_place": True, "out_dir": FIXTURES}, "is the notebooks folder", 1),  # as a sweep's out dir: 1
     ],
 )
 def test_bad_requests_fail_before_any_kernel_or_folder(
-    fake: FakePapermill, tmp_path: Path, kwargs: dict, message: str
+    fake: FakePapermill, tmp_path: Path, kwargs: dict, message: str, exit_code: int
 ) -> None:
     out = tmp_path / "run"
-    with pytest.raises(WorkbookError, match=message):
+    with pytest.raises(WorkbookError, match=message) as caught:
         orchestrate.run_notebooks(**{"out_dir": out, **kwargs}, notebooks_dir=FIXTURES, progress=False)
+    assert caught.value.exit_code == exit_code  # a request the command cannot take exits 2, as in a sweep
     assert fake.calls == [] and not out.exists()
 
 
@@ -659,9 +662,9 @@ def test_workbook_run_checks_the_ranges_and_choices_a_notebook_declares():
     toy = execution.read_notebook_info(FIXTURES.parent / "sweep_notebooks" / "01_toy.ipynb")
     assert execution.plan_parameters([toy], {"x": "10", "mode": "squared"})["01_toy"] == {"x": 10, "mode": "squared"}
     outside = r"value 11\.0 for parameter 'x' of 01_toy is outside its declared range 0\.\.10"
-    with pytest.raises(WorkbookError, match=outside):
+    with pytest.raises(UsageError, match=outside):
         execution.plan_parameters([toy], {"x": "11"})
-    with pytest.raises(WorkbookError, match="'cubed' for parameter 'mode' of 01_toy is not one of: plain, squared"):
+    with pytest.raises(UsageError, match="'cubed' for parameter 'mode' of 01_toy is not one of: plain, squared"):
         execution.plan_parameters([toy], {"mode": "cubed"})
 
 
@@ -712,18 +715,22 @@ def test_notebook_metadata_gives_needs_and_expected_seconds(tmp_path: Path) -> N
         ({"needs": "01_alpha"}, "workbook.needs must be a list of notebook names"),
         ({"expected_seconds": -1}, "workbook.expected_seconds must be a number >= 0, got -1"),
         ({"expected_seconds": "long"}, "workbook.expected_seconds must be a number >= 0"),
+        ({"needs": [5]}, "workbook.needs[0] must be text, got 5"),
+        ({"made_with": {"pandas": 3}}, "workbook.made_with.pandas must be text, got 3"),
+        ([], "metadata workbook must be a mapping, got []"),
     ],
 )
 def test_bad_notebook_metadata_names_the_notebook_and_the_key(tmp_path: Path, meta: dict, message: str) -> None:
     folder = parallel_folder(tmp_path, {"02_beta": meta})
-    with pytest.raises(WorkbookError, match=f"^02_beta.ipynb: .*{message[:30]}") as raised:
+    with pytest.raises(WorkbookError, match=f"^02_beta.ipynb: .*{re.escape(message[:30])}") as raised:
         execution.read_notebook_info(folder / "02_beta.ipynb")
     assert message in str(raised.value)
+    assert raised.value.exit_code == 1  # the notebook's mistake, not the request's
 
 
 @pytest.mark.parametrize("jobs", [0, -2, True, "2", 1.5])
 def test_jobs_must_be_a_whole_number_of_at_least_one(fake: FakePapermill, tmp_path: Path, jobs: object) -> None:
-    with pytest.raises(WorkbookError, match="--jobs must be a whole number >= 1"):
+    with pytest.raises(UsageError, match="--jobs must be a whole number >= 1"):
         orchestrate.run_notebooks(out_dir=tmp_path / "run", notebooks_dir=FIXTURES, progress=False, jobs=jobs)
     assert fake.calls == [] and not (tmp_path / "run").exists()
 

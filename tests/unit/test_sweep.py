@@ -71,6 +71,10 @@ def test_command_line_overrides_the_grid_file_name_by_name(tmp_path: Path) -> No
         ("grid: {x: 1}\n", "grid.x must be a list of values, got 1"),
         ("grid: {x: [1]}\nparams: {x: 2}\n", "'x' is both in grid and in params"),
         ("grid: {x: [1]}\nsample: lots\n", "sample must be a whole number, got 'lots'"),
+        ("grid: {x: [1]}\nseed: 2.5\n", "seed must be a whole number, got 2.5"),
+        ("grid: {x: [1]}\ngoal: up\n", "goal must be min or max, got 'up'"),
+        ("grid: [x, y]\n", "grid must map parameter names to lists of values, got ['x', 'y']"),
+        ("grid: {x-y: [1]}\n", "grid key 'x-y' must be a parameter name"),
     ],
 )
 def test_bad_grid_files_name_the_file_and_the_problem(tmp_path: Path, content: str, message: str) -> None:

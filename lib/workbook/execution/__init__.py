@@ -1,7 +1,8 @@
 """Executing notebooks, shared by `workbook run` and `workbook sweep`.
 
 catalog: find notebooks and read their title, parameters and metadata; params: the parameters cell, value
-types, declared ranges and choices; kernel: execute one notebook (start-up retry, failure text); pool:
+types, declared ranges and choices, the parameter file; schema: outside input checked against a pydantic model,
+its problems as one-line errors; kernel: execute one notebook (start-up retry, failure text); pool:
 process pools that stop cleanly on Ctrl-C.
 """
 
@@ -57,8 +58,8 @@ from workbook.execution.params import (
     parse_parameters_cell,
     path_checked_value,
     plan_parameters,
-    read_yaml_mapping,
 )
+from workbook.execution.schema import read_yaml_mapping
 
 __all__ = [
     "KERNEL_START_ATTEMPTS",

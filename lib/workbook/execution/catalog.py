@@ -9,12 +9,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook.errors import WorkbookError
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from workbook.errors import UsageError, WorkbookError
 from workbook.execution.params import Param, parse_parameters_cell
+from workbook.execution.schema import schema_problem, validated
 from workbook.messages import first_line
 from workbook.paths import NOTEBOOKS_DIR
 
 NOTEBOOK_NAME = re.compile(r"(\d{2})_([^.]+)\.ipynb")  # no dots in the stem: `02_x.FAILED.ipynb` is not one
+
+
+class NotebookMetadata(BaseModel):
+    """A notebook's `workbook` metadata: what a parallel run needs to know, and what made its outputs.
+
+    Validate with `context={"notebook": "06_x.ipynb"}` to check that `needs` names earlier notebooks only.
+    Other keys are left alone.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    needs: tuple[str, ...] = Field((), description="must be a list of notebook names")
+    expected_seconds: float = Field(0.0, ge=0, strict=True, description="must be a number >= 0")
+    made_with: dict[str, str] = Field(default_factory=dict, description="must map package names to versions")
+
+    @field_validator("needs")
+    @classmethod
+    def _earlier_notebooks(cls, needs: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        # Only earlier notebooks: the sequential order then satisfies every need and no cycle can exist.
+        notebook = (info.context or {}).get("notebook")
+        for stem in needs if notebook else ():
+            if not NOTEBOOK_NAME.fullmatch(f"{stem}.ipynb") or stem[:2] >= notebook[:2]:
+                raise schema_problem(f"names {stem!r}; expected the name of an earlier notebook, "
+                                     "like 05_mlflow_tracking")
+        return needs
 
 
 @dataclass(frozen=True)
@@ -66,7 +94,7 @@ def _topic(path: Path) -> str:
 
 
 def _match_selector(selector: str, available: list[Path]) -> Path:
-    """The one notebook a selector names, or a WorkbookError saying what exists."""
+    """The one notebook a selector names, or a UsageError saying what exists."""
     name = Path(selector).name.removesuffix(".ipynb")  # accept `notebooks/02_x.ipynb` from tab completion
     if name.isdigit():
         matches = [p for p in available if int(p.name[:2]) == int(name)]
@@ -83,9 +111,9 @@ def _match_selector(selector: str, available: list[Path]) -> Path:
         return matches[0]
     if not matches:
         names = ", ".join(p.stem for p in available)
-        raise WorkbookError(f"unknown notebook '{selector}'; available: {names}")
+        raise UsageError(f"unknown notebook '{selector}'; available: {names}")
     names = ", ".join(p.stem for p in matches)
-    raise WorkbookError(f"ambiguous notebook '{selector}' matches {names}; use its number")
+    raise UsageError(f"ambiguous notebook '{selector}' matches {names}; use its number")
 
 
 def read_notebook(path: Path) -> dict[str, Any]:
@@ -124,29 +152,10 @@ def read_notebook_info(path: str | Path) -> NotebookInfo:
     nb = read_notebook(path)
     index = parameters_cell_index(nb)
     parameters = {} if index is None else parse_parameters_cell(cell_source(nb["cells"][index]), path.stem)
-    needs, expected_seconds = _run_metadata(nb, path)
-    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=needs,
-                        expected_seconds=expected_seconds)
-
-
-def _run_metadata(nb: Mapping[str, Any], path: Path) -> tuple[tuple[str, ...], float]:
-    """`needs` and `expected_seconds` from the notebook's `workbook` metadata, checked."""
-    meta = nb.get("metadata", {}).get("workbook", {})
-    if not isinstance(meta, dict):
-        raise WorkbookError(f"{path.name}: metadata 'workbook' must be a mapping, got {type(meta).__name__}")
-    needs = meta.get("needs", [])
-    if not isinstance(needs, list) or not all(isinstance(stem, str) for stem in needs):
-        raise WorkbookError(f"{path.name}: metadata workbook.needs must be a list of notebook names, got {needs!r}")
-    for stem in needs:
-        # Only earlier notebooks: the sequential order then satisfies every need and no cycle can exist.
-        if not NOTEBOOK_NAME.fullmatch(f"{stem}.ipynb") or stem[:2] >= path.name[:2]:
-            raise WorkbookError(f"{path.name}: metadata workbook.needs names {stem!r}; "
-                                "expected the name of an earlier notebook, like 05_mlflow_tracking")
-    expected = meta.get("expected_seconds", 0)
-    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or expected < 0:
-        raise WorkbookError(f"{path.name}: metadata workbook.expected_seconds must be a number >= 0, "
-                            f"got {expected!r}")
-    return tuple(needs), float(expected)
+    meta = validated(NotebookMetadata, nb.get("metadata", {}).get("workbook", {}), f"{path.name}: metadata",
+                     root="workbook", context={"notebook": path.name})  # WorkbookError naming the key
+    return NotebookInfo(path=path, title=_notebook_title(nb) or path.stem, parameters=parameters, needs=meta.needs,
+                        expected_seconds=meta.expected_seconds)
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Param]:

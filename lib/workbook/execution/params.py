@@ -14,11 +14,13 @@ import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
+from pydantic import AfterValidator, RootModel
 
-from workbook.errors import WorkbookError
+from workbook.errors import UsageError, WorkbookError
+from workbook.execution.schema import read_yaml_mapping, schema_problem, validated
 from workbook.messages import first_line
 
 if TYPE_CHECKING:
@@ -44,6 +46,16 @@ def is_int(value: Any) -> bool:
 def is_number(value: Any) -> bool:
     """An int or a float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parameter_name(name: str) -> str:
+    if not name.isidentifier():
+        raise schema_problem("must be a parameter name")
+    return name
+
+
+# A parameter's name where a file gives one: a Python identifier, as the `parameters` cell declares it.
+ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 
 
 @dataclass(frozen=True)
@@ -146,7 +158,7 @@ def _default_type(default: str) -> str:
 
 
 def coerce_value(param: Param, value: Any, notebook: str) -> Any:
-    """Turn a `-p` string or a YAML value into the parameter's declared type, or raise WorkbookError.
+    """Turn a `-p` string or a YAML value into the parameter's declared type, or raise UsageError.
 
     Text is read by the declared type, so `007` stays "007" for a str parameter and `1e-3` (a string
     in YAML 1.1) becomes 0.001 for a float parameter.
@@ -206,13 +218,13 @@ def _check_typed(param: Param, value: Any, notebook: str) -> Any:
     raise _bad_value(param, value, notebook, hint)
 
 
-def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> WorkbookError:
+def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> UsageError:
     """The one-line error for a value that does not fit a parameter."""
     expected = param.type_name
     if param.base_type == "bool":
         expected += " (true/false/yes/no/1/0)"
     got = repr(value) if isinstance(value, str) or value is None else f"{value!r} ({type(value).__name__})"
-    return WorkbookError(
+    return UsageError(
         f"bad value for parameter '{param.name}' of {notebook}: expected {expected}, got {got}{hint}"
     )
 
@@ -258,7 +270,10 @@ def declared_choices(param: Param) -> list[str] | None:
 
 
 def check_declared(param: Param, value: Any, notebook: str) -> None:
-    """Raise WorkbookError when a (typed) value is outside the range or choices the notebook declares."""
+    """UsageError when a (typed) value is outside the range or choices the notebook declares.
+
+    A declaration the notebook gets wrong (`range: 10..0`) is the notebook's problem: WorkbookError.
+    """
     if value is None:
         return
     try:
@@ -268,14 +283,14 @@ def check_declared(param: Param, value: Any, notebook: str) -> None:
     if bounds is not None:
         low, high = bounds
         if not is_number(value) or (low is not None and value < low) or (high is not None and value > high):
-            raise WorkbookError(
+            raise UsageError(
                 f"value {value!r} for parameter '{param.name}' of {notebook} is outside its declared range "
                 f"{_declaration(param, 'range:')}"
             )
     if choices is not None:
         allowed = [coerce_value(param, choice, notebook) for choice in choices]
         if not any(value == choice and type(value) is type(choice) for choice in allowed):
-            raise WorkbookError(
+            raise UsageError(
                 f"value {value!r} for parameter '{param.name}' of {notebook} is not one of: {', '.join(choices)}"
             )
 
@@ -292,17 +307,19 @@ def plan_parameters(
 ) -> dict[str, dict[str, Any]]:
     """Each notebook's checked values: a parameter goes to every selected notebook that declares it.
 
+    A name no selected notebook declares, or a value that does not fit, is a bad request: UsageError.
+
     Relative values of path parameters (`*_path`, `*_dir`, `*_file`, `*_csv`) are resolved against `base_dir`
     (default: the current directory).
     """
     reserved = [name for name in params if name in RESERVED_PARAMETERS]
     if reserved:
-        raise WorkbookError(f"parameter '{reserved[0]}' is set by the runner; do not pass it")
+        raise UsageError(f"parameter '{reserved[0]}' is set by the runner; do not pass it")
     declared = {nb.stem: nb.parameters for nb in notebooks}
     for name in params:
         if not any(name in parameters for parameters in declared.values()):
             known = sorted({n for ps in declared.values() for n in ps} - set(RESERVED_PARAMETERS))
-            raise WorkbookError(
+            raise UsageError(
                 f"unknown parameter '{name}': no selected notebook declares it; "
                 f"known: {', '.join(known) or 'none'}"
             )
@@ -330,25 +347,17 @@ def absolute_if_path(name: str, value: Any, base_dir: Path) -> Any:
     return value if path.is_absolute() else str((base_dir / path).resolve())
 
 
-def read_yaml_mapping(path: str | Path, what: str, error: type[WorkbookError] = WorkbookError) -> dict[str, Any]:
-    """The mapping in a YAML file (empty file: {}); `error` naming the file as `what` when it is not one."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as problem:
-        raise error(f"cannot read {what} {path}: {problem.strerror or problem}") from None
-    except yaml.YAMLError as problem:
-        raise error(f"{what} {path} is not valid YAML: {first_line(problem)}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        raise error(f"{what} {path} must be a mapping of names to values, got {type(data).__name__}")
-    return data
+class ParamsFile(RootModel[dict[ParameterName, Any]]):
+    """The parameter file of `workbook run -f`: `name: value` lines, values as YAML typed them."""
 
 
 def load_params_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file of `name: value` lines (values stay as YAML typed them; checks come later)."""
-    return read_yaml_mapping(path, "parameter file")
+    """Read a YAML file of `name: value` lines (values stay as YAML typed them; checks come later).
+
+    A file that cannot be read or does not fit `ParamsFile` is a bad request: UsageError, naming the file.
+    """
+    data = read_yaml_mapping(path, "parameter file", UsageError)
+    return validated(ParamsFile, data, f"parameter file {path}:", UsageError).root
 
 
 def folder_parameters(nb: NotebookInfo, results_path: Path, output_dir: Path,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook import provenance
-from workbook.errors import WorkbookError
+from workbook.errors import UsageError
 from workbook.execution.catalog import read_notebook, read_notebook_info, resolve_notebooks
 from workbook.execution.kernel import NotebookRun, check_kernel
 from workbook.execution.params import plan_parameters
@@ -36,7 +36,7 @@ def run_notebooks(
     on_notebook: Callable[[NotebookRun], None] | None = None,
     jobs: int = 1,
 ) -> RunResult:
-    """Run notebooks in order; stop at the first failure. Bad requests raise WorkbookError before any kernel.
+    """Run notebooks in order; stop at the first failure. Bad requests raise UsageError before any kernel.
 
     `params` values are `-p` strings or YAML values; each is checked against every selected notebook that
     declares it. `in_place=True` refreshes the notebooks themselves with their default parameters.
@@ -49,7 +49,7 @@ def run_notebooks(
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = [read_notebook_info(path) for path in resolve_notebooks(selectors, notebooks_dir)]
     if in_place and params:
-        raise WorkbookError("parameters cannot be combined with --in-place: it runs each notebook's defaults")
+        raise UsageError("parameters cannot be combined with --in-place: it runs each notebook's defaults")
     plan = plan_parameters(notebooks, params)
     check_kernel(kernel_name)
     if in_place:

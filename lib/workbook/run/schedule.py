@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook.errors import WorkbookError
+from workbook.errors import UsageError
 from workbook.execution.catalog import NotebookInfo
 from workbook.execution.kernel import NotebookRun, execute_one, interrupted_run, quiet_papermill
 from workbook.execution.params import RESERVED_PARAMETERS, folder_parameters
@@ -35,9 +35,9 @@ class RunContext:
 
 
 def check_jobs(jobs: Any) -> int:
-    """`jobs` must be a whole number >= 1."""
+    """`jobs` must be a whole number >= 1 (UsageError: a bad request)."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise WorkbookError(f"--jobs must be a whole number >= 1 (notebooks run at once), got {jobs!r}")
+        raise UsageError(f"--jobs must be a whole number >= 1 (notebooks run at once), got {jobs!r}")
     return jobs
 
 

@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from workbook.errors import SweepUsageError
-from workbook.execution.params import is_int, read_yaml_mapping
+from workbook.execution.params import ParameterName
+from workbook.execution.schema import read_yaml_mapping, schema_problem, validated
 from workbook.messages import first_line
 
 Goal = Literal["min", "max"]
 GOALS: tuple[Goal, ...] = get_args(Goal)
 DEFAULT_SEED = 42
-GRID_FILE_KEYS = ("grid", "params", "sample", "seed", "metric", "goal")
 
 
 @dataclass(frozen=True)
@@ -53,34 +54,32 @@ def parse_grid_option(text: str) -> tuple[str, list[Any]]:
     return name, [item.strip() for item in values.split(",")] if values else []
 
 
-def load_grid_file(path: str | Path) -> dict[str, Any]:
-    """Read `{grid: {name: [values]}, params: {name: value}, sample, seed, metric, goal}` from a YAML file."""
-    path = Path(path)
+class GridFile(BaseModel):
+    """A grid file (`workbook sweep -f`): `{grid: {name: [values]}, params: {name: value}, sample, seed, metric,
+    goal}`, every key optional; values stay as YAML typed them (plan.py reads them as the notebook declares)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grid: dict[ParameterName, list[Any]] = Field(default_factory=dict,
+                                                 description="must map parameter names to lists of values")
+    params: dict[ParameterName, Any] = Field(default_factory=dict, description="must map parameter names to values")
+    sample: StrictInt | None = Field(None, description="must be a whole number")
+    seed: StrictInt = Field(DEFAULT_SEED, description="must be a whole number")
+    metric: StrictStr | None = Field(None, description="must be text")
+    goal: Goal = Field("min", description="must be min or max")
+
+    @model_validator(mode="after")
+    def _grid_or_params(self) -> GridFile:
+        both = [name for name in self.grid if name in self.params]
+        if both:
+            raise schema_problem(f"'{both[0]}' is both in grid and in params")
+        return self
+
+
+def load_grid_file(path: str | Path) -> GridFile:
+    """Read a grid file and check it against `GridFile`; SweepUsageError naming the file, key and expectation."""
     data = read_yaml_mapping(path, "grid file", SweepUsageError)
-    unknown = [str(key) for key in data if key not in GRID_FILE_KEYS]
-    if unknown:
-        raise SweepUsageError(f"grid file {path}: unknown key '{unknown[0]}'; expected {', '.join(GRID_FILE_KEYS)}")
-    _check_grid_file_sections(data, path)
-    return data
-
-
-def _check_grid_file_sections(data: Mapping[str, Any], path: Path) -> None:
-    """The shape of each section of a grid file, with the section named in the error."""
-    for section in ("grid", "params"):
-        if not isinstance(data.get(section, {}), dict):
-            raise SweepUsageError(f"grid file {path}: '{section}' must map parameter names to values")
-    for name, values in data.get("grid", {}).items():
-        if not isinstance(values, list):
-            raise SweepUsageError(f"grid file {path}: grid.{name} must be a list of values, got {values!r}")
-    both = sorted(set(data.get("grid", {})) & set(data.get("params", {})))
-    if both:
-        raise SweepUsageError(f"grid file {path}: '{both[0]}' is both in grid and in params")
-    for key in ("sample", "seed"):
-        if key in data and not is_int(data[key]):
-            raise SweepUsageError(f"grid file {path}: {key} must be a whole number, got {data[key]!r}")
-    for key in ("metric", "goal"):
-        if key in data and not isinstance(data[key], str):
-            raise SweepUsageError(f"grid file {path}: {key} must be text, got {data[key]!r}")
+    return validated(GridFile, data, f"grid file {path}:", SweepUsageError)
 
 
 def build_request(
@@ -94,9 +93,9 @@ def build_request(
     goal: str | None = None,
 ) -> SweepRequest:
     """Merge a grid file with command-line options (the command line wins, name by name)."""
-    spec = load_grid_file(grid_file) if grid_file else {}
-    grid = {str(name): list(values) for name, values in spec.get("grid", {}).items()}
-    fixed = {str(name): value for name, value in spec.get("params", {}).items()}
+    spec = load_grid_file(grid_file) if grid_file else GridFile()
+    grid = {name: list(values) for name, values in spec.grid.items()}
+    fixed = dict(spec.params)
     seen: set[str] = set()
     for name, values in map(parse_grid_option, grid_options):
         if name in seen:
@@ -109,7 +108,7 @@ def build_request(
             raise SweepUsageError(f"parameter '{name}' is both in --grid and fixed with -p; choose one")
         fixed[name] = value
         grid.pop(name, None)
-    goal = goal if goal is not None else spec.get("goal", "min")
+    goal = goal if goal is not None else spec.goal
     if goal not in GOALS:
         raise SweepUsageError(f"--goal must be min or max, got {goal!r}")
     if not grid:
@@ -118,9 +117,9 @@ def build_request(
         notebook=notebook,
         grid=grid,
         fixed=fixed,
-        sample=sample if sample is not None else spec.get("sample"),
-        seed=seed if seed is not None else spec.get("seed", DEFAULT_SEED),
-        metric=metric if metric is not None else spec.get("metric"),
+        sample=sample if sample is not None else spec.sample,
+        seed=seed if seed is not None else spec.seed,
+        metric=metric if metric is not None else spec.metric,
         goal=goal,
     )
 
