@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import io
-import numbers
 import re
 import tokenize
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from pydantic import AfterValidator, RootModel
 from workbook.errors import UsageError, WorkbookError
 from workbook.execution.schema import read_yaml_mapping, schema_problem, validated
 from workbook.messages import first_line
+from workbook.values import is_number
 
 if TYPE_CHECKING:
     from workbook.execution.catalog import NotebookInfo
@@ -36,16 +36,6 @@ FALSE_WORDS = {"false", "no", "0"}
 NULL_WORDS = {"None", "none", "null", "Null", "NULL", "~"}
 # What ast.literal_eval raises for text that is not a literal.
 LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
-
-
-def is_int(value: Any) -> bool:
-    """A whole number (Python's or numpy's), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_number(value: Any) -> bool:
-    """An int or a float, not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _parameter_name(name: str) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 
 from workbook.errors import SweepError, SweepUsageError
 from workbook.execution import pool
-from workbook.execution.params import is_int
 from workbook.messages import first_line
 from workbook.sweep.point import PointOutcome, PointTask, execute_point
+from workbook.values import is_int
 
 DASK_CONNECT_TIMEOUT_S = 5
 POOL_PRELOAD = ("workbook.sweep.point", "papermill")  # what pool workers import once, in the forkserver

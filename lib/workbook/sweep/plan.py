@@ -20,10 +20,11 @@ import numpy as np
 
 from workbook.errors import SweepUsageError, WorkbookError
 from workbook.execution.catalog import NotebookInfo, read_notebook_info, resolve_notebooks
-from workbook.execution.params import PATH_SUFFIXES, Param, is_int, literal_default, path_checked_value
+from workbook.execution.params import PATH_SUFFIXES, Param, literal_default, path_checked_value
 from workbook.paths import NOTEBOOKS_DIR
 from workbook.results import to_jsonable
 from workbook.sweep.request import DEFAULT_SEED, SweepRequest
+from workbook.values import is_int
 
 # Set by the sweep for every point: each point writes its own results and files in its own folder.
 SWEEP_RESERVED = ("results_path", "output_dir")

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from workbook.execution.params import is_number
 from workbook.sweep.plan import Point, SweepPlan
 from workbook.sweep.request import Goal
 from workbook.sweep.store import SUMMARY_CSV, SUMMARY_HTML
+from workbook.values import is_number
 
 if TYPE_CHECKING:
     import pandas as pd
