@@ -112,6 +112,13 @@ def test_the_board_ranks_by_mae_and_lists_models_that_cannot_score_last_with_the
     assert leaderboard.text_table([]).startswith("no submissions yet")
 
 
+def test_the_board_page_escapes_owners_and_reasons():
+    board = [_entry("<script>a</script>", 700.0), _entry("bob", None, "<script>b</script>")]
+    page = leaderboard.html_page(board)
+    assert "<script>" not in page
+    assert "&lt;script&gt;a&lt;/script&gt;" in page and "cannot score: &lt;script&gt;b&lt;/script&gt;" in page
+
+
 # --- the attendee's side: a wrong or missing login is one line -------------------------------------------
 
 
