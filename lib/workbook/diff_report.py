@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
 from workbook.diff import Diff, DiffInputError, Row, value_text
 from workbook.files import atomic_write
+from workbook.render import render_page
 
 
 def diff_table(diff: Diff, show_all: bool = False) -> str:
@@ -47,39 +47,12 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-DIFF_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
-table { border-collapse: collapse; } th, td { border-bottom: 1px solid #ddd; padding: .3rem .6rem;
-text-align: left; vertical-align: top; } th { background: #f4f4f4; } .meta { color: #555; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; } tr.equal { color: #888; }
-"""
-
-
 def diff_html(diff: Diff, show_all: bool = False) -> str:
     """A self-contained page: what A and B are, and the table of fields."""
-    esc = html.escape
-    rows = diff.shown(show_all)
-    body = "".join(
-        f'<tr class="{"equal" if row.equal else "differs"}">'
-        + "".join(f"<td>{esc(cell)}</td>" for cell in cells[:2])
-        + "".join(f'<td class="num">{esc(cell)}</td>' for cell in cells[2:]) + "</tr>"
-        for row in rows for cells in [_cells(row)])
     hidden = hidden_note(diff, show_all)
     note = f"{len(diff.differing)} of {len(diff.rows)} fields differ" + (f"; {hidden}" if hidden else "")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>diff {esc(diff.a.label)} {esc(diff.b.label)}</title>
-<style>{DIFF_STYLE}</style></head>
-<body>
-<h1>What differs</h1>
-<p class="meta">A: {esc(diff.a.kind)} <code>{esc(diff.a.label)}</code><br>
-B: {esc(diff.b.kind)} <code>{esc(diff.b.label)}</code><br>
-notebook: {esc(", ".join(diff.a.notebooks))} &middot; {note}</p>
-<table><thead><tr><th>section</th><th>field</th><th>A</th><th>B</th><th>B − A</th></tr></thead>
-<tbody>{body}</tbody></table>
-</body>
-</html>
-"""
+    rows = [(row.equal, _cells(row)) for row in diff.shown(show_all)]
+    return render_page("diff.html.j2", a=diff.a, b=diff.b, note=note, rows=rows)
 
 
 def default_html_path(diff: Diff) -> Path | None:

@@ -11,7 +11,6 @@ stops the others from being scored.
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import statistics
 import time
@@ -31,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from workbook import room, serving
 from workbook.data import make_flights
 from workbook.messages import first_line
+from workbook.render import render_page
 
 ALIAS = "submission"
 TWIN_SEED = 42  # the timetable every notebook trains on: the holdout flies the same flights, on other days
@@ -202,26 +202,9 @@ def text_table(board: Sequence[Entry]) -> str:
 
 def html_page(board: Sequence[Entry], refresh_s: int | None = None) -> str:
     """The board as a standalone HTML page; with `refresh_s` the browser reloads it that often."""
-    refresh = f'<meta http-equiv="refresh" content="{int(refresh_s)}">' if refresh_s else ""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in COLUMNS)
-    body = []
-    for position, entry in enumerate(board, start=1):
-        cells = _cells(position, entry)
-        if entry.problem is not None:
-            cells = cells[:3] + [f"cannot score: {entry.problem}"] + cells[6:]
-            body.append("<tr class=problem>" + "".join(
-                f"<td colspan=3>{html.escape(c)}</td>" if i == 3 else f"<td>{html.escape(c)}</td>"
-                for i, c in enumerate(cells)) + "</tr>")
-        else:
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return ("<!doctype html><html><head><meta charset=utf-8>" + refresh + "<title>Leaderboard</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}"
-            "tr.problem{color:#a33}</style></head><body>"
-            f"<h1>Leaderboard</h1><p>{len(board)} submission(s), scored on a holdout only the room keeps; "
-            f"lower MAE ranks first. Updated {stamp}.</p>"
-            f"<table><tr>{head}</tr>{''.join(body)}</table></body></html>")
+    rows = [(entry.problem, _cells(position, entry)) for position, entry in enumerate(board, start=1)]
+    return render_page("leaderboard.html.j2", columns=COLUMNS, rows=rows, refresh_s=int(refresh_s or 0),
+                       stamp=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 
 def write_html(board: Sequence[Entry], path: str | Path, refresh_s: int | None = None) -> Path:

@@ -185,6 +185,13 @@ def test_the_table_and_page_show_values_and_deltas_escaped(tmp_path: Path) -> No
     assert diff_report.write_html(result, target).read_text() == page
 
 
+def test_the_page_escapes_a_script_in_a_value(tmp_path: Path) -> None:
+    a = run_folder(tmp_path / "a", {}, {"note": "<script>alert(1)</script>"})
+    b = run_folder(tmp_path / "b", {}, {"note": "plain"})
+    page = diff_report.diff_html(diff.diff_runs(str(a), str(b)))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
 def test_no_html_path_when_neither_side_is_a_folder() -> None:
     side = diff.Side("MLflow run", "0" * 32, {"x": {}})
     assert diff_report.default_html_path(diff.compare(side, side)) is None

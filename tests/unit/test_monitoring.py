@@ -346,6 +346,13 @@ def test_plots_and_the_html_page_show_the_report(quiet):
     assert monitoring.month_metrics(report)["n_flagged_features"].tolist() == [0, 1, 0, 0, 0, 0]
 
 
+def test_the_html_page_escapes_what_the_report_holds(quiet):
+    alert = {"month": MONTHS[1], "kind": "feature_drift", "feature_or_metric": "<script>alert(1)</script>"}
+    report = monitoring.DriftReport(quiet.report.features, quiet.report.data, quiet.report.model, [alert])
+    page = monitoring.report_html(report)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
 def test_log_drift_report_writes_metrics_per_month_and_the_html(quiet, mlflow_store):
     with pytest.raises(TrackingError, match="needs an active run"):
         monitoring.log_drift_report(quiet.report)

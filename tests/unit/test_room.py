@@ -108,8 +108,15 @@ def test_the_board_ranks_by_mae_and_lists_models_that_cannot_score_last_with_the
     assert lines[3].split()[:3] == ["-", "bob", "bob-flights"]
     assert lines[3].endswith("cannot score: missing column(s) ['Airline']")
     page = leaderboard.write_html(board, tmp_path / "board.html", refresh_s=30).read_text()
-    assert 'content="30"' in page and "missing column(s) [&#x27;Airline&#x27;]" in page
+    assert 'content="30"' in page and "missing column(s) [&#39;Airline&#39;]" in page  # jinja2 escapes ' as &#39;
     assert leaderboard.text_table([]).startswith("no submissions yet")
+
+
+def test_the_board_page_escapes_owners_and_reasons():
+    board = [_entry("<script>a</script>", 700.0), _entry("bob", None, "<script>b</script>")]
+    page = leaderboard.html_page(board)
+    assert "<script>" not in page
+    assert "&lt;script&gt;a&lt;/script&gt;" in page and "cannot score: &lt;script&gt;b&lt;/script&gt;" in page
 
 
 # --- the attendee's side: a wrong or missing login is one line -------------------------------------------

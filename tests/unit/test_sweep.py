@@ -537,3 +537,11 @@ def test_summary_html_shows_the_best_points_and_one_plot_per_grid_parameter(tmp_
     assert plan.points[2].key8 not in best_table  # the failed point is not among the best
     table = sweep_report.summary_table(result)
     assert table.splitlines()[0].split() == ["point", "key", "status", "x", "mode", "score", "seconds"]
+
+
+def test_summary_html_escapes_what_a_point_reports(tmp_path: Path) -> None:
+    plan = toy_plan({"x": ["1", "2"]})
+    reports = reports_for(plan, [3.0, None])
+    reports[1].error = "<script>alert(1)</script>"
+    page = sweep_report.summary_html(sweep.SweepResult(tmp_path, plan, reports))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

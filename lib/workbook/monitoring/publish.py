@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import html
 import io
 from typing import Any
 
@@ -15,6 +14,7 @@ import pandas as pd
 from workbook.errors import TrackingError
 from workbook.monitoring.plots import plot_drift_heatmap, plot_error_trend
 from workbook.monitoring.report import DriftReport
+from workbook.render import render_page
 
 
 def _figure_png(draw: Any, report: DriftReport) -> str:
@@ -34,29 +34,21 @@ def report_html(report: DriftReport) -> str:
     """A self-contained HTML page: alerts, the model, feature and data tables, the two plots inline."""
     alerts = report.alerts_frame()
     flagged_data = report.data[report.data["flagged"]]
-    sections = [
-        "<h1>Drift report</h1>",
-        (f"<p>{len(report.model)} month(s); {len(alerts)} alert(s); first alert: "
-         f"{html.escape(report.first_alert_month or 'none')}; largest PSI {report.psi_max:.3f}.</p>"),
-        f"<p>Thresholds: {html.escape(str(dataclasses.asdict(report.thresholds)))}</p>",
-        "<h2>Alerts</h2>", _html_table(alerts) if len(alerts) else "<p>No alert.</p>",
-        "<h2>Model error per month</h2>", _html_table(report.model),
-        f'<img alt="error trend" src="data:image/png;base64,{_figure_png(plot_error_trend, report)}">',
-        "<h2>Feature drift</h2>",
-        f'<img alt="drift heatmap" src="data:image/png;base64,{_figure_png(plot_drift_heatmap, report)}">',
-        _html_table(report.features),
-        "<h2>Data drift (flagged columns)</h2>",
-        _html_table(flagged_data) if len(flagged_data) else "<p>No missing values, unseen categories or "
-                                                            "contract problems above the thresholds.</p>",
-    ]
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:0.85em}"
-             "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}")
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Drift report</title>"
-            f"<style>{style}</style></head><body>\n" + "\n".join(sections) + "\n</body></html>\n")
+    return render_page(
+        "drift_report.html.j2", months=len(report.model), alerts=len(alerts),
+        first_alert=report.first_alert_month or "none", psi_max=f"{report.psi_max:.3f}",
+        thresholds=str(dataclasses.asdict(report.thresholds)),
+        alerts_table=_html_table(alerts) if len(alerts) else "",
+        model_table=_html_table(report.model), error_trend_png=_figure_png(plot_error_trend, report),
+        heatmap_png=_figure_png(plot_drift_heatmap, report), features_table=_html_table(report.features),
+        data_table=_html_table(flagged_data) if len(flagged_data) else "",
+    )
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.4g}", na_rep="", border=0)
+    """The frame as an HTML table; pandas escapes every value (the page includes this markup as it is)."""
+    return frame.to_html(index=False, float_format=lambda v: f"{v:,.4g}", na_rep="", border=0, escape=True,
+                         classes="dense")
 
 
 def month_metrics(report: DriftReport) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from urllib.parse import quote
 from workbook import __version__, provenance
 from workbook.execution.kernel import NotebookRun
 from workbook.messages import first_line
+from workbook.render import render_page
 from workbook.results import to_jsonable, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -121,71 +121,32 @@ def render_html(notebook_path: Path) -> Path | None:
     return target
 
 
-INDEX_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } code { font-size: .9em; } .meta { color: #555; }
-.ok { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; }
-.skipped { color: #888; } ul.results { margin: 0; padding-left: 1.1rem; }
-.banner { padding: .6rem 1rem; border-radius: 4px; margin: 1rem 0; } .banner.ok { background: #e6f4ea; }
-.banner.failed { background: #fdecea; border: 1px solid #c62828; }
-"""
-
-
 def write_index_html(result: RunResult) -> Path:
     """A small self-contained page: status, one row per notebook with links, time and key results."""
     assert result.out_dir is not None
-    esc = html.escape
-    if result.ok:
-        banner = '<div class="banner ok">All notebooks ran: <a href="results.json">results.json</a></div>'
-    else:
-        banner = f'<div class="banner failed">Run failed: {esc(result.error or "")}</div>'
-    rows = "\n".join(_index_row(i, run, result.out_dir) for i, run in enumerate(result.notebooks, 1))
-    name = esc(result.out_dir.name)
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Workbook run {name}</title><style>{INDEX_STYLE}</style></head>
-<body>
-<h1>Workbook run {name} <span class="{esc(result.status)}">{esc(result.status.upper())}</span></h1>
-<p class="meta">Started {esc(result.started)} &middot; workbook {esc(__version__)} &middot;
-<a href="run.json">run.json</a></p>
-{banner}
-<table>
-<thead><tr><th>#</th><th>Notebook</th><th>Status</th><th>Time</th><th>Parameters</th><th>Key results</th>
-</tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-</body>
-</html>
-"""
+    page = render_page(
+        "run_index.html.j2", name=result.out_dir.name, status=result.status, error=result.error or "",
+        started=result.started, version=__version__,
+        rows=[_index_row(run, result.out_dir) for run in result.notebooks],
+    )
     target = result.out_dir / "index.html"
     target.write_text(page, encoding="utf-8")
     return target
 
 
-def _index_row(position: int, run: NotebookRun, run_dir: Path) -> str:
-    """One table row of index.html, every value escaped."""
-    esc = html.escape
-    name = esc(run.name)
-    if run.output:
-        html_file = Path(run.output).with_suffix(".html").name
-        links = f'<a href="{esc(quote(html_file))}">{name}</a> (<a href="{esc(quote(run.output))}">ipynb</a>)'
-        if not (run_dir / html_file).exists():
-            links = f'{name} (<a href="{esc(quote(run.output))}">ipynb</a>)'
-    else:
-        links = name
-    seconds = "" if run.seconds is None else f"{run.seconds:.1f} s"
-    status = esc(run.status) + (f'<br><span class="failed">{esc(run.error)}</span>' if run.error else "")
-    params = "<br>".join(f"<code>{esc(k)} = {esc(_short(v))}</code>" for k, v in run.parameters.items())
-    results = "".join(f"<li><code>{esc(k)}</code>: {esc(_short(v))}</li>" for k, v in run.results.items())
-    results_html = f'<ul class="results">{results}</ul>' if results else ""
-    return (
-        f'<tr><td>{position}</td><td>{links}</td><td class="{esc(run.status)}">{status}</td>'
-        f"<td>{seconds}</td><td>{params}</td><td>{results_html}</td></tr>"
-    )
+def _index_row(run: NotebookRun, run_dir: Path) -> dict[str, Any]:
+    """What one table row of index.html shows, as text: the template escapes it."""
+    html_file = Path(run.output).with_suffix(".html").name if run.output else None
+    return {
+        "name": run.name,
+        "html_href": quote(html_file) if html_file and (run_dir / html_file).exists() else None,
+        "ipynb_href": quote(run.output) if run.output else None,
+        "status": run.status,
+        "error": run.error,
+        "seconds": "" if run.seconds is None else f"{run.seconds:.1f} s",
+        "parameters": [(name, _short(value)) for name, value in run.parameters.items()],
+        "results": [(name, _short(value)) for name, value in run.results.items()],
+    }
 
 
 def _short(value: Any, width: int = 80) -> str:

@@ -9,7 +9,6 @@ one file).
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from workbook.files import atomic_write
+from workbook.render import render_page
 from workbook.results import to_jsonable
 from workbook.sweep.figures import SweepFigure, png_bytes, sweep_figure
 from workbook.sweep.plan import SweepPlan, short_text
@@ -119,76 +119,33 @@ def summary_table(result: SweepResult) -> str:
     return shown.to_string(index=False, na_rep="")
 
 
-SUMMARY_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; }
-table { border-collapse: collapse; margin-bottom: 1.5rem; }
-th, td { border-bottom: 1px solid #ddd; padding: .3rem .6rem; text-align: left; }
-th { background: #f4f4f4; } .meta { color: #555; } .ok { color: #1a7f37; } .failed { color: #c62828; }
-.plots img { margin: 0 1rem 1rem 0; border: 1px solid #eee; }
-"""
-
-
 def summary_html(result: SweepResult, figure: SweepFigure | None = None) -> str:
     """A self-contained page: the best points, the metric over the grid, against each parameter, every point."""
-    esc = html.escape
     frame = result.frame if result.frame is not None else summary_frame(result.reports, result.plan)
-    stem, metric = result.plan.stem, result.metric
-    ok = int((frame["status"] == "ok").sum())
+    metric = result.metric
     best = best_points(frame, metric, result.goal)
-    plots = "".join(
-        f'<img alt="{esc(metric or "")} against {esc(name)}" src="data:image/png;base64,{image}">'
-        for name in result.plan.grid
-        if (image := metric_plot(frame, name, metric))
+    plots = [(name, image) for name in result.plan.grid if (image := metric_plot(frame, name, metric))]
+    return render_page(
+        "sweep_summary.html.j2", stem=result.plan.stem, metric=metric or "", metric_label=metric or "metric",
+        complete=int((frame["status"] == "ok").sum()), total=len(frame), metric_note=metric_note(result),
+        csv_file=SUMMARY_CSV, sweep_file=SWEEP_FILE, png_file=SUMMARY_PNG,
+        best=None if best.empty else _table(best), everything=_table(frame), plots=plots, figure=figure,
+        figure_png=base64.b64encode(figure.png).decode("ascii") if figure else "",
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Sweep of {esc(stem)}</title><style>{SUMMARY_STYLE}</style></head>
-<body>
-<h1>Sweep of {esc(stem)}</h1>
-<p class="meta">{ok} of {len(frame)} points complete &middot; ranked by {esc(metric_note(result))} &middot;
-<a href="{SUMMARY_CSV}">{SUMMARY_CSV}</a> &middot; <a href="{SWEEP_FILE}">{SWEEP_FILE}</a></p>
-<h2>Best points</h2>
-{_html_table(best, result) if not best.empty else "<p>No completed point recorded the metric.</p>"}
-{_figure_html(figure, metric)}
-<h2>{esc(metric or "metric")} against each parameter</h2>
-<div class="plots">{plots or "<p>Nothing to plot.</p>"}</div>
-<h2>All points</h2>
-{_html_table(frame, result)}
-</body>
-</html>
-"""
 
 
-def _figure_html(figure: SweepFigure | None, metric: str | None) -> str:
-    """The grid figure's section: a heading naming its kind and the best point, and the image itself."""
-    if figure is None:
-        return ""
-    esc = html.escape
-    image = base64.b64encode(figure.png).decode("ascii")
-    return (f"<h2>{esc(metric or 'metric')} over the grid: {esc(figure.kind)}</h2>\n"
-            f'<p class="meta">best point (framed in red): {esc(figure.best_label)} &middot; '
-            f'<a href="{SUMMARY_PNG}">{SUMMARY_PNG}</a></p>\n'
-            f'<div class="plots"><img alt="{esc(figure.kind)} of {esc(metric or "")}" '
-            f'src="data:image/png;base64,{image}"></div>')
-
-
-def _html_table(frame: pd.DataFrame, result: SweepResult) -> str:
-    """Rows of the summary as an HTML table, values escaped, notebooks linked."""
-    esc = html.escape
+def _table(frame: pd.DataFrame) -> dict[str, Any]:
+    """Rows of the summary as the page's table shows them: text cells (the status cell styled), notebooks linked."""
     columns = [c for c in frame.columns if c not in ("notebook", "key")]
-    head = "".join(f"<th>{esc(c.split('.', 1)[-1] if c != 'point' else 'point')}</th>" for c in columns)
     rows = []
     for record in frame.to_dict(orient="records"):
         cells = []
         for column in columns:
             value = record[column]
             text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else short_text(value)
-            css = f' class="{esc(str(value))}"' if column == "status" else ""
-            cells.append(f"<td{css}>{esc(text)}</td>")
-        key = esc(record["key"])
-        link = f'<a href="{esc(record["notebook"])}">{key}</a>' if record["notebook"] else key
-        rows.append(f"<tr><td>{link}</td>{''.join(cells)}</tr>")
-    return f"<table><thead><tr><th>notebook</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            cells.append((str(value) if column == "status" else None, text))
+        rows.append({"key": record["key"], "href": record["notebook"] or None, "cells": cells})
+    return {"headings": [c.split(".", 1)[-1] for c in columns], "rows": rows}
 
 
 def metric_plot(frame: pd.DataFrame, name: str, metric: str | None) -> str | None:
