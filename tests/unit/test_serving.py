@@ -171,7 +171,8 @@ def test_unreadable_inputs_and_outputs_are_refused(tmp_path):
     with pytest.raises(InputSchemaError, match="header.csv: no rows to score"):
         serving.score_file(uri, tmp_path / "header.csv", tmp_path / "out.csv")
     (tmp_path / "broken.xlsx").write_text("not a workbook")
-    with pytest.raises(InputSchemaError, match="broken.xlsx: cannot be read as a .xlsx table"):
+    unreadable = r"broken.xlsx: cannot be read as an Excel workbook \(.*\); is it really a .xlsx file\?"
+    with pytest.raises(InputSchemaError, match=unreadable):
         serving.score_file(uri, tmp_path / "broken.xlsx", tmp_path / "out.csv")
     with pytest.raises(InputSchemaError, match="out.json: the output must be a .csv or .xlsx file"):
         serving.score_file(uri, tmp_path / "header.csv", tmp_path / "out.json")

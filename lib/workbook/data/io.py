@@ -30,7 +30,7 @@ def load_flights(data_path: str | Path | None = None, *, n_rows: int = DEFAULT_R
         raise _file_error(str(path), f"file not found: {path.resolve()}", DataFileNotFoundError)
     if path.is_dir():
         raise _file_error(str(path), "this is a folder; expected a .xlsx, .xls or .csv file")
-    raw = _read_table(path)
+    raw = read_table(path)
     if raw.shape[1] == 0:
         raise _file_error(source, EMPTY_FILE)
     if raw.shape[1] == 1 and ";" in str(raw.columns[0]):
@@ -39,8 +39,10 @@ def load_flights(data_path: str | Path | None = None, *, n_rows: int = DEFAULT_R
     return validate_flights(raw, source=source)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """Read every cell as text (missing cells stay NaN); translate reader failures into contract errors."""
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a .csv, .xlsx or .xls file with every cell as text (missing cells stay NaN): the one reader of
+    the flight file's formats, for loading and for scoring. A workbook's flight sheet is picked by its
+    columns. Reader failures become a DataContractError whose one problem says what went wrong."""
     suffix = path.suffix.lower()
     source = path.name
     if suffix not in (".xlsx", ".xls", ".csv"):
@@ -70,7 +72,9 @@ def _flights_sheet(sheets: dict[str, pd.DataFrame], source: str) -> pd.DataFrame
     an error naming the sheets found."""
     if len(sheets) == 1:
         return next(iter(sheets.values()))
-    having = [name for name, sheet in sheets.items() if set(COLUMNS) <= set(map(str, sheet.columns))]
+    # Price may be missing (rows to score have none): the other columns say which sheet holds flights.
+    wanted = set(COLUMNS) - {"Price"}
+    having = [name for name, sheet in sheets.items() if wanted <= set(map(str, sheet.columns))]
     if len(having) == 1:
         return sheets[having[0]]
     names = ", ".join(repr(name) for name in sheets)

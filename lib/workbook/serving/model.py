@@ -18,7 +18,8 @@ from mlflow.tracking import MlflowClient
 
 from workbook import tracking
 from workbook.data import write_flights
-from workbook.errors import InputSchemaError, TrackingError
+from workbook.data.io import read_table
+from workbook.errors import DataContractError, InputSchemaError, TrackingError
 from workbook.messages import first_line
 
 PREDICTION_COLUMN = "predicted_price"
@@ -98,14 +99,9 @@ def read_rows(path: str | Path) -> pd.DataFrame:
     if suffix not in (".csv", ".xlsx"):
         raise InputSchemaError(f"{path}: expected a .csv or .xlsx file, got {suffix or 'no extension'!r}")
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-        else:
-            frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
-    except pd.errors.EmptyDataError:
-        raise InputSchemaError(f"{path}: the file is empty") from None
-    except Exception as error:
-        raise InputSchemaError(f"{path}: cannot be read as a {suffix} table ({first_line(error)})") from None
+        frame = read_table(path)  # the loader's reader: same formats, same sheet choice, same messages
+    except DataContractError as error:
+        raise InputSchemaError(f"{path}: {error.problems[0]}") from None
     if frame.empty:
         raise InputSchemaError(f"{path}: no rows to score (only a header)")
     return frame
