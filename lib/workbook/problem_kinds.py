@@ -201,7 +201,7 @@ def hybrid_price_demo(df: pd.DataFrame, random_state: int = 42) -> pd.DataFrame:
     economy, business = table[~rule], table[rule]
     train, test = train_test_split(economy, test_size=0.25, random_state=random_state)
     model = _price_model(random_state).fit(train, train["Price"])
-    groups = {"rule: Business class": (business, _leave_one_out_median(business["Price"]))} if len(business) else {}
+    groups = {"rule: Business class": (business, leave_one_out_median(business["Price"]))} if len(business) else {}
     groups["model: everything else"] = (test, model.predict(test))
     rows = []
     for group, (frame, hybrid) in groups.items():
@@ -216,7 +216,7 @@ def hybrid_price_demo(df: pd.DataFrame, random_state: int = 42) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("group")
 
 
-def _leave_one_out_median(prices: pd.Series) -> np.ndarray:
+def leave_one_out_median(prices: pd.Series) -> np.ndarray:
     """For each fare, the median of all the other fares (itself when it is the only one)."""
     values = prices.to_numpy(dtype=float)
     if len(values) == 1:
@@ -259,7 +259,7 @@ def defer_low_confidence(
     if not 0.5 <= threshold <= 1.0:
         raise ValueError(f"threshold must be between 0.5 and 1.0 (a class probability), got {threshold}")
     model, X_test, y_test, cut = dear_fare_classifier(df, price_cut, random_state)
-    return _deferral_at(model.predict_proba(X_test)[:, 1], y_test.to_numpy(), threshold, cut)
+    return deferral_at(model.predict_proba(X_test)[:, 1], y_test.to_numpy(), threshold, cut)
 
 
 def deferral_curve(
@@ -269,7 +269,7 @@ def deferral_curve(
     """Deferred share and accuracy of the automated decisions for several thresholds (one model fit)."""
     model, X_test, y_test, cut = dear_fare_classifier(df, price_cut, random_state)
     proba = model.predict_proba(X_test)[:, 1]
-    results = [_deferral_at(proba, y_test.to_numpy(), t, cut) for t in thresholds]
+    results = [deferral_at(proba, y_test.to_numpy(), t, cut) for t in thresholds]
     return pd.DataFrame(
         {
             "deferred to a person": [r.deferred_share for r in results],
@@ -281,7 +281,7 @@ def deferral_curve(
     )
 
 
-def _deferral_at(proba: np.ndarray, y: np.ndarray, threshold: float, cut: float) -> DeferralResult:
+def deferral_at(proba: np.ndarray, y: np.ndarray, threshold: float, cut: float) -> DeferralResult:
     confidence = np.maximum(proba, 1 - proba)
     predicted = (proba >= 0.5).astype(int)
     correct = predicted == y

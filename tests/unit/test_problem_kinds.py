@@ -73,10 +73,10 @@ def test_median_price_by_stops_matches_groupby(flights):
     assert table.loc[1, "median_price"] > 1.5 * table.loc[0, "median_price"]
 
 
-def test_leave_one_out_median():
+def testleave_one_out_median():
     prices = pd.Series([1, 2, 3, 10])
-    assert list(pk._leave_one_out_median(prices)) == [3, 3, 2, 2]
-    assert list(pk._leave_one_out_median(pd.Series([7]))) == [7]
+    assert list(pk.leave_one_out_median(prices)) == [3, 3, 2, 2]
+    assert list(pk.leave_one_out_median(pd.Series([7]))) == [7]
 
 
 def test_hybrid_rule_beats_the_model_on_business_fares(flights):
@@ -88,10 +88,10 @@ def test_hybrid_rule_beats_the_model_on_business_fares(flights):
     assert rest["MAE hybrid (₹)"] == rest["MAE model only (₹)"]  # the rule does not touch the other rows
 
 
-def test_deferral_at_counts_unsure_cases():
+def testdeferral_at_counts_unsure_cases():
     proba = np.array([0.95, 0.55, 0.3, 0.05, 0.6])
     truth = np.array([1, 0, 0, 0, 0])
-    result = pk._deferral_at(proba, truth, threshold=0.8, cut=100.0)
+    result = pk.deferral_at(proba, truth, threshold=0.8, cut=100.0)
     # confident: 0.95 (right), 0.05 (right); unsure: 0.55 (wrong), 0.3 (right), 0.6 (wrong)
     assert result.deferred_share == pytest.approx(3 / 5)
     assert result.accuracy_all == pytest.approx(3 / 5)
