@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 # The notebook's own code paths at a fraction of the default cost; 5,000 rows still hold many duplicate
 # flights, the equally distant neighbours that used to swap places.
-LIGHT = {"n_rows": 5_000, "classifier_trees": 4, "cv_folds": 2, "search_budget": 2, "log_models": False}
+LIGHT = {"n_rows": 5_000, "classifier_trees": 4, "cv_folds": 2, "search_budget": 2, "log_models": "chosen"}
 SKIP_TAGS = {"nbval-ignore-output", "nbval-skip"}
 STREAMS = {"stdout", "stderr"}
 SKIP_MARKERS = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP")

@@ -30,7 +30,7 @@ def workbook(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
 
 
 # nbval already executes every notebook with its defaults; this run exercises the command and the files it
-# leaves, so the slowest defaults of 04 are turned down (the talk's 100 classifier trees, 5-fold CV, 8 search
+# leaves, so the slowest defaults of 04 are turned down (the talk's 100 classifier trees, 3-fold CV, 4 search
 # candidates) and 05 skips its REST demo (nbval and test_serving_cli serve models): the same code paths, a
 # fraction of the time.
 LIGHT_PARAMETERS = ["-p", "classifier_trees", "4", "-p", "cv_folds", "2", "-p", "search_budget", "2",
@@ -89,9 +89,11 @@ def test_scratch_files_land_in_the_run_folder_and_no_raw_pii_reaches_disk(defaul
 
 
 def test_every_model_run_of_the_comparison_is_tracked_with_its_model_and_data(default_run) -> None:
-    """Issue 3: each regressor run in 04 has params, metrics, its training rows as an input and its model
-    with a signature; only the talk's classifier (tens of GB of trees) is recorded without its model."""
+    """Issue 3: each regressor run in 04 has params, metrics and its training rows as an input; the rows a
+    learner looks at (the chosen one, the runner-up, the final model) keep their model with a signature
+    (issue 12: `-p log_models all` keeps every one); the talk's classifier (tens of GB of trees) never does."""
     import mlflow
+    import pandas as pd
     from mlflow.tracking import MlflowClient
 
     from workbook import models
@@ -108,10 +110,17 @@ def test_every_model_run_of_the_comparison_is_tracked_with_its_model_and_data(de
     for parent in parents:
         children = {run.info.run_name: run for run in runs if run.data.tags["mlflow.parentRunId"] == parent}
         assert expected | {"talk-classifier", "hyperparameter-search", "final-model"} <= set(children)
+        table = pd.DataFrame([children[name].data.params | children[name].data.metrics for name in expected])
+        kept = {"-".join(key) for key in models.rows_to_log(table, "chosen")}
+        assert len(kept) == 2
         for name in expected | {"final-model"}:
             run = children[name]
             assert {"MAE", "R2"} <= set(run.data.metrics), name
             assert run.inputs.dataset_inputs, f"{name} has no dataset input"
+            if name not in kept | {"final-model"}:
+                assert run.data.tags["workbook.model_logged"] == "false", name
+                assert run.info.run_id not in model_of_run, f"{name} logged a model it should leave out"
+                continue
             assert run.info.run_id in model_of_run, f"{name} has no logged model"
             info = mlflow.models.get_model_info(f"models:/{model_of_run[run.info.run_id].model_id}")
             assert info.signature is not None and info.saved_input_example_info is not None, name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import time
 import warnings
 
 import joblib
@@ -158,6 +159,66 @@ def test_cross_validation_is_reproducible_and_summarises_the_folds(splits):
     assert first["cv_mae_std"] == pytest.approx(np.std(first["cv_mae_folds"])) and first["cv_mae_std"] > 0
     with pytest.raises(ValueError, match="cv must be an integer >= 2"):
         models.cross_validate_model(pipeline, X_train, y_train, cv=1)
+
+
+def test_features_built_once_give_the_same_cross_validated_scores(raw_split):
+    """cross_validate_model and the search build raw rows' features once for all folds (issue 12): the same
+    folds' scores as fitting the whole pipeline, FlightFeatures included, on each fold."""
+    from sklearn.model_selection import KFold, cross_val_score
+
+    X_train, _, y_train, _ = raw_split
+    for pipeline in (models.make_pipeline("tree", "improved", log_target=True),
+                     models.make_pipeline(models.ENSEMBLE, "improved")):
+        folds = KFold(3, shuffle=True, random_state=42)
+        whole = -cross_val_score(pipeline, X_train, y_train, cv=folds, scoring="neg_mean_absolute_error")
+        assert models.cross_validate_model(pipeline, X_train, y_train, cv=3)["cv_mae_folds"] == whole.tolist()
+    featurized, features = models.featurized_once(models.make_pipeline(models.ENSEMBLE, "improved"), X_train)
+    assert "FlightFeatures" not in repr(featurized) and list(features.columns) == list(
+        models.FlightFeatures().get_feature_names_out())
+    talk_pipeline, same = models.featurized_once(models.make_pipeline("tree", "talk"), X_train)
+    assert same is X_train and isinstance(talk_pipeline, Pipeline)
+    with pytest.raises(ValueError, match="raw flight rows need column"):
+        models.featurized_once(models.make_pipeline("tree", "improved"), X_train.drop(columns="Route"))
+
+
+def test_the_search_scores_on_the_folds_of_cross_validate_model(raw_split):
+    """Notebook 04 compares the search's best with the defaults' score from the comparison: same folds."""
+    X_train, _, y_train, _ = raw_split
+    defaults = models.search_hyperparameters("tree", X_train, y_train, {"min_samples_leaf": 5}, budget=1, cv=2)
+    expected = models.cross_validate_model(models.make_pipeline("tree", "improved", log_target=True), X_train,
+                                           y_train, cv=2)
+    assert defaults["best_cv_mae"] == expected["cv_mae_mean"]
+
+
+def test_timed_predictions_repeat_only_quick_predictions(raw_split):
+    X_train, X_test, y_train, _ = raw_split
+
+    class Counting:
+        def __init__(self, seconds: float) -> None:
+            self.seconds, self.calls = seconds, 0
+
+        def predict(self, X):
+            self.calls += 1
+            time.sleep(self.seconds)
+            return np.zeros(len(X))
+
+    quick, slow = Counting(0.0), Counting(0.3)
+    models.timed_predictions(quick, X_test)
+    predicted, latency = models.timed_predictions(slow, X_test, enough_seconds=0.2)
+    assert quick.calls == 3 and slow.calls == 1
+    assert len(predicted) == len(X_test) and latency >= 0.3 / len(X_test) * 1e6
+
+
+def test_rows_to_log_keeps_the_chosen_row_and_the_runner_up():
+    table = pd.DataFrame({"model": ["knn", "tree", "elasticnet", "random_forest"], "features": ["talk"] * 4,
+                          "target": ["raw"] * 4, "MAE": [1.0, 2.0, 3.0, 4.0],
+                          "cv_mae_mean": [30.0, np.nan, 10.0, 20.0]})
+    assert models.rows_to_log(table) == {("elasticnet", "talk", "raw"), ("random_forest", "talk", "raw")}
+    assert models.rows_to_log(table.assign(cv_mae_mean=np.nan)) == {("knn", "talk", "raw"), ("tree", "talk", "raw")}
+    assert len(models.rows_to_log(table, "all")) == 4
+    assert models.best_row(table, by="cv_mae_mean")["model"] == "elasticnet"  # the chosen row is among them
+    with pytest.raises(ValueError, match="unknown log_models 'every'; expected one of: chosen, all"):
+        models.rows_to_log(table, "every")
 
 
 COMPARISON = {"models": ("tree", "hist_gradient_boosting"), "targets": ("raw", "log"), "cv": 2}

@@ -29,10 +29,12 @@ from workbook.models.catalog import (
     check_model_name,
 )
 from workbook.models.compare import (
+    LOG_MODELS,
     METRIC_COLUMNS,
     SLOW_MODELS,
     TABLE_COLUMNS,
     TIMING_COLUMNS,
+    LogModels,
     best_row,
     compare_models,
     compare_models_fitted,
@@ -41,10 +43,12 @@ from workbook.models.compare import (
     pipeline_for_row,
     row_key,
     row_name,
+    rows_to_log,
     stable_view,
     talk_rows,
 )
 from workbook.models.evaluate import (
+    CV_FOLDS,
     cross_validate_model,
     evaluate,
     model_size_bytes,
@@ -59,6 +63,7 @@ from workbook.models.parallel import (
 )
 from workbook.models.pipelines import (
     FlightFeatures,
+    featurized_once,
     make_ensemble,
     make_model,
     make_pipeline,
@@ -99,6 +104,7 @@ from workbook.models.taxonomy import (
 )
 
 __all__ = [
+    "CV_FOLDS",
     "CheckResult",
     "DEFAULT_PARAMS",
     "ENSEMBLE",
@@ -111,7 +117,9 @@ __all__ = [
     "FlightFeatures",
     "HIGH_CARDINALITY",
     "KNN_GRID",
+    "LOG_MODELS",
     "LOW_CARDINALITY",
+    "LogModels",
     "MAX_NATIVE_CATEGORIES",
     "METRIC_COLUMNS",
     "MIN_PERFORMANCE",
@@ -142,6 +150,7 @@ __all__ = [
     "fare_band_edges",
     "fare_band_report",
     "fare_bands",
+    "featurized_once",
     "fitting_context",
     "make_band_classifier",
     "make_ensemble",
@@ -161,6 +170,7 @@ __all__ = [
     "route_table",
     "row_key",
     "row_name",
+    "rows_to_log",
     "run_robustness_checks",
     "search_hyperparameters",
     "snap_to_grid",

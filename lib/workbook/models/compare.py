@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import joblib
 import numpy as np
@@ -24,7 +24,7 @@ from workbook.models.catalog import (
     check_choice,
     check_model_name,
 )
-from workbook.models.evaluate import cross_validate_model, evaluate
+from workbook.models.evaluate import CV_FOLDS, cross_validate_model, evaluate
 from workbook.models.parallel import check_n_jobs, worker_processes
 from workbook.models.pipelines import make_pipeline
 
@@ -33,6 +33,10 @@ METRIC_COLUMNS = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std", "fit
                   "size_kb"]  # the numbers of a comparison row (what a tracked run logs)
 TABLE_COLUMNS = ["model", "features", "target", "MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std",
                  "fit_s", "latency_ms_per_1k", "size_kb", "explainability"]
+# Which comparison rows keep their fitted model in MLflow: the chosen row and the runner-up (the rows a learner
+# looks at), or all of them (~160 MB on the twin, mostly the random forests). Params and metrics are kept for all.
+LogModels = Literal["chosen", "all"]
+LOG_MODELS: tuple[LogModels, ...] = get_args(LogModels)
 # Dispatched first when the comparison runs in processes, so no long fit starts last (the tail stays short).
 SLOW_MODELS = (ENSEMBLE, "random_forest", "hist_gradient_boosting")
 
@@ -62,7 +66,7 @@ def comparison_splits(data: pd.DataFrame, random_state: int = 42) -> dict[str, t
 
 def compare_models(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
                    feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
-                   cv: int | None = 5, random_state: int = 42,
+                   cv: int | None = CV_FOLDS, random_state: int = 42,
                    cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
                    progress: Callable[[str], None] | None = None, *, n_jobs: int = 1) -> pd.DataFrame:
     """ONE table: each model x feature set x target fitted on the talk's split, sorted by test MAE.
@@ -76,7 +80,7 @@ def compare_models(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES
 
 def compare_models_fitted(data: pd.DataFrame, models: Sequence[ModelName] = MODEL_NAMES,
                           feature_sets: Sequence[FeatureSet] = FEATURE_SETS, targets: Sequence[Target] = TARGETS,
-                          cv: int | None = 5, random_state: int = 42,
+                          cv: int | None = CV_FOLDS, random_state: int = 42,
                           cv_feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
                           progress: Callable[[str], None] | None = None, *,
                           n_jobs: int = 1) -> tuple[pd.DataFrame, dict]:
@@ -212,6 +216,22 @@ def best_row(table: pd.DataFrame, by: str = "MAE", features: FeatureSet | None =
     if candidates.empty:
         raise ValueError(f"no row with features == {features!r}; present: {sorted(table['features'].unique())}")
     return candidates.loc[candidates[by].idxmin()]
+
+
+def rows_to_log(table: pd.DataFrame, log_models: LogModels = "chosen", by: str = "cv_mae_mean",
+                kept: int = 2) -> set[tuple[str, str, str]]:
+    """Keys (`row_key`) of the comparison rows whose fitted model is logged: all, or the `kept` best by `by`.
+
+    "chosen" keeps the chosen row (`best_row(table, by)`) and the runner-up; rows without a score in `by`
+    (no cross-validation) come after those with one, by test MAE.
+    """
+    check_choice(log_models, LOG_MODELS, "log_models")
+    if log_models == "all":
+        return {row_key(row) for _, row in table.iterrows()}
+    if by not in table.columns:
+        raise ValueError(f"cannot rank by {by!r}; the table has columns {list(table.columns)}")
+    ranked = table.sort_values([by, "MAE"], kind="stable", na_position="last")
+    return {row_key(row) for _, row in ranked.head(kept).iterrows()}
 
 
 def pipeline_for_row(row: pd.Series, random_state: int = 42) -> Pipeline | TransformedTargetRegressor:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import KFold
@@ -69,6 +69,22 @@ class FlightFeatures(TransformerMixin, BaseEstimator):
             raise TypeError(f"FlightFeatures expects raw flight rows as a DataFrame with columns {RAW_COLUMNS}, "
                             f"got {type(X).__name__}")
         require_raw_columns(X, "FlightFeatures")
+
+
+def featurized_once(pipeline: Any, X: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
+    """A copy of `pipeline` that starts from features, and X's features, for fitting it many times on X's rows.
+
+    FlightFeatures learns nothing and works row by row, so the features of a subset of rows are those rows
+    of X's features: cross-validation and the search then build them once instead of twice per fold (a
+    third of an improved fit's time), with the same scores. Pipelines without the step come back as clones
+    with X unchanged.
+    """
+    pipeline = clone(pipeline)
+    steps = [name for name, value in pipeline.get_params(deep=True).items() if isinstance(value, FlightFeatures)]
+    if not steps:
+        return pipeline, X
+    FlightFeatures().fit(X)  # the step's own checks of the raw rows, with its messages
+    return pipeline.set_params(**dict.fromkeys(steps, "passthrough")), improved_features(X)
 
 
 def require_raw_columns(rows: pd.DataFrame, who: str) -> None:

@@ -11,9 +11,9 @@ from scipy import stats
 from sklearn.model_selection import KFold, RandomizedSearchCV
 
 from workbook.models.catalog import ENSEMBLE, ENSEMBLE_MEMBERS, ESTIMATORS, FeatureSet, ModelName, check_model_name
-from workbook.models.evaluate import check_cv, check_same_length
+from workbook.models.evaluate import CV_FOLDS, check_cv, check_same_length
 from workbook.models.parallel import check_n_jobs, fitting_context, worker_processes
-from workbook.models.pipelines import make_pipeline, model_step_prefix
+from workbook.models.pipelines import featurized_once, make_pipeline, model_step_prefix
 from workbook.values import is_number
 
 
@@ -56,13 +56,14 @@ def _parse_dimension(model_name: str, name: str, values: Any, valid: set[str]) -
 
 
 def search_hyperparameters(model_name: ModelName, X: pd.DataFrame, y: Any, space: dict[str, Any], budget: int,
-                           cv: int = 3, random_state: int = 42, feature_set: FeatureSet = "improved",
+                           cv: int = CV_FOLDS, random_state: int = 42, feature_set: FeatureSet = "improved",
                            log_target: bool = True, *, n_jobs: int = 1) -> dict:
     """Random search over `space` with `budget` candidates, each scored by `cv`-fold MAE.
 
     Returns best_params (plain model parameter names), best_cv_mae, n_candidates and results (one row
     per candidate: its parameters, cv_mae_mean, cv_mae_std, rank; best first). The winner is not refitted.
-    n_jobs != 1 fits the candidates' folds in that many processes (the same results).
+    n_jobs != 1 fits the candidates' folds in that many processes (the same results). The folds are
+    those of `cross_validate_model` with the same `cv` and seed, so its score of the defaults compares.
     """
     n_jobs = check_n_jobs(n_jobs)
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
@@ -73,6 +74,7 @@ def search_hyperparameters(model_name: ModelName, X: pd.DataFrame, y: Any, space
     pipeline = make_pipeline(model_name, feature_set, log_target=log_target, random_state=random_state)
     prefix = model_step_prefix(pipeline)
     n_candidates = int(min(budget, _grid_size(distributions)))  # never ask for more than a finite grid holds
+    pipeline, X = featurized_once(pipeline, X)  # raw rows to features once, not twice per candidate and fold
     search = RandomizedSearchCV(
         pipeline, {prefix + name: d for name, d in distributions.items()}, n_iter=n_candidates,
         scoring="neg_mean_absolute_error", cv=KFold(cv, shuffle=True, random_state=random_state),
