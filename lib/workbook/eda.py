@@ -12,20 +12,16 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from workbook.features.columns import require_columns
+
 PRICE = "Price"
 # Round fare levels for a log axis: readable tick labels instead of 10^4.
 PRICE_TICKS = [1_000, 2_000, 3_000, 5_000, 10_000, 20_000, 30_000, 50_000, 100_000]
 
 
-def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} needs column(s) {missing}; the frame has {list(df.columns)}")
-
-
 def order_by_median(df: pd.DataFrame, column: str, descending: bool = True) -> list[str]:
     """Labels of `column` sorted by their median price (dearest first by default); ties broken by label."""
-    _require(df, [column, PRICE], "order_by_median")
+    require_columns(df, [column, PRICE], "order_by_median")
     medians = df.groupby(column)[PRICE].median()
     ordered = sorted(medians.index, key=lambda label: (-medians[label] if descending else medians[label], label))
     return [str(label) for label in ordered]
@@ -57,7 +53,7 @@ def boxen_price_by(
     A boxen (letter-value) plot shows many quantiles, not only the quartiles, so the long tail of dear
     fares stays visible instead of becoming a cloud of 'outlier' dots.
     """
-    _require(df, [column, PRICE], "boxen_price_by")
+    require_columns(df, [column, PRICE], "boxen_price_by")
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4.8))
     data = df.assign(**{column: df[column].astype("str")})
