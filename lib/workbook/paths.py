@@ -15,4 +15,7 @@ KERNEL_NAME = "workbook"
 DEFAULT_HOST = "127.0.0.1"  # never expose a model, the UI or a tracking server beyond this machine unless asked
 DEFAULT_UI_PORT = 5000  # MLflow's web server: `workbook ui` and the team tracking server (`workbook server`)
 DEFAULT_SERVE_PORT = 5001  # a served model (`workbook serve`): next to the UI's 5000, so both can run at once
+# The team or room server's own store (database and artifacts), apart from the learner's mlruns/mlflow.db:
+# that store keeps artifacts at file:// paths a client on another machine cannot reach. Git-ignored with mlruns/.
+SERVER_DIR = PROJECT_ROOT / "mlruns" / "server"
 DEFAULT_SERVER_URL = f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}"  # `workbook server [--room]` with its defaults

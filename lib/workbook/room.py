@@ -31,9 +31,9 @@ import requests
 
 from workbook import tracking
 from workbook.errors import RoomError
-from workbook.paths import DEFAULT_SERVER_URL, PROJECT_ROOT
+from workbook.paths import DEFAULT_SERVER_URL
+from workbook.paths import SERVER_DIR as DEFAULT_ROOM_DIR  # the room is the tracking server's folder
 
-DEFAULT_ROOM_DIR = PROJECT_ROOT / "mlruns" / "server"
 SECRETS_FILE = "room-secrets.json"
 AUTH_CONFIG_FILE = "basic_auth.ini"
 AUTH_DB_FILE = "basic_auth.db"

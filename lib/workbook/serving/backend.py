@@ -12,12 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 from workbook import tracking
 from workbook.errors import TrackingError, TrackingServerError
 from workbook.messages import first_line
-from workbook.paths import PROJECT_ROOT
+from workbook.paths import SERVER_DIR as DEFAULT_SERVER_DIR
 
-# Its own database and artifact folder, not the learner's mlruns/mlflow.db: that store's experiments keep
-# artifacts at file:// paths on this disk, which a client on another machine cannot reach. Under mlruns/,
-# so it is git-ignored with the rest.
-DEFAULT_SERVER_DIR = PROJECT_ROOT / "mlruns" / "server"
 # Every experiment's artifacts go through the server (`--serve-artifacts`), never to a client's own disk.
 SERVED_ARTIFACT_ROOT = "mlflow-artifacts:/"
 DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # what MLflow's SQL stores accept
