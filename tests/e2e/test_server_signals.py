@@ -39,7 +39,7 @@ pytestmark = [
 ]
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
-START_TIMEOUT_S = 120  # a server start on two cores other tests keep busy; the usual is 10-15 s
+START_TIMEOUT_S = 200  # beyond the library's own 180 s, so the library's message is what a slow start shows
 EXIT_TIMEOUT_S = 45  # the command stops its group: SIGTERM, and SIGKILL after 10 s for whatever is left
 MODEL = "signals-dummy"
 EXPECTED_STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}  # 128 + the signal's number, as shells report
@@ -153,7 +153,7 @@ CASE_IDS = [f"{name}-{sig}" for name, (_, signals) in CASES.items() for sig in s
 class Commands:
     """The selected cases' commands, started in order, each one while the case before it is checked: two
     servers starting at once overlap their imports, while all five at once on two shared cores took some
-    past their own 60 s start-up limit (seen in a clean-clone CI run)."""
+    past the 60 s start-up limit the library had then (seen in clean-clone CI runs; it is 180 s now)."""
 
     def __init__(self, cases: list[str], store: dict) -> None:
         self.cases, self.store, self.started = cases, store, {}

@@ -26,7 +26,9 @@ from typing import Literal, Self
 from workbook.errors import ServingError
 from workbook.paths import DEFAULT_HOST
 
-START_TIMEOUT_S = 60.0
+# A server usually answers in 10-15 s; on a 2-core laptop busy with notebooks (a workshop, CI) a model server
+# was seen to need more than 60 s, and a server that is killed while starting helps nobody.
+START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.2
 LOG_TAIL_LINES = 20
