@@ -36,6 +36,26 @@ NEEDS_CHAMPION = "06_monitoring.ipynb"
 _champion_checked = False
 
 
+# pytest-xdist (`--dist loadfile`) gives each worker whole files; 05 and 06 go to the same worker as one unit, 05
+# first, so 06's nbval run finds the champion 05's nbval run registered instead of executing 05 a second time
+# (~60 s on two cores). A scheduler, not xdist_group marks: xdist 3.8's loadgroup cannot rename pytest 9.2's node ids.
+SAME_WORKER = {f"notebooks/{name}": "notebooks/05+06" for name in ("05_mlflow_tracking.ipynb", NEEDS_CHAMPION)}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, with notebooks 05 and 06 scheduled as one file."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesWith05And06Together(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SAME_WORKER.get(scope, scope)
+
+    return FilesWith05And06Together(config, log)
+
+
 def _ensure_champion(item: pytest.Item) -> None:
     global _champion_checked
     if _champion_checked or Path(str(item.path)).name != NEEDS_CHAMPION:
