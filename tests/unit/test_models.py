@@ -542,3 +542,30 @@ def test_the_ensemble_refuses_what_it_cannot_do(raw_split):
         models.make_pipeline(models.ENSEMBLE, "improved", n_estimators=5)
     with pytest.raises(ValueError, match="cannot search 'forest_boosting_mean'"):
         models.search_hyperparameters(models.ENSEMBLE, X_train, y_train, {"max_iter": [10, 20]}, budget=2)
+
+
+def test_an_ensemble_beside_its_members_is_assembled_with_the_scores_its_own_fit_gives(flights, splits):
+    """Issue 12: the comparison no longer fits the forest and boosting a second time for their mean."""
+    chosen = {"models": (*models.ENSEMBLE_MEMBERS, models.ENSEMBLE), "targets": ("log",), "cv": 2,
+              "feature_sets": ("improved",)}
+    table, fitted = models.compare_models_fitted(flights, **chosen)
+    key = (models.ENSEMBLE, "improved", "log")
+    ensemble = fitted[key]
+    for name in models.ENSEMBLE_MEMBERS:  # the very members of the comparison: assembled, not refitted
+        assert ensemble.named_estimators_[name] is fitted[(name, "improved", "log")]
+    assembled = table.set_index(["model", "features", "target"]).loc[key]
+    fit_itself = fit_combination(*key, splits["improved"], 2, 42).row
+    for column in ("MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std"):
+        assert assembled[column] == pytest.approx(fit_itself[column], rel=1e-12), column
+    members = table[table["model"].isin(models.ENSEMBLE_MEMBERS)]
+    assert assembled["fit_s"] == pytest.approx(members["fit_s"].sum())
+    assert assembled["size_kb"] == pytest.approx(members["size_kb"].sum(), abs=1e-3)
+
+
+def test_a_mean_of_members_from_different_folds_is_refused():
+    y = np.arange(6.0)
+    first = [(np.array([0, 1, 2]), np.zeros(3)), (np.array([3, 4, 5]), np.zeros(3))]
+    other = [(np.array([0, 1, 3]), np.zeros(3)), (np.array([2, 4, 5]), np.zeros(3))]
+    assert models.mean_prediction_scores(y, [first, first])["cv_mae_folds"] == [1.0, 4.0]
+    with pytest.raises(ValueError, match="folds differ"):
+        models.mean_prediction_scores(y, [first, other])

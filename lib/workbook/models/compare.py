@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import joblib
 import numpy as np
@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from workbook.features import RAW_COLUMNS, drop_rare_airlines, talk_dropna, talk_feature_frame, talk_split
 from workbook.models.catalog import (
     ENSEMBLE,
+    ENSEMBLE_MEMBERS,
     EXPLAINABILITY,
     FEATURE_SETS,
     MODEL_NAMES,
@@ -24,9 +25,16 @@ from workbook.models.catalog import (
     check_choice,
     check_model_name,
 )
-from workbook.models.evaluate import CV_FOLDS, cross_validate_model, evaluate
-from workbook.models.parallel import check_n_jobs, worker_processes
-from workbook.models.pipelines import make_pipeline
+from workbook.models.evaluate import (
+    CV_FOLDS,
+    cross_validate_model,
+    evaluate,
+    mean_prediction_scores,
+    regression_metrics,
+    timed_predictions,
+)
+from workbook.models.parallel import check_n_jobs, fitting_context, worker_processes
+from workbook.models.pipelines import assemble_ensemble, make_pipeline
 
 TIMING_COLUMNS = ["fit_s", "latency_ms_per_1k"]
 METRIC_COLUMNS = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std", "fit_s", "latency_ms_per_1k",
@@ -39,6 +47,15 @@ LogModels = Literal["chosen", "all"]
 LOG_MODELS: tuple[LogModels, ...] = get_args(LogModels)
 # Dispatched first when the comparison runs in processes, so no long fit starts last (the tail stays short).
 SLOW_MODELS = (ENSEMBLE, "random_forest", "hist_gradient_boosting")
+Combination = tuple[ModelName, FeatureSet, Target]
+
+
+class Fitted(NamedTuple):
+    """One comparison row, its fitted pipeline, and its CV folds' predictions when an ensemble reuses them."""
+
+    row: dict
+    pipeline: Any
+    cv_predictions: list | None = None
 
 
 def talk_rows(data: pd.DataFrame) -> pd.DataFrame:
@@ -103,14 +120,53 @@ def compare_models_fitted(data: pd.DataFrame, models: Sequence[ModelName] = MODE
         check_choice(feature_set, FEATURE_SETS, "feature set in cv_feature_sets")
     splits = comparison_splits(data, random_state)
     combinations = comparison_combinations(models, feature_sets, targets)
+    assembled = _assembled_from_members(combinations)
+    members = {(name, *combination[1:]) for combination in assembled for name in ENSEMBLE_MEMBERS}
+    fitted_here = [combination for combination in combinations if combination not in assembled]
     tasks = [(*combination, splits[combination[1]], cv if combination[1] in cv_feature_sets else None,
-              random_state) for combination in combinations]
-    results = _run_combinations(tasks, n_jobs, progress)
-    rows = [row for row, _ in results]
-    fitted = {combination: pipeline for combination, (_, pipeline) in zip(combinations, results, strict=True)}
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+              random_state, combination in members) for combination in fitted_here]
+    results = dict(zip(fitted_here, _run_combinations(tasks, n_jobs, progress), strict=True))
+    for combination in assembled:
+        _report(progress, combination)
+        results[combination] = ensemble_from_members(combination, results, splits[combination[1]])
+    table = pd.DataFrame([results[combination].row for combination in combinations], columns=TABLE_COLUMNS)
     table = table.sort_values(["MAE", "model", "features", "target"], kind="stable").reset_index(drop=True)
-    return table, fitted
+    return table, {combination: results[combination].pipeline for combination in combinations}
+
+
+def _assembled_from_members(combinations: list[Combination]) -> list[Combination]:
+    """The ensemble rows whose members are rows of the same comparison: they are assembled, not fitted again.
+
+    Fitting the mean of forest and boosting again took ~30 % of the comparison's time, for the very fits of
+    its member rows (same rows, folds and seeds); an ensemble asked for without its members is fitted as before.
+    """
+    present = set(combinations)
+    return [combination for combination in combinations if combination[0] == ENSEMBLE
+            and all((name, *combination[1:]) in present for name in ENSEMBLE_MEMBERS)]
+
+
+def ensemble_from_members(combination: Combination, results: dict[Combination, Fitted], split: tuple) -> Fitted:
+    """The ensemble row from its members' fitted pipelines and CV predictions: the scores a fit would give.
+
+    fit_s and size are the members' together (what fitting and storing the ensemble cost; sizes measured where
+    each member was fitted, so the same with any n_jobs); latency and the test metrics come from the assembled
+    model's own predictions.
+    """
+    name, feature_set, target = combination
+    member_results = [results[(member, feature_set, target)] for member in ENSEMBLE_MEMBERS]
+    ensemble = assemble_ensemble({member: result.pipeline for member, result in
+                                  zip(ENSEMBLE_MEMBERS, member_results, strict=True)},
+                                 feature_set, log_target=target == "log")
+    _, X_test, y_train, y_test = split
+    with fitting_context():
+        predicted, latency = timed_predictions(ensemble, X_test)
+    folds = [result.cv_predictions for result in member_results]
+    cv_result = (mean_prediction_scores(y_train, folds) if all(f is not None for f in folds)
+                 else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
+    row = _row(combination, regression_metrics(y_test, predicted), cv_result,
+               fit_s=sum(result.row["fit_s"] for result in member_results), latency_ms_per_1k=latency,
+               size_bytes=round(sum(result.row["size_kb"] for result in member_results) * 1024))
+    return Fitted(row, ensemble)
 
 
 def comparison_combinations(models: Sequence[ModelName] = MODEL_NAMES,
@@ -125,7 +181,7 @@ def comparison_combinations(models: Sequence[ModelName] = MODEL_NAMES,
             for target in targets if name != ENSEMBLE or feature_set == "improved"]
 
 
-def _run_combinations(tasks: list[tuple], n_jobs: int, progress: Callable[[str], None] | None) -> list[tuple]:
+def _run_combinations(tasks: list[tuple], n_jobs: int, progress: Callable[[str], None] | None) -> list[Fitted]:
     """`fit_combination` on each task, results in the tasks' order; in worker processes when n_jobs != 1."""
     if joblib.effective_n_jobs(n_jobs) == 1:
         results = []
@@ -139,7 +195,7 @@ def _run_combinations(tasks: list[tuple], n_jobs: int, progress: Callable[[str],
         _report(progress, tasks[i])
     with worker_processes(n_jobs):
         outputs = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(fit_combination)(*tasks[i]) for i in order)
-    results: list[tuple] = [()] * len(tasks)
+    results: list[Fitted] = [None] * len(tasks)  # type: ignore[list-item]  # every slot is filled below
     for i, output in zip(order, outputs, strict=True):
         results[i] = output
     return results
@@ -158,26 +214,35 @@ def _slow_first(task: tuple) -> tuple[int, bool]:
 
 
 def fit_combination(name: ModelName, feature_set: FeatureSet, target: Target, split: tuple, cv: int | None,
-                     random_state: int) -> tuple[dict, Any]:
+                    random_state: int, keep_predictions: bool = False) -> Fitted:
     """One comparison row (evaluate + `cv`-fold CV unless cv is None) and its fitted pipeline.
 
     Module-level so worker processes can run it; evaluate and cross_validate_model fit inside
-    fitting_context() in whichever process runs them.
+    fitting_context() in whichever process runs them. `keep_predictions` keeps the CV folds' predictions
+    (for `ensemble_from_members`).
     """
     X_train, X_test, y_train, y_test = split
     y_train = _with_numpy_dtype(y_train)
     pipeline = make_pipeline(name, feature_set, log_target=target == "log", random_state=random_state)
     result = evaluate(pipeline, X_train, X_test, y_train, y_test)
-    cv_result = (cross_validate_model(pipeline, X_train, y_train, cv, random_state) if cv
-                 else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
-    row = {
+    cv_result = (cross_validate_model(pipeline, X_train, y_train, cv, random_state, keep_predictions)
+                 if cv else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
+    row = _row((name, feature_set, target), result, cv_result, fit_s=result["fit_seconds"],
+               latency_ms_per_1k=result["latency_ms_per_1k"], size_bytes=result["size_bytes"])
+    return Fitted(row, result["pipeline"], cv_result.get("cv_predictions"))
+
+
+def _row(combination: Combination, metrics: dict, cv_result: dict, *, fit_s: float, latency_ms_per_1k: float,
+         size_bytes: int) -> dict:
+    """A comparison row (TABLE_COLUMNS) from its metrics, CV scores and costs."""
+    name, feature_set, target = combination
+    return {
         "model": name, "features": feature_set, "target": target,
-        **{k: result[k] for k in ("MAE", "RMSE", "R2", "MAPE")},
+        **{k: metrics[k] for k in ("MAE", "RMSE", "R2", "MAPE")},
         "cv_mae_mean": cv_result["cv_mae_mean"], "cv_mae_std": cv_result["cv_mae_std"],
-        "fit_s": result["fit_seconds"], "latency_ms_per_1k": result["latency_ms_per_1k"],
-        "size_kb": result["size_bytes"] / 1024, "explainability": EXPLAINABILITY[name],
+        "fit_s": fit_s, "latency_ms_per_1k": latency_ms_per_1k,
+        "size_kb": size_bytes / 1024, "explainability": EXPLAINABILITY[name],
     }
-    return row, result["pipeline"]
 
 
 def _with_numpy_dtype(y: pd.Series) -> pd.Series:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, r2_score, root_mean_squared_error
-from sklearn.model_selection import KFold, cross_val_score
+from sklearn.model_selection import KFold, cross_val_score, cross_validate
 
 from workbook.models.parallel import fitting_context
 from workbook.models.pipelines import featurized_once
@@ -94,16 +94,46 @@ def check_cv(cv: Any) -> int:
 
 
 def cross_validate_model(pipeline: Any, X: pd.DataFrame, y: Any, cv: int = CV_FOLDS,
-                         random_state: int = 42) -> dict:
+                         random_state: int = 42, keep_predictions: bool = False) -> dict:
     """MAE over `cv` shuffled folds (KFold with the seed, n_jobs=1): cv_mae_mean, cv_mae_std, cv_mae_folds.
 
     Raw flight rows are turned into features once for all folds (`featurized_once`): the same scores.
+    `keep_predictions` adds cv_predictions, each fold's (held-out row positions, predictions), from which a
+    mean of several models' folds is scored without fitting them again (see compare's ensemble rows).
     """
     check_cv(cv)
     check_same_length(X, y, "X", "y")
     folds = KFold(n_splits=cv, shuffle=True, random_state=random_state)
     pipeline, X = featurized_once(pipeline, X)
+    extra: dict[str, Any] = {}
     with fitting_context():
-        scores = cross_val_score(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1)
+        if keep_predictions:  # cross_validate: cross_val_score's own fits and scores, with the fitted folds
+            result = cross_validate(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1,
+                                    return_estimator=True, return_indices=True)
+            scores = result["test_score"]
+            extra["cv_predictions"] = [(rows, np.asarray(fold.predict(X.iloc[rows])))
+                                       for fold, rows in zip(result["estimator"], result["indices"]["test"],
+                                                             strict=True)]
+        else:
+            scores = cross_val_score(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1)
     maes = -scores
+    return {"cv_mae_mean": float(maes.mean()), "cv_mae_std": float(maes.std()), "cv_mae_folds": maes.tolist(),
+            **extra}
+
+
+def mean_prediction_scores(y: Any, member_folds: list[list[tuple[np.ndarray, np.ndarray]]]) -> dict:
+    """cross_validate_model's scores of the mean of several models, from each member's `cv_predictions`.
+
+    The members must come from the same folds (same X, cv and seed). Each fold's prediction is the members'
+    mean, as sklearn's VotingRegressor computes it, so the scores are those of cross-validating the mean.
+    """
+    y = np.asarray(y)
+    maes = []
+    for fold in zip(*member_folds, strict=True):
+        rows = fold[0][0]
+        if any(not np.array_equal(rows, other) for other, _ in fold[1:]):
+            raise ValueError("the members' cross-validation folds differ: fit them on the same X, cv and seed")
+        mean = np.average(np.column_stack([predicted for _, predicted in fold]), axis=1)
+        maes.append(mean_absolute_error(y[rows], mean))
+    maes = np.asarray(maes)
     return {"cv_mae_mean": float(maes.mean()), "cv_mae_std": float(maes.std()), "cv_mae_folds": maes.tolist()}

@@ -17,6 +17,7 @@ from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder, StandardScaler, TargetEncoder
+from sklearn.utils import Bunch
 
 from workbook.features import (
     CATEGORICAL_FEATURES,
@@ -173,6 +174,25 @@ def make_ensemble(feature_set: FeatureSet, log_target: bool = False, random_stat
     members = [(name, make_pipeline(name, feature_set, log_target=log_target, random_state=random_state))
                for name in ENSEMBLE_MEMBERS]
     return VotingRegressor(members)
+
+
+def assemble_ensemble(fitted_members: dict[str, Any], feature_set: FeatureSet, log_target: bool = False,
+                      random_state: int = 42) -> VotingRegressor:
+    """`make_ensemble`'s VotingRegressor, fitted, from members already fitted on the same rows (no refit).
+
+    Sets what VotingRegressor.fit sets (estimators_, named_estimators_, feature_names_in_), so it predicts,
+    pickles and logs as if fitted itself: each member's fit does not depend on the others.
+    """
+    ensemble = make_ensemble(feature_set, log_target, random_state)
+    missing = [name for name, _ in ensemble.estimators if name not in fitted_members]
+    if missing:
+        raise ValueError(f"assemble_ensemble needs the fitted member(s) {missing}")
+    ensemble.estimators_ = [fitted_members[name] for name, _ in ensemble.estimators]
+    ensemble.named_estimators_ = Bunch(**{name: fitted_members[name] for name, _ in ensemble.estimators})
+    for member in ensemble.estimators_:
+        if hasattr(member, "feature_names_in_"):
+            ensemble.feature_names_in_ = member.feature_names_in_
+    return ensemble
 
 
 def _snap(X: Any) -> Any:
