@@ -1,7 +1,7 @@
 """End-to-end: `workbook diff` as a subprocess, on real run folders, sweep points and MLflow runs.
 
-The runs come from the light wine fixture (the talk's ElasticNet, a second a fit): two `workbook run`s that
-differ in alpha, a run of another notebook, and a two-point sweep, all logging to a store in tmp_path.
+The runs come from the light wine fixture (the talk's ElasticNet, a second a fit): two runs that differ in
+alpha, a run of another notebook, and two versions of a two-point sweep logging to a store in tmp_path.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+
+from workbook.run import run_notebooks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
 
@@ -34,20 +36,26 @@ def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two wine runs (alpha 0.5 and 0.3), a run of the toy notebook and a wine sweep over alpha 0.3 and 0.5."""
+    """Two wine runs (alpha 0.5 and 0.3), a run of the toy notebook and a wine sweep over alpha 0.3 and 0.5.
+
+    The sweeps log to MLflow, so they are `workbook sweep` processes on the store in tmp_path (two at once:
+    the store is created safely by whichever comes first). The runs touch no MLflow: they are executed here
+    meanwhile by the function `workbook run` calls, which writes the same run folder; a process each would only
+    add its start-up (the `run` command itself is tested in test_cli.py).
+    """
     base = tmp_path_factory.mktemp("diff")
     store = base / "mlflow.db"
-    common = ("--notebooks-dir", FIXTURES, "--no-progress")
-    finish(workbook("run", "01", *common, "--out", base / "toy", store=store))  # creates the store first
     started = [
-        workbook("run", "02", *common, "--out", base / "a", store=store),
-        workbook("run", "02", "-p", "alpha", "0.3", *common, "--out", base / "b", store=store),
         workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.3,0.5", "--workers", "1",
                  "--out", base / "sweep", "--no-progress", store=store),
         # The same grid with another l1_ratio fixed: a second version of the sweep to compare point by point.
         workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.5,0.3", "-p", "l1_ratio", "0.7",
                  "--workers", "1", "--out", base / "sweep2", "--no-progress", store=store),
     ]
+    for name, notebook, params in (("toy", "01", {}), ("a", "02", {}), ("b", "02", {"alpha": "0.3"})):
+        result = run_notebooks([notebook], params=params, out_dir=base / name, notebooks_dir=FIXTURES,
+                               progress=False)
+        assert result.ok, result.error
     for process in started:
         done = finish(process)
         assert done.returncode == 0, done.stderr
@@ -88,6 +96,8 @@ def test_all_shows_the_equal_fields_too(runs) -> None:
     rows = table_rows(done.stdout)
     assert rows[("packages", "scikit-learn")][0] == rows[("packages", "scikit-learn")][1]
     assert ("source", "notebook_sha256") in rows and ("data", "wine_csv") in rows
+    seconds = [json.loads((runs[side] / "run.json").read_text())["notebooks"][0]["seconds"] for side in "ab"]
+    assert [float(cell) for cell in rows[("duration", "seconds")][:2]] == seconds
     assert (runs["base"] / "all.html").is_file()
 
 

@@ -99,3 +99,45 @@ def test_a_month_too_small_to_watch_is_refused(months):
         monitoring.production_from_months(tiny)
     with pytest.raises(ValueError, match="onset must be an integer from 1 to months \\(2\\)"):
         monitoring.production_from_months(months.later, "price_shock", onset=3)
+
+
+# ------------------------------------------------------------------------- a small file monitored, as in 06
+
+
+@pytest.fixture(scope="module")
+def watched_file():
+    """Notebook 06's steps for a data file, on a small twin file of another seed (3,000 rows, four months):
+    learn the first two months, a baseline on their held-out dates, the later months as production."""
+    calendar = split_journey_months(make_flights(3_000, seed=7), train_months=2, source="flights.csv")
+    X_train, X_test, y_train, y_test = date_holdout_split(calendar.train, random_state=42)
+    champion = monitoring.train_champion(X_train, y_train, random_state=42)
+    baseline = models.regression_metrics(y_test, champion.predict(X_test))["MAE"]
+
+    reports: dict[str, monitoring.DriftReport] = {}
+
+    def report(scenario: str) -> monitoring.DriftReport:
+        """The report with `scenario` from the last month on (onset 2 of 2), computed once per scenario."""
+        if scenario not in reports:
+            production = monitoring.production_from_months(calendar.later, scenario, 1.0, onset=2, seed=42)
+            reports[scenario] = monitoring.drift_report(champion, calendar.train.loc[X_train.index], production,
+                                                        baseline)
+        return reports[scenario]
+
+    return report
+
+
+def _alerts_in(report: monitoring.DriftReport, month: str) -> set[tuple[str, str]]:
+    return {(alert["kind"], alert["feature_or_metric"]) for alert in report.alerts if alert["month"] == month}
+
+
+@pytest.mark.parametrize("scenario", [s for s in monitoring.SCENARIOS if s != "none"])
+def test_each_scenario_on_a_files_last_month_raises_its_alert_there_and_leaves_the_month_before(watched_file,
+                                                                                                scenario):
+    """Issue 13 (06 with data_path): a scenario with onset 2 of 2 changes only the file's last month, and the
+    report raises that scenario's alerts there; the month before alerts exactly as with no scenario at all
+    (a real file's own changes, such as routes the training months never flew, are not the scenario's)."""
+    clean, changed = watched_file("none"), watched_file(scenario)
+    assert list(changed.model["month"]) == ["2019-05", "2019-06"]
+    assert monitoring.EXPECTED_ALERTS[scenario] <= _alerts_in(changed, "2019-06"), changed.alerts
+    assert not monitoring.EXPECTED_ALERTS[scenario] <= _alerts_in(clean, "2019-06")
+    assert _alerts_in(changed, "2019-05") == _alerts_in(clean, "2019-05")

@@ -266,6 +266,14 @@ def test_each_scenario_raises_its_alerts_at_onset_and_none_before(scenario_run, 
     assert all(_alerts(report, month) == set() for month in MONTHS[:onset - 1])
 
 
+def test_scenario_none_stays_quiet_at_the_size_of_the_scenario_tests(scenario_run):
+    """The baseline of the test above: six clean months of ROWS rows raise nothing (so nothing is retrained
+    or promoted, see test_close_the_loop_does_nothing_without_a_model_drift_alert)."""
+    report = scenario_run("none", 6, 3).report
+    assert list(report.model["month"]) == MONTHS
+    assert report.alerts == [] and report.first_alert_month is None
+
+
 def test_a_month_that_breaks_the_contract_is_not_scored(world):
     production = monitoring.production_months(1, "schema_break", severity=0.2, onset=1, seed=42)
     report = monitoring.drift_report(world.model, world.train_raw, production, world.baseline)
