@@ -47,21 +47,20 @@ def sweep_cli(*args: str | Path, store: Path) -> subprocess.CompletedProcess[str
                           check=False)
 
 
-def in_process(*args: str | Path, store: Path | str) -> tuple[int, str]:
-    """`workbook ARGS` in this process, logging to `store` (a path or a URI): its exit status and stderr.
+def in_process(*args: str | Path, store: Path) -> tuple[int, str]:
+    """`workbook ARGS` in this process, logging to the SQLite store `store`: its exit status and stderr.
 
     For requests refused before any kernel starts, where a subprocess would add only its start-up (MLflow's
     imports). What the app's callback changes in this process (a log handler, a variable) is undone after.
     """
     logger = logging.getLogger("workbook")
     handlers, level = list(logger.handlers), logger.level
-    uri = store if isinstance(store, str) else f"sqlite:///{store}"
     try:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in QUIET_MLFLOW.items():
                 patch.setenv(name, value)
             # catch_exceptions=False: an unexpected exception fails the test with its traceback
-            done = CliRunner().invoke(app, list(map(str, args)), env={"MLFLOW_TRACKING_URI": uri},
+            done = CliRunner().invoke(app, list(map(str, args)), env={"MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
                                       catch_exceptions=False)
     finally:
         logger.handlers[:] = handlers
