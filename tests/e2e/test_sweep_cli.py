@@ -1,12 +1,14 @@
 """End-to-end: `workbook sweep` as a subprocess on the light sweep fixtures, with real kernels and MLflow.
 
-Every sweep logs to a store of its own in tmp_path, so run counts are exact. Kernels take 1-2 s each, so
-each sweep runs once and several tests check it; the bad-input cases all start at once.
+Every sweep logs to a store of its own in tmp_path (a copy of one made once: conftest's `new_store`), so run
+counts are exact. Kernels take 1-2 s each, so each sweep runs once and several tests check it. Requests
+refused before any kernel starts run in this process (typer's CliRunner); one of them still runs as a command.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -18,6 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from workbook.cli import app
+from workbook.execution import QUIET_MLFLOW
 
 # MLflow 3.17 trips a SQLAlchemy deprecation when the tests read its store; not the sweep's concern.
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
@@ -39,6 +45,27 @@ def sweep_cli(*args: str | Path, store: Path) -> subprocess.CompletedProcess[str
     """Run `workbook sweep ARGS` against `store` and capture its output."""
     return subprocess.run(command(*args), capture_output=True, text=True, timeout=300, env=environment(store),
                           check=False)
+
+
+def in_process(*args: str | Path, store: Path) -> tuple[int, str]:
+    """`workbook ARGS` in this process, logging to the SQLite store `store`: its exit status and stderr.
+
+    For requests refused before any kernel starts, where a subprocess would add only its start-up (MLflow's
+    imports). What the app's callback changes in this process (a log handler, a variable) is undone after.
+    """
+    logger = logging.getLogger("workbook")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in QUIET_MLFLOW.items():
+                patch.setenv(name, value)
+            # catch_exceptions=False: an unexpected exception fails the test with its traceback
+            done = CliRunner().invoke(app, list(map(str, args)), env={"MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
+                                      catch_exceptions=False)
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+    return done.exit_code, done.stderr
 
 
 def sweep_runs(store: Path, out: Path) -> list:
@@ -63,10 +90,10 @@ def point_folders(out: Path, kind: str = "points") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def four_points(tmp_path_factory: pytest.TempPathFactory):
-    """x in {1, 2} times y in {0, 1} on two workers."""
+def four_points(tmp_path_factory: pytest.TempPathFactory, new_store):
+    """x in {1, 2} times y in {0, 1} on two workers: the smallest grid with a heat map."""
     base = tmp_path_factory.mktemp("four")
-    store, out = base / "mlflow.db", base / "sweep"
+    store, out = new_store(base / "mlflow.db"), base / "sweep"
     done = sweep_cli(TOY, "--grid", "x=1,2", "--grid", "y=0,1", "--workers", "2", "--out", out, "--no-progress",
                      store=store)
     return done, out, store
@@ -121,10 +148,10 @@ def test_each_points_kernel_gets_its_own_run_tags(four_points) -> None:
 # --- a failing point --------------------------------------------------------------------------------------
 
 
-def test_a_failing_point_is_isolated_and_reported_with_its_notebook(tmp_path: Path) -> None:
+def test_a_failing_point_is_isolated_and_reported_with_its_notebook(tmp_path: Path, new_store) -> None:
     out = tmp_path / "sweep"
     done = sweep_cli(TOY, "--grid", "fail=false,true", "-p", "x", "4", "--workers", "2", "--out", out,
-                     store=tmp_path / "mlflow.db")
+                     store=new_store(tmp_path / "mlflow.db"))
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == "error: 1 of 2 points failed"
     (failed,) = point_folders(out, "failed")
@@ -139,9 +166,12 @@ def test_a_failing_point_is_isolated_and_reported_with_its_notebook(tmp_path: Pa
 # --- Ctrl-C, then the same command again ------------------------------------------------------------------
 
 
-def test_an_interrupted_sweep_reruns_only_the_missing_points_without_duplicate_runs(tmp_path: Path) -> None:
-    out, store = tmp_path / "sweep", tmp_path / "mlflow.db"
-    args = (TOY, "--grid", "x=1,2", "-p", "sleep_s", "1", "--workers", "1", "--out", out, "--no-progress")
+def test_an_interrupted_sweep_reruns_only_the_missing_points_without_duplicate_runs(tmp_path: Path,
+                                                                                     new_store) -> None:
+    out, store = tmp_path / "sweep", new_store(tmp_path / "mlflow.db")
+    # One worker: the first point completes, then Ctrl-C reaches the second while it runs (its kernel's
+    # start-up and its 1 s sleep; the first needs no sleep).
+    args = (TOY, "--grid", "sleep_s=0,1", "--workers", "1", "--out", out, "--no-progress")
     sweep_process = subprocess.Popen(command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env=environment(store), start_new_session=True)  # its own process group
     deadline = time.monotonic() + 120
@@ -177,8 +207,9 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory):
     cluster.close()
 
 
-def test_the_dask_executor_runs_points_on_the_cluster_and_gathers_them(tmp_path: Path, dask_cluster) -> None:
-    out, store = tmp_path / "sweep", tmp_path / "mlflow.db"
+def test_the_dask_executor_runs_points_on_the_cluster_and_gathers_them(tmp_path: Path, dask_cluster,
+                                                                       new_store) -> None:
+    out, store = tmp_path / "sweep", new_store(tmp_path / "mlflow.db")
     done = sweep_cli(TOY, "--grid", "x=1,5", "--executor", "dask", "--scheduler", dask_cluster.scheduler_address,
                      "--out", out, store=store)
     assert done.returncode == 0, done.stderr
@@ -197,9 +228,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# Refused by the command in a subprocess, as a user meets it: the request that runs furthest (kernel check,
+# workers' server, MLflow imported) before the tracking store refuses it. The others run in this process.
+AS_A_COMMAND = "unreachable tracking server"
+
+
 @pytest.fixture(scope="module")
-def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
-    """Every bad-input case started at once (most fail within a second; two wait on a timeout)."""
+def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[int, str, Path]]]:
+    """The cases' folder and each case's exit status, stderr and --out (two of them wait on a timeout).
+
+    The command's subprocess starts first and runs while the in-process cases are checked.
+    """
     base = tmp_path_factory.mktemp("bad")
     (base / "bad.yaml").write_text("grid: {x: [1, 2]\n")
     (base / "a-file").write_text("not a folder")
@@ -212,23 +251,19 @@ def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subp
         "bad YAML": ["-f", base / "bad.yaml"],
         "unwritable out": ["--grid", "x=1", "--out", base / "a-file" / "sweep"],
         "unreachable scheduler": ["--grid", "x=1", "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"],
-        "unreachable tracking server": ["--grid", "x=1"],
+        AS_A_COMMAND: ["--grid", "x=1"],
     }
-    started = {}
-    for name, args in cases.items():
-        out = base / name.replace(" ", "-")
-        env = environment(base / "mlflow.db")
-        if name == "unreachable tracking server":
-            env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{port}"
-        if "--out" not in args:
-            args = [*args, "--out", out]
-        started[name] = (subprocess.Popen(command(TOY, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True, env=env), out, time.monotonic())
+    outs = {name: Path(args[-1]) if "--out" in args else base / name.replace(" ", "-") for name, args in cases.items()}
+    env = {**environment(base / "mlflow.db"), "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}"}
+    command_case = subprocess.Popen(command(TOY, *cases.pop(AS_A_COMMAND), "--out", outs[AS_A_COMMAND]),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     finished = {}
-    for name, (process, out, _began) in started.items():
-        stdout, stderr = process.communicate(timeout=120)
-        finished[name] = (subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), out)
-    return finished
+    for name, args in cases.items():
+        out_args = [] if "--out" in args else ["--out", outs[name]]
+        finished[name] = (*in_process("sweep", TOY, *args, *out_args, store=base / "mlflow.db"), outs[name])
+    _, stderr = command_case.communicate(timeout=120)
+    finished[AS_A_COMMAND] = (command_case.returncode, stderr, outs[AS_A_COMMAND])
+    return base, finished
 
 
 BAD_INPUTS = [
@@ -246,11 +281,11 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("case", "status", "message"), BAD_INPUTS, ids=[case for case, _, _ in BAD_INPUTS])
 def test_bad_input_is_one_line_with_a_status_and_leaves_nothing_complete(bad_inputs, case, status, message) -> None:
-    done, out = bad_inputs[case]
-    base = out.parent
-    assert done.returncode == status, done.stderr
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
-    assert done.stderr.removeprefix("error: ").startswith(message.format(base=base))
+    base, finished = bad_inputs
+    code, stderr, out = finished[case]
+    assert code == status, stderr
+    assert stderr.count("\n") == 1 and stderr.startswith("error: ")
+    assert stderr.removeprefix("error: ").startswith(message.format(base=base))
     assert not out.exists()  # every check runs before the sweep folder is made
 
 
@@ -258,22 +293,23 @@ def test_bad_input_is_one_line_with_a_status_and_leaves_nothing_complete(bad_inp
 
 
 def test_server_rejects_a_backend_that_is_not_a_database_in_one_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "workbook.cli", "server", "--backend-store-uri", "http://example.org",
-                           "--artifacts-dir", tmp_path / "artifacts", "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 1
-    assert done.stderr.startswith("error: backend store URI 'http://example.org' is not a database URL; expected")
-    assert done.stderr.count("\n") == 1 and not (tmp_path / "artifacts").exists()
+    code, stderr = in_process("server", "--backend-store-uri", "http://example.org", "--artifacts-dir",
+                              tmp_path / "artifacts", "--port", free_port(), store=tmp_path / "mlflow.db")
+    assert code == 1
+    assert stderr.startswith("error: backend store URI 'http://example.org' is not a database URL; expected")
+    assert stderr.count("\n") == 1 and not (tmp_path / "artifacts").exists()
 
 
 # --- through a team tracking server -----------------------------------------------------------------------
 
 
-def test_eight_parallel_points_logging_through_workbook_server_lose_nothing(tmp_path: Path) -> None:
+def test_eight_parallel_points_logging_through_workbook_server_lose_nothing(tmp_path: Path, new_store) -> None:
     """Issue 5: 8 points on 4 workers log through `workbook server`: 8 children and 8 notebook runs."""
+    from workbook.serving.backend import SERVED_ARTIFACT_ROOT
     from workbook.serving.tracking_server import start_tracking_server
 
-    server = start_tracking_server(f"sqlite:///{tmp_path / 'server' / 'mlflow.db'}", tmp_path / "server" / "art")
+    backend = new_store(tmp_path / "server" / "mlflow.db", SERVED_ARTIFACT_ROOT)  # as the server would make it
+    server = start_tracking_server(f"sqlite:///{backend}", tmp_path / "server" / "art")
     try:
         out = tmp_path / "sweep"
         env = {**os.environ, "MLFLOW_TRACKING_URI": server.url}

@@ -14,8 +14,8 @@ from mlflow.tracking import MlflowClient
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
 
 
-def test_a_sweep_of_07_logs_one_demo_run_per_point_and_nothing_else(tmp_path: Path) -> None:
-    store, out = tmp_path / "mlflow.db", tmp_path / "sweep"
+def test_a_sweep_of_07_logs_one_demo_run_per_point_and_nothing_else(tmp_path: Path, new_store) -> None:
+    store, out = new_store(tmp_path / "mlflow.db"), tmp_path / "sweep"  # a store of its own: nothing else in it
     command = [sys.executable, "-m", "workbook.cli", "sweep", "07", "--grid", "alpha=0.01,0.5", "--workers", "2",
                "--metric", "wine_rmse", "--out", str(out), "--no-progress"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False,
