@@ -42,6 +42,7 @@ _champion_checked = False
 SAME_WORKER = {f"notebooks/{name}": "notebooks/05+06" for name in ("05_mlflow_tracking.ipynb", NEEDS_CHAMPION)}
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: a pytest session without xdist must still start
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """`--dist loadfile`, with notebooks 05 and 06 scheduled as one file."""
     if config.getvalue("dist") != "loadfile":
