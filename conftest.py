@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from workbook.execution import kernel_environment
 from workbook.run import run_notebooks
 
 _STORE_DIR: str | None = None
+NewStore = Callable[..., Path]
 # The worked solutions beside this file (not workbook.paths: the tests may import the package from elsewhere).
 SOLUTIONS_DIR = Path(__file__).resolve().parent / "notebooks" / "solutions"
 
@@ -90,3 +94,34 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _STORE_DIR:
         shutil.rmtree(_STORE_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def new_store(tmp_path_factory: pytest.TempPathFactory) -> NewStore:
+    """`new_store(db, artifact_root=None)`: a new, empty MLflow SQLite store at `db`, as the workbook makes one.
+
+    Making a store's schema runs MLflow's hundred-odd alembic migrations, 3-9 s on a 2-core machine; tests
+    that need a store only as a place for runs to go (a sweep's own store for exact run counts, a server's
+    backend, a store to fill) copy one made here, once per session, instead. Tests of creating a store
+    (races, a missing store made on first use, a server making its database) must not use it. The copy is
+    what `tracking.create_sqlite_store(uri, artifact_root)` leaves, down to the Default experiment's artifact
+    folder (`artifact_root`, default: `artifacts/` beside `db`), so the code under test finds it ready.
+    """
+    from mlflow.utils.uri import append_to_uri_path
+
+    from workbook import tracking
+
+    template = tmp_path_factory.mktemp("store-template") / "mlflow.db"
+    tracking.create_sqlite_store(f"sqlite:///{template}", str(template.parent / "artifacts"))
+
+    def make(db: Path, artifact_root: str | None = None) -> Path:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        root = artifact_root or str(db.parent / "artifacts")
+        with contextlib.closing(sqlite3.connect(template)) as source, contextlib.closing(sqlite3.connect(db)) as copy:
+            source.backup(copy)
+            with copy:  # commits
+                copy.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                             (append_to_uri_path(root, "0"),))
+        return db
+
+    return make

@@ -35,16 +35,16 @@ def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory, new_store) -> dict[str, Path]:
     """Two wine runs (alpha 0.5 and 0.3), a run of the toy notebook and a wine sweep over alpha 0.3 and 0.5.
 
-    The sweeps log to MLflow, so they are `workbook sweep` processes on the store in tmp_path (two at once:
-    the store is created safely by whichever comes first). The runs touch no MLflow: they are executed here
-    meanwhile by the function `workbook run` calls, which writes the same run folder; a process each would only
-    add its start-up (the `run` command itself is tested in test_cli.py).
+    The sweeps log to MLflow, so they are `workbook sweep` processes (two at once) on an empty store in tmp_path,
+    copied (making one, two processes racing included, is tested in test_tracking.py). The runs touch no MLflow:
+    they are executed here meanwhile by the function `workbook run` calls, which writes the same run folder; a
+    process each would only add its start-up (the `run` command itself is tested in test_cli.py).
     """
     base = tmp_path_factory.mktemp("diff")
-    store = base / "mlflow.db"
+    store = new_store(base / "mlflow.db")
     started = [
         workbook("sweep", FIXTURES / "02_wine.ipynb", "--grid", "alpha=0.3,0.5", "--workers", "1",
                  "--out", base / "sweep", "--no-progress", store=store),

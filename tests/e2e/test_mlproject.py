@@ -27,9 +27,9 @@ def environment(uri: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+def store(tmp_path_factory: pytest.TempPathFactory, new_store) -> str:
     """A store with the `wine` and `05_mlflow_tracking` experiments, as notebook 05 leaves the project's."""
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlproject') / 'mlruns' / 'mlflow.db'}"
+    uri = f"sqlite:///{new_store(tmp_path_factory.mktemp('mlproject') / 'mlruns' / 'mlflow.db')}"
     for experiment in ("wine", "05_mlflow_tracking"):
         tracking.setup_tracking(experiment, uri)
     tracking.forget_tracking_state()

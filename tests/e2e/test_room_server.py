@@ -28,6 +28,7 @@ from mlflow.tracking import MlflowClient
 
 from workbook import room
 from workbook.serving import tracking_server
+from workbook.serving.backend import SERVED_ARTIFACT_ROOT
 
 pytestmark = [
     pytest.mark.e2e,
@@ -93,10 +94,12 @@ def _workbook(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> dict:
-    """`workbook server --room --workers 1` on a fresh store, with alice, bob and 20 attendees."""
+def server(tmp_path_factory, new_store) -> dict:
+    """`workbook server --room --workers 1` on an empty store (copied, served artifacts, as the server would make
+    it), with alice, bob and 20 attendees."""
     folder = tmp_path_factory.mktemp("room")
     store = folder / "store"
+    new_store(store / "mlflow.db", SERVED_ARTIFACT_ROOT)
     port = tracking_server.free_port()
     url = f"http://127.0.0.1:{port}"
     stderr_path = folder / "server-stderr.txt"

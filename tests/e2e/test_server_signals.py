@@ -46,10 +46,10 @@ EXPECTED_STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}  # 128 + the si
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> dict:
+def store(tmp_path_factory, new_store) -> dict:
     """A throw-away SQLite store with one cheap registered model, and an environment pointing at it."""
     folder = tmp_path_factory.mktemp("server-signals")
-    uri = f"sqlite:///{(folder / 'store' / 'mlflow.db').as_posix()}"
+    uri = f"sqlite:///{new_store(folder / 'store' / 'mlflow.db').as_posix()}"
     rows = make_flights(200, seed=3).dropna()
     model = DummyRegressor(strategy="mean").fit(rows[RAW_COLUMNS], rows["Price"].astype(float))
     with pytest.MonkeyPatch.context() as patch:

@@ -44,10 +44,10 @@ def _log_champion(model, name: str, X_example: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory) -> dict:
+def registry(tmp_path_factory, new_store) -> dict:
     """A store with two champions: a decent boosting pipeline and a broken constant (negative) model."""
     folder = tmp_path_factory.mktemp("serving-e2e")
-    uri = f"sqlite:///{(folder / 'store' / 'mlflow.db').as_posix()}"
+    uri = f"sqlite:///{new_store(folder / 'store' / 'mlflow.db').as_posix()}"
     # The twin's training split, as notebook 04 splits it: `test-model` holds out the matching test split.
     X_train, _, y_train, _ = comparison_splits(load_flights())["improved"]
     with threadpool_limits(limits=1, user_api="openmp"):  # two OpenMP threads on 2 busy cores: 10x slower

@@ -1,4 +1,4 @@
-"""End-to-end: `run_server` starts a real `mlflow server` on a fresh SQLite store; 8 client processes log to it.
+"""End-to-end: `run_server` starts a real `mlflow server` on an empty SQLite store; 8 client processes log to it.
 
 One server start (5-15 s on two busy cores) covers it all: the one line printed, nothing lost (runs, params,
 metrics and artifacts of all 8), artifacts in the server's folder and not on the clients' disk, MLflow's
@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from workbook import tracking
 from workbook.serving import tracking_server
+from workbook.serving.backend import SERVED_ARTIFACT_ROOT
 
 pytestmark = [
     pytest.mark.e2e,
@@ -117,8 +118,11 @@ def _wait_gone(session: int, timeout: float = 15) -> list[int]:
     return left
 
 
-def test_a_team_server_loses_nothing_keeps_its_protections_and_stops_on_ctrl_c(tmp_path, direct):
+def test_a_team_server_loses_nothing_keeps_its_protections_and_stops_on_ctrl_c(tmp_path, direct, new_store):
     db, artifacts = tmp_path / "server" / "mlflow.db", tmp_path / "server" / "artifacts"
+    # Copied, as the server would make it (served artifacts): making it is unit-tested (prepare_sqlite_store), and
+    # test_server_signals.py's `workbook server` case makes its own.
+    new_store(db, SERVED_ARTIFACT_ROOT)
     port = tracking_server.free_port()
     url = f"http://127.0.0.1:{port}"
     program = ("import sys; from workbook.serving.tracking_server import run_server; "

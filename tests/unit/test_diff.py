@@ -214,12 +214,13 @@ def test_the_source_hash_ignores_outputs_and_injected_parameters(tmp_path: Path)
 
 
 @pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")
-def test_mlflow_runs_are_read_from_the_store_and_unknown_ids_refused(tmp_path: Path, monkeypatch) -> None:
+def test_mlflow_runs_are_read_from_the_store_and_unknown_ids_refused(tmp_path: Path, monkeypatch,
+                                                                     new_store) -> None:
     from mlflow.tracking import MlflowClient
 
     from workbook import tracking
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = f"sqlite:///{new_store(tmp_path / 'mlflow.db')}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     tracking.ensure_store(uri)
     client = MlflowClient(uri)

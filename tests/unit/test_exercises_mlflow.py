@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import mlflow
 import numpy as np
 import pandas as pd
@@ -20,20 +18,11 @@ NAME = "flights"
 REQUIREMENTS = ["scikit-learn"]  # named, so MLflow does not infer them in a subprocess (seconds per model)
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """One store created once (the schema takes a second or more); each test works on a copy."""
-    db = tmp_path_factory.mktemp("template") / "mlflow.db"
-    tracking.ensure_store(f"sqlite:///{db.as_posix()}")
-    return db
-
-
 @pytest.fixture(autouse=True)
-def store(tmp_path, template_db, monkeypatch) -> str:
-    """The test's own store, named by MLFLOW_TRACKING_URI as a learner's or nbval's would be."""
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir()
-    shutil.copyfile(template_db, db)
+def store(tmp_path, new_store, monkeypatch) -> str:
+    """The test's own store (a copy of the session's empty one), named by MLFLOW_TRACKING_URI as a learner's or
+    nbval's would be."""
+    db = new_store(tmp_path / "store" / "mlflow.db")
     uri = f"sqlite:///{db.as_posix()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")

@@ -70,9 +70,9 @@ def scenario_run(world):
 
 
 @pytest.fixture(scope="module")
-def mlflow_store(tmp_path_factory):
-    """One throw-away SQLite store for the module (creating one costs about a second)."""
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db"
+def mlflow_store(tmp_path_factory, new_store):
+    """One throw-away SQLite store for the module (a copy of the session's empty one: creating one takes seconds)."""
+    uri = f"sqlite:///{new_store(tmp_path_factory.mktemp('mlflow') / 'mlflow.db')}"
     tracking.forget_tracking_state()
     tracking.setup_tracking("monitoring-tests", uri)
     yield uri

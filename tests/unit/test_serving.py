@@ -38,9 +38,9 @@ def flights() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def logged(tmp_path_factory, flights):
+def logged(tmp_path_factory, flights, new_store):
     """A store holding one small fitted pipeline on raw rows: version 1 of `fares`, alias champion."""
-    db = tmp_path_factory.mktemp("serving-store") / "mlflow.db"
+    db = new_store(tmp_path_factory.mktemp("serving-store") / "mlflow.db")
     saved = os.environ.get("MLFLOW_TRACKING_URI")
     pipeline = make_pipeline("tree", "improved").fit(flights[RAW_COLUMNS], flights["Price"])
     try:

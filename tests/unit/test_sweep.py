@@ -7,7 +7,6 @@ orchestration (resume, failure isolation, idempotent logging, summary) is checke
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -341,20 +340,11 @@ def test_executor_options_are_checked_together() -> None:
 # --- MLflow: one parent, one child per point, never twice -------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty store made once: creating MLflow's schema takes a second or two, copying it milliseconds."""
-    db = tmp_path_factory.mktemp("template") / "mlflow.db"
-    tracking.ensure_store(f"sqlite:///{db}")
-    return db
-
-
 @pytest.fixture
-def store(tmp_path: Path, template_db: Path):
-    """A fresh temporary store, active in this process."""
+def store(tmp_path: Path, new_store):
+    """A fresh temporary store (a copy of the session's empty one), active in this process."""
     tracking.forget_tracking_state()
-    shutil.copy(template_db, tmp_path / "mlflow.db")
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    uri = f"sqlite:///{new_store(tmp_path / 'mlflow.db')}"
     tracking.setup_tracking("exp", uri)
     yield uri
     tracking.forget_tracking_state()

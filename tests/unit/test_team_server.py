@@ -152,10 +152,10 @@ def test_a_new_sqlite_store_is_created_once_with_served_artifacts(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def learner_store(tmp_path_factory) -> str:
-    """The learner's kind of store (tracking.ensure_store): artifacts in a folder beside the database."""
-    uri = _sqlite_uri(tmp_path_factory.mktemp("learner") / "mlflow.db")
-    tracking.ensure_store(uri)
+def learner_store(tmp_path_factory, new_store) -> str:
+    """The learner's kind of store (tracking.ensure_store's): artifacts in a folder beside the database."""
+    uri = _sqlite_uri(new_store(tmp_path_factory.mktemp("learner") / "mlflow.db"))
+    tracking.ensure_store(uri)  # finds the copy ready, as it would a learner's store
     return uri
 
 

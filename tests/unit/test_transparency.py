@@ -291,10 +291,10 @@ def small_champion(split):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, twin, split, small_champion):
+def store(tmp_path_factory, twin, split, small_champion, new_store):
     """A throw-away store with a complete champion run (registered as v1, alias champion) and a bare run."""
     tracking.forget_tracking_state()
-    uri = f"sqlite:///{tmp_path_factory.mktemp('card')}/mlflow.db"
+    uri = f"sqlite:///{new_store(tmp_path_factory.mktemp('card') / 'mlflow.db')}"
     tracking.setup_tracking("06_monitoring", uri)
     X_train, X_test, _, y_test = split
     tags = tracking.run_tags("06_monitoring", "synthetic twin", tracking.frame_hash(twin))

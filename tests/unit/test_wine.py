@@ -72,7 +72,8 @@ def test_split_and_fit_are_the_examples_and_leave_numpys_global_seed_alone():
     assert other["rmse"] < result["metrics"]["rmse"]  # a weaker penalty fits this data better
 
 
-def test_demo_logs_params_metrics_and_model_as_one_named_run(store):
+def test_demo_logs_params_metrics_and_model_as_one_named_run(store, new_store):
+    new_store(tracking.sqlite_path(store))  # an empty store to log to, copied: this test is not about making one
     outcome = wine.run_wine_demo(WINE_CSV, 0.5, 0.5, experiment="wine-demo", registered_model_name="ElasticnetWine")
     assert outcome == TALK_METRICS
     runs = tracking.runs_frame("wine-demo", store)
