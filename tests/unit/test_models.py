@@ -559,6 +559,8 @@ def test_an_ensemble_beside_its_members_is_assembled_with_the_scores_its_own_fit
         assert assembled[column] == pytest.approx(fit_itself[column], rel=1e-12), column
     members = table[table["model"].isin(models.ENSEMBLE_MEMBERS)]
     assert assembled["fit_s"] == pytest.approx(members["fit_s"].sum())
+    seeded = models.compare_models_fitted(flights, **{**chosen, "cv": None}, random_state=3)[1][key]
+    assert repr(seeded.estimators) == repr(models.make_ensemble("improved", log_target=True, random_state=3).estimators)
     assert assembled["size_kb"] == pytest.approx(members["size_kb"].sum(), abs=1e-3)
 
 

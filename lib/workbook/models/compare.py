@@ -128,7 +128,7 @@ def compare_models_fitted(data: pd.DataFrame, models: Sequence[ModelName] = MODE
     results = dict(zip(fitted_here, _run_combinations(tasks, n_jobs, progress), strict=True))
     for combination in assembled:
         _report(progress, combination)
-        results[combination] = ensemble_from_members(combination, results, splits[combination[1]])
+        results[combination] = ensemble_from_members(combination, results, splits[combination[1]], random_state)
     table = pd.DataFrame([results[combination].row for combination in combinations], columns=TABLE_COLUMNS)
     table = table.sort_values(["MAE", "model", "features", "target"], kind="stable").reset_index(drop=True)
     return table, {combination: results[combination].pipeline for combination in combinations}
@@ -145,7 +145,8 @@ def _assembled_from_members(combinations: list[Combination]) -> list[Combination
             and all((name, *combination[1:]) in present for name in ENSEMBLE_MEMBERS)]
 
 
-def ensemble_from_members(combination: Combination, results: dict[Combination, Fitted], split: tuple) -> Fitted:
+def ensemble_from_members(combination: Combination, results: dict[Combination, Fitted], split: tuple,
+                          random_state: int = 42) -> Fitted:
     """The ensemble row from its members' fitted pipelines and CV predictions: the scores a fit would give.
 
     fit_s and size are the members' together (what fitting and storing the ensemble cost; sizes measured where
@@ -156,7 +157,7 @@ def ensemble_from_members(combination: Combination, results: dict[Combination, F
     member_results = [results[(member, feature_set, target)] for member in ENSEMBLE_MEMBERS]
     ensemble = assemble_ensemble({member: result.pipeline for member, result in
                                   zip(ENSEMBLE_MEMBERS, member_results, strict=True)},
-                                 feature_set, log_target=target == "log")
+                                 feature_set, log_target=target == "log", random_state=random_state)
     _, X_test, y_train, y_test = split
     with fitting_context():
         predicted, latency = timed_predictions(ensemble, X_test)
