@@ -8,7 +8,6 @@ refused before any kernel starts run in this process (typer's CliRunner); one of
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -19,10 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_outcomes import run_in_process
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
-from workbook.cli import app
 from workbook.execution import QUIET_MLFLOW
 
 # MLflow 3.17 trips a SQLAlchemy deprecation when the tests read its store; not the sweep's concern.
@@ -48,24 +46,14 @@ def sweep_cli(*args: str | Path, store: Path) -> subprocess.CompletedProcess[str
 
 
 def in_process(*args: str | Path, store: Path) -> tuple[int, str]:
-    """`workbook ARGS` in this process, logging to the SQLite store `store`: its exit status and stderr.
-
-    For requests refused before any kernel starts, where a subprocess would add only its start-up (MLflow's
-    imports). What the app's callback changes in this process (a log handler, a variable) is undone after.
+    """`workbook ARGS` in this process (cli_outcomes.run_in_process), logging to the SQLite store `store`: its
+    exit status and stderr. For requests refused before any kernel starts, where a subprocess would add only its
+    start-up (MLflow's imports); an exception escaping the app fails the test with its traceback.
     """
-    logger = logging.getLogger("workbook")
-    handlers, level = list(logger.handlers), logger.level
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in QUIET_MLFLOW.items():
-                patch.setenv(name, value)
-            # catch_exceptions=False: an unexpected exception fails the test with its traceback
-            done = CliRunner().invoke(app, list(map(str, args)), env={"MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
-                                      catch_exceptions=False)
-    finally:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-    return done.exit_code, done.stderr
+    outcome = run_in_process([str(arg) for arg in args], {**QUIET_MLFLOW, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
+                             cwd=store.parent)
+    assert not outcome.escaped, outcome.escaped
+    return outcome.returncode, outcome.stderr
 
 
 def sweep_runs(store: Path, out: Path) -> list:
