@@ -48,6 +48,7 @@ LOG_MODELS: tuple[LogModels, ...] = get_args(LogModels)
 # Dispatched first when the comparison runs in processes, so no long fit starts last (the tail stays short).
 SLOW_MODELS = (ENSEMBLE, "random_forest", "hist_gradient_boosting")
 Combination = tuple[ModelName, FeatureSet, Target]
+NO_CV = {"cv_mae_mean": np.nan, "cv_mae_std": np.nan}  # the CV columns of a row fitted without cross-validation
 
 
 class Fitted(NamedTuple):
@@ -163,7 +164,7 @@ def ensemble_from_members(combination: Combination, results: dict[Combination, F
         predicted, latency = timed_predictions(ensemble, X_test)
     folds = [result.cv_predictions for result in member_results]
     cv_result = (mean_prediction_scores(y_train, folds) if all(f is not None for f in folds)
-                 else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
+                 else NO_CV)
     row = _row(combination, regression_metrics(y_test, predicted), cv_result,
                fit_s=sum(result.row["fit_s"] for result in member_results), latency_ms_per_1k=latency,
                size_bytes=round(sum(result.row["size_kb"] for result in member_results) * 1024))
@@ -227,7 +228,7 @@ def fit_combination(name: ModelName, feature_set: FeatureSet, target: Target, sp
     pipeline = make_pipeline(name, feature_set, log_target=target == "log", random_state=random_state)
     result = evaluate(pipeline, X_train, X_test, y_train, y_test)
     cv_result = (cross_validate_model(pipeline, X_train, y_train, cv, random_state, keep_predictions)
-                 if cv else {"cv_mae_mean": np.nan, "cv_mae_std": np.nan})
+                 if cv else NO_CV)
     row = _row((name, feature_set, target), result, cv_result, fit_s=result["fit_seconds"],
                latency_ms_per_1k=result["latency_ms_per_1k"], size_bytes=result["size_bytes"])
     return Fitted(row, result["pipeline"], cv_result.get("cv_predictions"))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, r2_score, root_mean_squared_error
-from sklearn.model_selection import KFold, cross_val_score, cross_validate
+from sklearn.model_selection import KFold, cross_validate
 
 from workbook.models.parallel import fitting_context
 from workbook.models.pipelines import featurized_once
@@ -105,20 +105,21 @@ def cross_validate_model(pipeline: Any, X: pd.DataFrame, y: Any, cv: int = CV_FO
     check_same_length(X, y, "X", "y")
     folds = KFold(n_splits=cv, shuffle=True, random_state=random_state)
     pipeline, X = featurized_once(pipeline, X)
-    extra: dict[str, Any] = {}
-    with fitting_context():
-        if keep_predictions:  # cross_validate: cross_val_score's own fits and scores, with the fitted folds
-            result = cross_validate(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1,
-                                    return_estimator=True, return_indices=True)
-            scores = result["test_score"]
-            extra["cv_predictions"] = [(rows, np.asarray(fold.predict(X.iloc[rows])))
-                                       for fold, rows in zip(result["estimator"], result["indices"]["test"],
-                                                             strict=True)]
-        else:
-            scores = cross_val_score(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1)
-    maes = -scores
-    return {"cv_mae_mean": float(maes.mean()), "cv_mae_std": float(maes.std()), "cv_mae_folds": maes.tolist(),
-            **extra}
+    with fitting_context():  # cross_validate: cross_val_score's own fits and scores, and the fitted folds if kept
+        result = cross_validate(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=1,
+                                return_estimator=keep_predictions, return_indices=keep_predictions)
+        summary = fold_summary(-result["test_score"])
+        if keep_predictions:
+            summary["cv_predictions"] = [(rows, np.asarray(fold.predict(X.iloc[rows])))
+                                         for fold, rows in zip(result["estimator"], result["indices"]["test"],
+                                                               strict=True)]
+    return summary
+
+
+def fold_summary(maes: Any) -> dict:
+    """cv_mae_mean, cv_mae_std and cv_mae_folds of the folds' MAEs."""
+    maes = np.asarray(maes, dtype=float)
+    return {"cv_mae_mean": float(maes.mean()), "cv_mae_std": float(maes.std()), "cv_mae_folds": maes.tolist()}
 
 
 def mean_prediction_scores(y: Any, member_folds: list[list[tuple[np.ndarray, np.ndarray]]]) -> dict:
@@ -135,5 +136,4 @@ def mean_prediction_scores(y: Any, member_folds: list[list[tuple[np.ndarray, np.
             raise ValueError("the members' cross-validation folds differ: fit them on the same X, cv and seed")
         mean = np.average(np.column_stack([predicted for _, predicted in fold]), axis=1)
         maes.append(mean_absolute_error(y[rows], mean))
-    maes = np.asarray(maes)
-    return {"cv_mae_mean": float(maes.mean()), "cv_mae_std": float(maes.std()), "cv_mae_folds": maes.tolist()}
+    return fold_summary(maes)
