@@ -39,10 +39,27 @@ def environment(store: Path) -> dict[str, str]:
     return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
 
 
-def sweep_cli(*args: str | Path, store: Path) -> subprocess.CompletedProcess[str]:
-    """Run `workbook sweep ARGS` against `store` and capture its output."""
-    return subprocess.run(command(*args), capture_output=True, text=True, timeout=300, env=environment(store),
-                          check=False)
+def sweep_cli(*args: str | Path, store: Path, mark: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `workbook sweep ARGS` against `store` and capture its output; `mark`: a value of MARK_VARIABLE that every
+    process it starts (workers, kernels) inherits."""
+    env = environment(store) | ({MARK_VARIABLE: mark} if mark else {})
+    return subprocess.run(command(*args), capture_output=True, text=True, timeout=300, env=env, check=False)
+
+
+MARK_VARIABLE = "WORKBOOK_TEST_SWEEP_MARK"
+
+
+def processes_marked(mark: str) -> list[str]:
+    """The command lines of live processes whose environment has MARK_VARIABLE=mark (Linux's /proc)."""
+    wanted = f"{MARK_VARIABLE}={mark}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 def in_process(*args: str | Path, store: Path) -> tuple[int, str]:
@@ -83,7 +100,7 @@ def four_points(tmp_path_factory: pytest.TempPathFactory, new_store):
     base = tmp_path_factory.mktemp("four")
     store, out = new_store(base / "mlflow.db"), base / "sweep"
     done = sweep_cli(TOY, "--grid", "x=1,2", "--grid", "y=0,1", "--workers", "2", "--out", out, "--no-progress",
-                     store=store)
+                     store=store, mark=base.name)
     return done, out, store
 
 
@@ -131,6 +148,16 @@ def test_each_points_kernel_gets_its_own_run_tags(four_points) -> None:
         point = json.loads((out / "points" / name / "point.json").read_text())
         results = json.loads((out / "points" / name / "results.json").read_text())
         assert results["point_key"] == point["key"] and name.endswith(point["key"][:8])
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads process environments in /proc")
+def test_four_points_leave_no_worker_or_kernel_behind(four_points) -> None:
+    """Points 3 and 4 ran in kernels started early (warm); every kernel and its worker is gone at the end."""
+    done, out, _ = four_points
+    assert done.returncode == 0, done.stderr
+    points = [json.loads((out / "points" / name / "point.json").read_text()) for name in point_folders(out)]
+    assert sorted(point["warm_kernel"] for point in points) == [False, False, True, True]
+    assert processes_marked(out.parent.name) == []
 
 
 # --- a failing point --------------------------------------------------------------------------------------

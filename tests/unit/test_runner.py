@@ -22,7 +22,7 @@ from papermill.exceptions import PapermillExecutionError
 import workbook
 from workbook import execution, made_with
 from workbook.errors import UsageError, WorkbookError
-from workbook.execution import NotebookInfo, NotebookRun, Param
+from workbook.execution import NotebookInfo, NotebookRun, Param, warm
 from workbook.results import save_results
 from workbook.run import RunResult, folders, in_place, orchestrate, report, schedule
 
@@ -404,6 +404,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakePapermill:
     pm = FakePapermill()
     monkeypatch.setattr(papermill, "execute_notebook", pm)
     monkeypatch.setattr(orchestrate, "check_kernel", lambda name: None)
+    monkeypatch.setattr(warm, "kernel_for", lambda *args: None)  # no kernel starts early: there is none to start
     return pm
 
 

@@ -21,6 +21,7 @@ from workbook.execution.catalog import NotebookInfo, cell_tags, parameters_cell_
 from workbook.messages import ANSI_ESCAPE, first_line
 
 if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
     from papermill.exceptions import PapermillExecutionError
 
 # papermill, nbformat and jupyter_client take seconds to import; they are imported where a run needs them,
@@ -115,17 +116,19 @@ def execute_one(
     cwd: Path,
     progress_desc: str | None,
     shutdown: Shutdown = "graceful",
+    kernel: AsyncKernelManager | None = None,
 ) -> NotebookRun:
     """Execute one notebook; a failure keeps the partial notebook as `<stem>.FAILED.ipynb`.
 
     `shutdown="immediate"` kills the kernel after the last cell instead of letting it run its exit hooks.
+    `kernel`: a started kernel to execute in (a warm one, see execution.warm), stopped afterwards.
     """
     from papermill.exceptions import PapermillExecutionError
 
     start = time.monotonic()
     error: str | None = None
     try:
-        execute_with_retry(nb.path, output, parameters, kernel_name, cwd, progress_desc, shutdown)
+        execute_with_retry(nb.path, output, parameters, kernel_name, cwd, progress_desc, shutdown, kernel)
     except PapermillExecutionError as failure:
         error = describe_cell_failure(nb, failure, injected=bool(parameters))
     except Exception as failure:  # a kernel that died or never started: not a cell error, still this notebook
@@ -149,8 +152,12 @@ def execute_with_retry(
     cwd: Path,
     progress_desc: str | None,
     shutdown: Shutdown = "graceful",
+    kernel: AsyncKernelManager | None = None,
 ) -> None:
-    """papermill.execute_notebook, tried again when the kernel fails to start; cell errors raise at once."""
+    """papermill.execute_notebook, tried again when the kernel fails to start; cell errors raise at once.
+
+    A started `kernel` serves the first attempt only and is stopped after it; a retry starts a new one.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
     from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -169,8 +176,10 @@ def execute_with_retry(
 
     retrying = Retrying(stop=stop_after_attempt(KERNEL_START_ATTEMPTS), retry=retry_if_exception(worth_retrying),
                         before_sleep=log_retry, reraise=True)
+    started = [kernel]
     for attempt in retrying:
-        with attempt, environment_set(kernel_environment()):  # the kernel papermill starts inherits this
+        given, started[0] = started[0], None
+        with attempt, environment_set(kernel_environment()), _stopped_after(given):  # a new kernel inherits this
             papermill.execute_notebook(
                 _brace_safe(source),
                 _brace_safe(output),
@@ -181,7 +190,20 @@ def execute_with_retry(
                 log_output=False,
                 extra_arguments=QUIET_KERNEL_ARGS,
                 shutdown_kernel=shutdown,  # passed on to nbclient: "graceful" or "immediate"
+                **({"km": given} if given is not None else {}),  # nbclient then starts no kernel of its own
             )
+
+
+@contextmanager
+def _stopped_after(kernel: AsyncKernelManager | None) -> Iterator[None]:
+    """Stop a kernel we handed to papermill (nbclient stops only the kernels it started) when the block ends."""
+    try:
+        yield
+    finally:
+        if kernel is not None:
+            from workbook.execution.warm import stop_kernel
+
+            stop_kernel(kernel)
 
 
 def is_kernel_start_failure(error: BaseException) -> bool:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from workbook.errors import UsageError
-from workbook.execution.catalog import NotebookInfo
+from workbook.execution import warm
+from workbook.execution.catalog import NotebookInfo, read_notebook
 from workbook.execution.kernel import NotebookRun, execute_one, interrupted_run, quiet_papermill
 from workbook.execution.params import RESERVED_PARAMETERS, folder_parameters
 from workbook.messages import first_line
@@ -55,6 +56,7 @@ def execute_all(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapping[st
     work_dir = context.work_dir
     runs: list[NotebookRun] = []
     failed = interrupted = False
+    recipe = warm.recipe_for(run_imports(notebooks), context.kernel_name, {})
     with quiet_papermill():
         for position, nb in enumerate(notebooks, 1):
             if failed:
@@ -65,14 +67,23 @@ def execute_all(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapping[st
             parameters = _parameters_for(nb, plan, context)
             desc = f"[{position}/{len(notebooks)}] {nb.stem}" if context.progress else None
             try:
+                more = position < len(notebooks) and warm.enabled()
+                kernel = warm.kernel_for(recipe, {}, context.notebooks_dir, context.notebooks_dir if more else None)
                 run = execute_one(nb, work_dir / nb.path.name, parameters, context.kernel_name,
-                                  context.notebooks_dir, desc)
+                                  context.notebooks_dir, desc, kernel=kernel)
             except KeyboardInterrupt:
                 run = interrupted_run(nb, work_dir / nb.path.name)
                 interrupted = True
             runs.append(_notebook_finished(nb, run, parameters, context))
             failed = run.status != "ok"
+    warm.SPARE.discard()  # a failure or Ctrl-C leaves the next notebook's kernel waiting
     return runs, interrupted
+
+
+def run_imports(notebooks: Sequence[NotebookInfo]) -> tuple[str, ...]:
+    """What a run's kernels import early: what any of its notebooks imports (pandas, scikit-learn, MLflow...
+    are shared), so a kernel started early fits whichever notebook comes next."""
+    return warm.notebook_imports([cell for nb in notebooks for cell in read_notebook(nb.path).get("cells", [])])
 
 
 def _notebook_finished(nb: NotebookInfo, run: NotebookRun, parameters: Mapping[str, Any],
@@ -107,6 +118,7 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     def finish(nb: NotebookInfo, run: NotebookRun) -> None:
         done[nb.stem] = _notebook_finished(nb, run, parameters[nb.stem], context)
 
+    modules = run_imports(notebooks)
     executor = pool.new_pool(min(jobs, len(notebooks)), preload=POOL_PRELOAD)
     try:
         while pending or running:
@@ -114,8 +126,9 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
             ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
             for nb in ready[: jobs - len(running)]:
                 pending.remove(nb)
+                warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
                 running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name, parameters[nb.stem],
-                                        context.kernel_name, context.notebooks_dir)] = nb
+                                        context.kernel_name, context.notebooks_dir, modules, warm_next)] = nb
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -148,16 +161,22 @@ def _needs_met(nb: NotebookInfo, done: Mapping[str, NotebookRun], selected: set[
     return all(stem in done and done[stem].status == "ok" for stem in nb.needs if stem in selected)
 
 
-def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any], kernel_name: str,
-                       cwd: Path) -> NotebookRun:
-    """execute_one in a pool worker: Ctrl-C ends the notebook as failed, its partial notebook kept."""
+def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path,
+                       modules: tuple[str, ...], warm_next: bool) -> NotebookRun:
+    """execute_one in a pool worker: Ctrl-C ends the notebook as failed, its partial notebook kept.
+
+    The notebook runs in a kernel this worker started while its previous notebook ran, if any; with
+    `warm_next`, the kernel for its next notebook starts now.
+    """
     from workbook.execution import pool
 
     if pool.interrupt_requested():
         return interrupted_run(nb)
+    recipe = warm.recipe_for(modules, kernel_name, {})  # this worker's environment, as a kernel papermill starts
+    kernel = warm.kernel_for(recipe, {}, cwd, cwd if warm_next else None)
     try:
         with quiet_papermill(), pool.interruptible():
-            return execute_one(nb, output, parameters, kernel_name, cwd, None)
+            return execute_one(nb, output, parameters, kernel_name, cwd, None, kernel=kernel)
     except KeyboardInterrupt:
         return interrupted_run(nb, output)
 

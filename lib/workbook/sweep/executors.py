@@ -10,11 +10,12 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, as_completed
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
 from workbook.errors import SweepError, SweepUsageError
-from workbook.execution import pool
+from workbook.execution import pool, warm
 from workbook.messages import first_line
 from workbook.sweep.point import PointOutcome, PointTask, execute_point
 from workbook.values import is_int
@@ -37,7 +38,7 @@ def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandl
     executor = pool.new_pool(min(workers, len(tasks)), preload=POOL_PRELOAD)
     futures: dict[Future, PointTask] = {}
     try:
-        futures = {executor.submit(execute_point, task): task for task in tasks}
+        futures = {executor.submit(execute_point, task): task for task in with_warm_kernels(tasks, workers)}
         for future in as_completed(futures):
             on_outcome(_outcome_of(future, futures[future]))
     except KeyboardInterrupt:
@@ -46,6 +47,13 @@ def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandl
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return False
+
+
+def with_warm_kernels(tasks: Sequence[PointTask], workers: int) -> list[PointTask]:
+    """Tasks marked to start the next point's kernel early, except the last ones: a worker picks tasks in order,
+    so once fewer than `workers` are left after a task, its worker will likely get no other."""
+    on = warm.enabled()
+    return [replace(task, warm_next=on and len(tasks) - 1 - position >= workers) for position, task in enumerate(tasks)]
 
 
 def _outcome_of(future: Any, task: PointTask) -> PointOutcome:

@@ -6,20 +6,25 @@ files back as bytes, so the sweep folder is written by the sweep alone.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbook import provenance
-from workbook.execution import pool
+from workbook.execution import pool, warm
 from workbook.execution.catalog import NotebookInfo, read_notebook_info
 from workbook.execution.kernel import environment_set, execute_one, quiet_papermill
 from workbook.execution.params import folder_parameters
 from workbook.results import write_json_atomic
 from workbook.sweep.store import POINT_FILE, RESULTS_FILE
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 PointStatus = Literal["ok", "failed", "interrupted"]
 
@@ -37,6 +42,7 @@ class PointTask:
     kernel_name: str
     env: dict[str, str]  # WORKBOOK_RUN_TAGS and MLFLOW_TRACKING_URI for the kernel
     record: dict[str, Any]  # what point.json says about the request: params, data, sweep key
+    warm_next: bool = False  # more points follow on this worker: start their kernel while this one runs
 
 
 @dataclass(frozen=True)
@@ -71,20 +77,35 @@ def execute_point(task: PointTask) -> PointOutcome:
         # The kernel runs where the notebook lives, as in `workbook run`, when that folder is on this machine.
         cwd = Path(task.notebook_dir) if Path(task.notebook_dir).is_dir() else source.parent
         try:
+            began = time.monotonic()
+            kernel = _warm_kernel(task, cwd)
+            waited = time.monotonic() - began  # for a warm kernel to finish its imports: this point's time too
             with environment_set(task.env), quiet_papermill(), pool.interruptible():
                 # Killing the kernel after its last cell saves ~0.8 s a point: a point's notebook ends its
                 # own MLflow runs in its cells, and a rerun deletes any run an unfinished point left behind.
                 run = execute_one(nb, folder / task.notebook_name, point_parameters(nb, task.params, folder),
-                                 task.kernel_name, cwd, None, shutdown="immediate")
+                                 task.kernel_name, cwd, None, shutdown="immediate", kernel=kernel)
         except KeyboardInterrupt:
             return PointOutcome(task.index, task.key, "interrupted")
         results = run.results if run.status == "ok" else {}
+        if run.seconds is not None:
+            run.seconds = round(run.seconds + waited, 1)
         record = {**task.record, "index": task.index, "key": task.key, "status": run.status,
                   "seconds": run.seconds, "error": run.error, "notebook": run.output, "results": results,
+                  "warm_kernel": kernel is not None,  # started while the previous point ran (execution.warm)
                   "packages": provenance.package_versions()}  # the worker's: on Dask it may not be ours
         write_json_atomic(folder / POINT_FILE, record)
         return PointOutcome(task.index, task.key, run.status, run.seconds, run.error, run.output, results,
                             _read_tree(folder))
+
+
+def _warm_kernel(task: PointTask, cwd: Path) -> AsyncKernelManager | None:
+    """The kernel started for this point while the previous one ran, if any; and, when more points follow,
+    the next point's kernel started now (in the notebook's folder, or a lasting one: this scratch folder goes)."""
+    modules = warm.notebook_imports(json.loads(task.notebook_text).get("cells", []))
+    recipe = warm.recipe_for(modules, task.kernel_name, task.env)
+    next_cwd = cwd if cwd == Path(task.notebook_dir) else Path(tempfile.gettempdir())
+    return warm.kernel_for(recipe, task.env, cwd, next_cwd if task.warm_next else None)
 
 
 def point_parameters(nb: NotebookInfo, params: Mapping[str, Any], folder: Path) -> dict[str, Any]:
