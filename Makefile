@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	       && echo "uv $(UV_VERSION) could not be installed: installing the same lock with pip (slower)"; }
 # sync: exactly the lock, removing what it no longer holds; then the workbook itself, its dependencies being the lock.
 	@if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK) \
+	  $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK) \
 	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
 	else \
 	  $(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK) \
