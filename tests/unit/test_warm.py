@@ -51,8 +51,11 @@ def test_recipe_keeps_the_notebooks_own_variables_out_of_the_kernels_start(monke
     (3, 1, [True, True, False]),
 ])
 def test_only_points_with_more_to_follow_start_the_next_kernel(points, workers, expected) -> None:
-    tasks = [PointTask(i, f"k{i}", "x.ipynb", "{}", ".", {}, "workbook", {}, {}) for i in range(points)]
-    assert [task.warm_next for task in with_warm_kernels(tasks, workers)] == expected
+    notebook = json.dumps({"cells": [code("import json")]})
+    tasks = [PointTask(i, f"k{i}", "x.ipynb", notebook, ".", {}, "workbook", {}, {}) for i in range(points)]
+    marked = with_warm_kernels(tasks, workers)
+    assert [task.warm_next for task in marked] == expected
+    assert {task.imports for task in marked} == {("json",)}
 
 
 def run_in(manager, source: str) -> dict:
@@ -123,4 +126,4 @@ def test_the_switch_turns_warm_kernels_off(monkeypatch) -> None:
     assert warm.enabled()
     monkeypatch.setenv(warm.SWITCH, "off")
     assert not warm.enabled()
-    assert [task.warm_next for task in with_warm_kernels(tasks, 1)] == [False] * 4
+    assert with_warm_kernels(tasks, 1) == tasks  # no kernel is started early, none is taken

@@ -176,9 +176,8 @@ def execute_with_retry(
 
     retrying = Retrying(stop=stop_after_attempt(KERNEL_START_ATTEMPTS), retry=retry_if_exception(worth_retrying),
                         before_sleep=log_retry, reraise=True)
-    started = [kernel]
     for attempt in retrying:
-        given, started[0] = started[0], None
+        given, kernel = kernel, None  # a started kernel serves the first attempt only
         with attempt, environment_set(kernel_environment()), _stopped_after(given):  # a new kernel inherits this
             papermill.execute_notebook(
                 _brace_safe(source),

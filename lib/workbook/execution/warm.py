@@ -1,8 +1,9 @@
 """Warm kernels: the next notebook's kernel started, and its imports done, while the current one computes.
 
 A sweep point or a notebook of a parallel run costs a kernel start-up (~1 s) and its imports (pandas,
-scikit-learn, MLflow: ~3-4 s) before its first line of real work. A pool worker that knows more work follows
-starts the next kernel beside the running one and has it import what the notebook imports. Each notebook
+scikit-learn, MLflow: ~3-4 s) before its first line of real work. A pool worker (or a sequential run) that
+knows more work follows starts the next kernel beside the running one and has it import what the notebook
+imports. This pays where a core is idle; where every core computes already, it only moves work. Each notebook
 still gets a kernel of its own, fresh (nothing of an earlier notebook is in it); only its modules are loaded.
 
 What differs between notebooks of one batch (a point's tags, the folder it runs in) is set in the kernel

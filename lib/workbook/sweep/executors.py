@@ -6,6 +6,7 @@ point's outcome as it arrives, and says whether Ctrl-C stopped it. Adding one: a
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -50,10 +51,14 @@ def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandl
 
 
 def with_warm_kernels(tasks: Sequence[PointTask], workers: int) -> list[PointTask]:
-    """Tasks marked to start the next point's kernel early, except the last ones: a worker picks tasks in order,
-    so once fewer than `workers` are left after a task, its worker will likely get no other."""
-    on = warm.enabled()
-    return [replace(task, warm_next=on and len(tasks) - 1 - position >= workers) for position, task in enumerate(tasks)]
+    """Tasks that take a kernel started early, each importing what the notebook imports (every point runs the
+    same notebook). All but the last ones start the next point's kernel: a worker picks tasks in order, so
+    once fewer than `workers` are left after a task, its worker will likely get no other."""
+    if not tasks or not warm.enabled():
+        return list(tasks)
+    imports = warm.notebook_imports(json.loads(tasks[0].notebook_text).get("cells", []))
+    return [replace(task, imports=imports, warm_next=len(tasks) - 1 - position >= workers)
+            for position, task in enumerate(tasks)]
 
 
 def _outcome_of(future: Any, task: PointTask) -> PointOutcome:

@@ -6,7 +6,6 @@ files back as bytes, so the sweep folder is written by the sweep alone.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import threading
 import time
@@ -42,7 +41,10 @@ class PointTask:
     kernel_name: str
     env: dict[str, str]  # WORKBOOK_RUN_TAGS and MLFLOW_TRACKING_URI for the kernel
     record: dict[str, Any]  # what point.json says about the request: params, data, sweep key
-    warm_next: bool = False  # more points follow on this worker: start their kernel while this one runs
+    # Set by the local pool (execution.warm): what a kernel started early imports (None: none is), and whether
+    # more points follow on this worker, so that the next point's kernel starts while this one runs.
+    imports: tuple[str, ...] | None = None
+    warm_next: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def execute_point(task: PointTask) -> PointOutcome:
 def _warm_kernel(task: PointTask, cwd: Path) -> AsyncKernelManager | None:
     """The kernel started for this point while the previous one ran, if any; and, when more points follow,
     the next point's kernel started now (in the notebook's folder, or a lasting one: this scratch folder goes)."""
-    modules = warm.notebook_imports(json.loads(task.notebook_text).get("cells", []))
-    recipe = warm.recipe_for(modules, task.kernel_name, task.env)
+    if task.imports is None:
+        return None
+    recipe = warm.recipe_for(task.imports, task.kernel_name, task.env)
     next_cwd = cwd if cwd == Path(task.notebook_dir) else Path(tempfile.gettempdir())
     return warm.kernel_for(recipe, task.env, cwd, next_cwd if task.warm_next else None)
 
