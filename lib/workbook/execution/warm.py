@@ -76,40 +76,39 @@ def notebook_imports(cells: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
 
 
 def warm_up_code(modules: Iterable[str]) -> str:
-    """Code that imports `modules` (a missing one is skipped: the notebook will say so itself) and leaves no
-    name behind in the kernel's namespace."""
-    module_list = json.dumps(list(modules))
+    """Code that imports `modules` (a missing one is skipped: the notebook will say so itself) and builds
+    MLflow's map of distributions, leaving no name behind in the kernel's namespace."""
     holder, function = MLFLOW_DISTRIBUTIONS_MAP
-    return "\n".join([
-        "def _workbook_warm_up():",
-        "    import importlib",
-        f"    for name in {module_list}:",
-        "        try:",
-        "            importlib.import_module(name)",
-        "        except Exception:",
-        "            pass",
-        "    import sys",
-        f"    build = getattr(sys.modules.get({holder!r}), {function!r}, None)",
-        "    if build is not None:",
-        "        try:",
-        "            build()",
-        "        except Exception:",
-        "            pass",
-        "_workbook_warm_up()",
-        "del _workbook_warm_up",
+    return _leaving_no_name("_workbook_warm_up", [
+        "import importlib",
+        f"for name in {json.dumps(list(modules))}:",
+        "    try:",
+        "        importlib.import_module(name)",
+        "    except Exception:",
+        "        pass",
+        "import sys",
+        f"build = getattr(sys.modules.get({holder!r}), {function!r}, None)",
+        "if build is not None:",
+        "    try:",
+        "        build()",
+        "    except Exception:",
+        "        pass",
     ])
 
 
 def point_setup_code(env: Mapping[str, str], cwd: Path) -> str:
     """Code that gives a warm kernel what a fresh one would have started with: `env` and its working folder."""
-    return "\n".join([
-        "def _workbook_setup():",
-        "    import os",
-        f"    os.environ.update({json.dumps(dict(env))})",
-        f"    os.chdir({json.dumps(str(cwd))})",
-        "_workbook_setup()",
-        "del _workbook_setup",
+    return _leaving_no_name("_workbook_setup", [
+        "import os",
+        f"os.environ.update({json.dumps(dict(env))})",
+        f"os.chdir({json.dumps(str(cwd))})",
     ])
+
+
+def _leaving_no_name(function: str, body: list[str]) -> str:
+    """`body` as a function that is defined, called and deleted: the notebook's namespace stays as a fresh
+    kernel's (its imports and variables stay local to the function)."""
+    return "\n".join([f"def {function}():", *(f"    {line}" for line in body), f"{function}()", f"del {function}"])
 
 
 class WarmKernel:
