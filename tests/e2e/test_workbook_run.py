@@ -1,14 +1,12 @@
 """End-to-end: `workbook run` over the real notebooks, on the built-in twin and on a CSV file.
 
 These are the two ways a newcomer runs the workbook; each run is made once and checked by several tests.
+The default run is the session's one execution of the workbook, which nbval checks too (see conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -24,24 +22,8 @@ SPINE_KEYS = {
 }
 
 
-def workbook(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "workbook.cli", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
-
-
-# nbval already executes every notebook with its defaults; this run exercises the command and the files it
-# leaves, so the slowest defaults of 04 are turned down (the talk's 100 classifier trees, 3-fold CV, 4 search
-# candidates) and 05 skips its REST demo (nbval and test_serving_cli serve models): the same code paths, a
-# fraction of the time.
-LIGHT_PARAMETERS = ["-p", "classifier_trees", "4", "-p", "cv_folds", "2", "-p", "search_budget", "2",
-                    "-p", "serve_model", "false"]
-
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """What `make run` does (two notebooks at a time), with the light parameters above."""
-    out = tmp_path_factory.mktemp("default") / "run"
-    return workbook("run", *LIGHT_PARAMETERS, "--jobs", "2", "--out", out, "--no-progress"), out
+# `default_run` (conftest.py): `workbook run --jobs 2` over every notebook with its defaults, as `make run` does,
+# made once per test session; nbval compares the committed notebooks' outputs with the same execution.
 
 
 def test_default_run_executes_every_notebook(default_run) -> None:
