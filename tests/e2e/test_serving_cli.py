@@ -1,7 +1,9 @@
 """End-to-end: a registered champion scored in batch, served over REST and put through the robustness tests.
 
-Everything runs against a throw-away store in tmp_path. Each CLI call is a subprocess (about 5 s of imports);
-the REST server takes about 6 s to start.
+Everything runs against a throw-away store in tmp_path. `predict` and `test-model` run in this process (typer's
+CliRunner, cli_outcomes.py): a subprocess would add only its ~5 s of imports, and the catalogue of bad inputs
+runs real processes. `serve` stays a real process: it is stopped by Ctrl-C, as a person stops it. The REST
+server takes about 6 s to start.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import mlflow.tracking.fluent
 import numpy as np
 import pandas as pd
 import pytest
+from cli_outcomes import Outcome, import_what_commands_import, run_in_process
 from sklearn.dummy import DummyRegressor
 from threadpoolctl import threadpool_limits
 
@@ -31,10 +34,11 @@ pytestmark = pytest.mark.e2e
 GOOD, BAD = "fares", "fares-broken"
 
 
-def workbook(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run `python -m workbook.cli ARGS` against the test store and capture its output."""
-    command = [sys.executable, "-m", "workbook.cli", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+def workbook(*args: str | Path, env: dict[str, str]) -> Outcome:
+    """`workbook ARGS` against the test store, in this process; whatever it changes here is put back."""
+    outcome = run_in_process([str(arg) for arg in args], env, Path.cwd())
+    assert not outcome.escaped, outcome.escaped
+    return outcome
 
 
 def _log_champion(model, name: str, X_example: pd.DataFrame) -> None:
@@ -66,6 +70,7 @@ def registry(tmp_path_factory, new_store) -> dict:
         env.pop(name, None)  # the CLI talks to 127.0.0.1 only
     # Rows to score: a small twin of its own (another seed), minus the row with neither Route nor stops.
     rows = make_flights(1500, seed=5).dropna().reset_index(drop=True)
+    import_what_commands_import()
     return {"uri": uri, "env": env, "decent": decent, "rows": rows, "folder": folder}
 
 
