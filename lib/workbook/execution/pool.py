@@ -11,6 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -71,6 +72,51 @@ def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future]) -> None:
         with contextlib.suppress(OSError, ValueError):
             if process.is_alive():
                 os.kill(process.pid, signal.SIGINT)
+
+
+class CtrlC:
+    """Ctrl-C in the process that waits on a pool: always noted in `seen`, raised only inside `waiting()`.
+
+    A Ctrl-C typed in a terminal reaches this process and the workers at once. Raised wherever this process
+    happens to be, it could land while a finished notebook's result is being recorded, and be taken for
+    that notebook's failure, or after the last result, and cut the run's report short.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._raising = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        if self._raising:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Block on the pool here: a Ctrl-C noted before or during the block raises KeyboardInterrupt."""
+        if self.seen:
+            raise KeyboardInterrupt
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = False
+
+
+@contextlib.contextmanager
+def noting_ctrl_c() -> Iterator[CtrlC]:
+    """SIGINT handled by a CtrlC for the block (then the previous handler again, so a second Ctrl-C while
+    the pool stops is an ordinary KeyboardInterrupt). Off the main thread no handler can be set: SIGINT keeps
+    its own, and `seen` stays False."""
+    ctrl_c = CtrlC()
+    if threading.current_thread() is not threading.main_thread():
+        yield ctrl_c
+        return
+    previous = signal.signal(signal.SIGINT, ctrl_c.handle)
+    try:
+        yield ctrl_c
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -121,25 +121,31 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     modules = run_imports(notebooks)
     executor = pool.new_pool(min(jobs, len(notebooks)), preload=POOL_PRELOAD)
     try:
-        while pending or running:
-            failed = any(run.status != "ok" for run in done.values())
-            ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
-            for nb in ready[: jobs - len(running)]:
-                pending.remove(nb)
-                warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
-                running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name, parameters[nb.stem],
-                                        context.kernel_name, context.notebooks_dir, modules, warm_next)] = nb
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                nb = running.pop(future)
-                finish(nb, _run_of(future, nb))
-    except KeyboardInterrupt:
-        interrupted = True
-        pool.stop_pool(executor, running)
-        for future, nb in running.items():  # each ends as its kernel shuts down
-            finish(nb, _run_of(future, nb, interrupted=True))
+        with pool.noting_ctrl_c() as ctrl_c:
+            try:
+                while pending or running:
+                    failed = any(run.status != "ok" for run in done.values())
+                    ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
+                    for nb in ready[: jobs - len(running)]:
+                        pending.remove(nb)
+                        warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
+                        running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name,
+                                                parameters[nb.stem], context.kernel_name, context.notebooks_dir,
+                                                modules, warm_next)] = nb
+                    if not running:
+                        break
+                    with ctrl_c.waiting():
+                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:  # a Ctrl-C in here is noted, not raised: nothing is half-recorded
+                        nb = running.pop(future)
+                        finish(nb, _run_of(future, nb))
+            except KeyboardInterrupt:
+                interrupted = True
+        interrupted = interrupted or ctrl_c.seen  # also a Ctrl-C while the last results were recorded
+        if interrupted:
+            pool.stop_pool(executor, running)
+            for future, nb in running.items():  # each ends as its kernel shuts down
+                finish(nb, _run_of(future, nb, interrupted=True))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     for nb in notebooks:
@@ -182,10 +188,22 @@ def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any
 
 
 def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> NotebookRun:
-    """A worker's NotebookRun; a worker that died is a failure of its notebook."""
+    """A worker's NotebookRun; a worker that died is a failure of its notebook.
+
+    A Ctrl-C reaches this process and the workers at once. When a worker's result wakes this process first,
+    this process's own KeyboardInterrupt can fire in here: it is re-raised, never taken for the notebook's
+    failure, so the run ends as interrupted (exit 130), not as a failed notebook (exit 1). A worker's
+    exceptions arrive with their remote traceback as the cause.
+    """
     try:
         run = future.result()
-    except BaseException as error:
+    except KeyboardInterrupt as error:
+        if error.__cause__ is None:  # raised here, by this process's SIGINT handler
+            raise
+        if interrupted:
+            return interrupted_run(nb)
+        return NotebookRun(nb.stem, "failed", None, f"{nb.stem} failed: KeyboardInterrupt in its worker")
+    except Exception as error:
         if interrupted:
             return interrupted_run(nb)
         return NotebookRun(nb.stem, "failed", None, f"{nb.stem} failed: {type(error).__name__}: {first_line(error)}")
