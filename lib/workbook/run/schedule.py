@@ -190,10 +190,9 @@ def _execute_in_worker(nb: NotebookInfo, output: Path, parameters: dict[str, Any
 def _run_of(future: Any, nb: NotebookInfo, interrupted: bool = False) -> NotebookRun:
     """A worker's NotebookRun; a worker that died is a failure of its notebook.
 
-    A Ctrl-C reaches this process and the workers at once. When a worker's result wakes this process first,
-    this process's own KeyboardInterrupt can fire in here: it is re-raised, never taken for the notebook's
-    failure, so the run ends as interrupted (exit 130), not as a failed notebook (exit 1). A worker's
-    exceptions arrive with their remote traceback as the cause.
+    While the pool runs a Ctrl-C is only noted (pool.noting_ctrl_c); once it stops, a second Ctrl-C can fire
+    in here as this process's own KeyboardInterrupt: it is re-raised (the user insists), never taken for the
+    notebook's failure. A worker's exceptions arrive with their remote traceback as the cause.
     """
     try:
         run = future.result()
