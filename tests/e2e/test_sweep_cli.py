@@ -100,7 +100,7 @@ def four_points(tmp_path_factory: pytest.TempPathFactory, new_store):
     base = tmp_path_factory.mktemp("four")
     store, out = new_store(base / "mlflow.db"), base / "sweep"
     done = sweep_cli(TOY, "--grid", "x=1,2", "--grid", "y=0,1", "--workers", "2", "--out", out, "--no-progress",
-                     store=store, mark=base.name)
+                     store=store, mark=str(base))  # the whole path: unique across test workers
     return done, out, store
 
 
@@ -157,7 +157,7 @@ def test_four_points_leave_no_worker_or_kernel_behind(four_points) -> None:
     assert done.returncode == 0, done.stderr
     points = [json.loads((out / "points" / name / "point.json").read_text()) for name in point_folders(out)]
     assert sorted(point["warm_kernel"] for point in points) == [False, False, True, True]
-    assert processes_marked(out.parent.name) == []
+    assert processes_marked(str(out.parent)) == []
 
 
 # --- a failing point --------------------------------------------------------------------------------------

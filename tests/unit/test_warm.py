@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from workbook.execution import execute_one, read_notebook_info, warm
+from workbook.execution.managers import stop_kernel
 from workbook.sweep.executors import with_warm_kernels
 from workbook.sweep.point import PointTask
 
@@ -85,7 +86,7 @@ def test_a_warm_kernel_has_its_modules_the_notebooks_env_and_folder_and_no_names
                                " 'cwd': os.getcwd(), 'wave': 'wave' in sys.modules,"
                                " 'names': [n for n in dir() if 'workbook' in n]}))")
     finally:
-        warm.stop_kernel(manager)
+        stop_kernel(manager)
     assert seen == {"tags": '{"point": "p1"}', "cwd": str(tmp_path), "wave": True, "names": []}
     assert not manager.has_kernel
     assert all(not client.channels_running for client in manager.clients)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from workbook.errors import WorkbookError
 from workbook.execution.catalog import NotebookInfo, cell_tags, parameters_cell_index, read_notebook
+from workbook.execution.managers import manager_class, stop_kernel
 from workbook.messages import ANSI_ESCAPE, first_line
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 NotebookStatus = Literal["ok", "failed", "skipped"]
 Shutdown = Literal["graceful", "immediate"]
 
-# Kernel start-up failures that are not the notebook's fault (the ZMQ port race between kernels started
+# Kernel start-up failures that are not the notebook's fault (the ZMQ port race between TCP kernels started
 # at the same moment, or a slow machine); worth another attempt. A cell error is never retried.
 KERNEL_START_ERRORS = ("Address already in use", "Kernel died before replying", "Kernel didn't respond")
 KERNEL_START_ATTEMPTS = 3
@@ -189,7 +190,8 @@ def execute_with_retry(
                 log_output=False,
                 extra_arguments=QUIET_KERNEL_ARGS,
                 shutdown_kernel=shutdown,  # passed on to nbclient: "graceful" or "immediate"
-                **({"km": given} if given is not None else {}),  # nbclient then starts no kernel of its own
+                # nbclient runs in the kernel given, or starts one of the same class (Unix sockets, see managers)
+                **({"km": given} if given is not None else {"kernel_manager_class": manager_class()}),
             )
 
 
@@ -200,8 +202,6 @@ def _stopped_after(kernel: AsyncKernelManager | None) -> Iterator[None]:
         yield
     finally:
         if kernel is not None:
-            from workbook.execution.warm import stop_kernel
-
             stop_kernel(kernel)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import atexit
-import functools
 import json
 import logging
 import multiprocessing.util
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbook.execution.kernel import QUIET_KERNEL_ARGS, kernel_environment
+from workbook.execution.managers import manager_class, stop_kernel
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -118,7 +118,7 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         self.recipe = recipe
-        self.manager: AsyncKernelManager = _tracked_manager_class()(kernel_name=recipe.kernel_name)
+        self.manager: AsyncKernelManager = manager_class()(kernel_name=recipe.kernel_name)
         run_sync(self.manager.start_kernel)(env=dict(recipe.env), cwd=str(cwd),
                                             extra_arguments=list(recipe.extra_arguments))
         self._client = self.manager.client()
@@ -152,41 +152,6 @@ class WarmKernel:
     def stop(self) -> None:
         """Stop the kernel at once and close every client made for it."""
         stop_kernel(self.manager)
-
-
-def stop_kernel(manager: AsyncKernelManager) -> None:
-    """Kill a kernel we started, close the clients made for it (ours and nbclient's), free its files."""
-    from jupyter_core.utils import run_sync
-
-    for client in getattr(manager, "clients", []):
-        try:
-            client.stop_channels()
-        except Exception as error:  # already closed
-            logger.debug("closing a kernel client: %s", error)
-    try:
-        if run_sync(manager.is_alive)():
-            run_sync(manager.shutdown_kernel)(now=True)
-    except Exception as error:  # the kernel died on its own
-        logger.debug("stopping a kernel: %s", error)
-    finally:
-        run_sync(manager.cleanup_resources)()
-
-
-@functools.cache
-def _tracked_manager_class() -> type[AsyncKernelManager]:
-    """An AsyncKernelManager (what nbclient drives) that remembers the clients made for it, so they are closed
-    with the kernel; made on first use, as jupyter_client is slow to import."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class TrackedKernelManager(AsyncKernelManager):
-        """Remembers its clients (nbclient leaves a client open on a kernel it did not start)."""
-
-        def client(self, **kwargs: Any) -> Any:
-            client = super().client(**kwargs)
-            self.__dict__.setdefault("clients", []).append(client)
-            return client
-
-    return TrackedKernelManager
 
 
 class Spare:
