@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -35,6 +37,25 @@ def test_notebook_imports_lists_top_level_modules_in_order_once() -> None:
 def test_notebook_imports_adds_what_mlflow_loads_on_first_use() -> None:
     modules = warm.notebook_imports([code("import mlflow")])
     assert modules == ("mlflow", *warm.MLFLOW_LAZY_MODULES)
+
+
+def test_warm_up_imports_builds_mlflows_map_and_configures_the_sql_mappers_leaving_no_name(monkeypatch) -> None:
+    """The warm-up's preparation steps run where their module is loaded; a failing one is skipped."""
+    called: list[str] = []
+
+    def failing() -> None:
+        called.append("distributions")
+        raise RuntimeError("not this time")
+
+    monkeypatch.setitem(sys.modules, warm.MLFLOW_DISTRIBUTIONS_MAP[0],
+                        types.SimpleNamespace(**{warm.MLFLOW_DISTRIBUTIONS_MAP[1]: failing}))
+    monkeypatch.setitem(sys.modules, warm.SQLALCHEMY_MAPPERS[0],
+                        types.SimpleNamespace(**{warm.SQLALCHEMY_MAPPERS[1]: lambda: called.append("mappers")}))
+    namespace: dict[str, object] = {}
+    exec(warm.warm_up_code(["wave", "no_such_module"]), namespace)  # what a kernel runs
+    assert called == ["distributions", "mappers"]
+    assert "wave" in sys.modules
+    assert [name for name in namespace if name != "__builtins__"] == []
 
 
 def test_recipe_keeps_the_notebooks_own_variables_out_of_the_kernels_start(monkeypatch) -> None:
