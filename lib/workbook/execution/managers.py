@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import tempfile
+import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
 
 logger = logging.getLogger(__name__)
+
+CLIENT_CLOSE_TIMEOUT_S = 10.0  # closing a client takes milliseconds; beyond this it is stuck (see close_client)
 
 
 def uses_unix_sockets() -> bool:
@@ -62,10 +65,7 @@ def stop_kernel(manager: AsyncKernelManager) -> None:
     from jupyter_core.utils import run_sync
 
     for client in getattr(manager, "clients", []):
-        try:
-            client.stop_channels()
-        except Exception as error:  # already closed
-            logger.debug("closing a kernel client: %s", error)
+        close_client(client)
     try:
         if run_sync(manager.is_alive)():
             run_sync(manager.shutdown_kernel)(now=True)
@@ -73,3 +73,23 @@ def stop_kernel(manager: AsyncKernelManager) -> None:
         logger.debug("stopping a kernel: %s", error)
     finally:
         run_sync(manager.cleanup_resources)()
+
+
+def close_client(client: Any, timeout: float = CLIENT_CLOSE_TIMEOUT_S) -> None:
+    """Close a client's channels, waiting at most `timeout` seconds.
+
+    Closing ends in ZMQ's context termination, which waits for every socket of the context to be closed; a
+    socket left open by a coroutine that Ctrl-C cut short would make it wait forever (seen once: a sweep
+    interrupted under load never exited). The kernel is killed after this either way.
+    """
+    def close() -> None:
+        try:
+            client.stop_channels()
+        except Exception as error:  # already closed
+            logger.debug("closing a kernel client: %s", error)
+
+    closing = threading.Thread(target=close, name="close-kernel-client", daemon=True)
+    closing.start()
+    closing.join(timeout)
+    if closing.is_alive():
+        logger.warning("a kernel client did not close within %g s; left behind", timeout)
