@@ -209,6 +209,33 @@ def test_an_interrupted_sweep_reruns_only_the_missing_points_without_duplicate_r
     assert len(by_role(runs, "sweep")) == 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to this process")
+def test_ctrl_c_while_a_finished_point_is_recorded_keeps_it_and_ends_the_sweep_as_interrupted() -> None:
+    """The sweep's side of the run's Ctrl-C race: the SIGINT lands while point 1's outcome is being recorded
+    (in `on_outcome`). Point 1's record completes, point 2 (still running) is dropped, the pool reports the
+    interruption, and this process's SIGINT handler is the one it had before."""
+    from workbook.sweep.executors import run_local
+    from workbook.sweep.point import PointTask
+
+    text = TOY.read_text(encoding="utf-8")
+    tasks = [PointTask(index, f"key{index}", TOY.name, text, str(FIXTURES), {"sleep_s": sleep_s}, "workbook", {}, {})
+             for index, sleep_s in [(1, 0.0), (2, 120.0)]]
+    recorded = []
+
+    def ctrl_c_on_the_first_outcome(outcome) -> None:
+        if outcome.index == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the signal is handled while this callback still runs
+        recorded.append((outcome.index, outcome.status))
+
+    before = signal.getsignal(signal.SIGINT)  # a test worker of pytest-xdist ignores SIGINT; a terminal does not
+    began = time.monotonic()
+    assert run_local(tasks, 2, ctrl_c_on_the_first_outcome) is True
+    assert recorded == [(1, "ok")]
+    assert time.monotonic() - began < 60  # point 2's kernel was interrupted, not waited for
+    assert signal.getsignal(signal.SIGINT) == before
+
+
 # --- the Dask executor ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any
@@ -35,19 +35,32 @@ class Executor(StrEnum):
 
 
 def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandler) -> bool:
-    """Execute points in a pool of `workers` processes; True if Ctrl-C stopped it (running points are dropped)."""
+    """Execute points in a pool of `workers` processes; True if Ctrl-C stopped it (running points are dropped).
+
+    A Ctrl-C is only noted while a finished point is handed to `on_outcome` (pool.noting_ctrl_c), so no point
+    is half-recorded; it stops the sweep at the next wait, as it does while the pool computes.
+    """
     executor = pool.new_pool(min(workers, len(tasks)), preload=POOL_PRELOAD)
     futures: dict[Future, PointTask] = {}
+    interrupted = False
     try:
-        futures = {executor.submit(execute_point, task): task for task in with_warm_kernels(tasks, workers)}
-        for future in as_completed(futures):
-            on_outcome(_outcome_of(future, futures[future]))
-    except KeyboardInterrupt:
-        pool.stop_pool(executor, futures)
-        return True
+        with pool.noting_ctrl_c() as ctrl_c:
+            try:
+                futures = {executor.submit(execute_point, task): task for task in with_warm_kernels(tasks, workers)}
+                running = set(futures)
+                while running:
+                    with ctrl_c.waiting():
+                        finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in sorted(finished, key=lambda done: futures[done].index):
+                        on_outcome(_outcome_of(future, futures[future]))
+            except KeyboardInterrupt:
+                interrupted = True
+        interrupted = interrupted or ctrl_c.seen  # also a Ctrl-C while the last outcomes were recorded
+        if interrupted:
+            pool.stop_pool(executor, futures)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    return False
+    return interrupted
 
 
 def with_warm_kernels(tasks: Sequence[PointTask], workers: int) -> list[PointTask]:
