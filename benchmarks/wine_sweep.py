@@ -4,7 +4,9 @@ Usage: .venv/bin/python benchmarks/wine_sweep.py [--skip-05] [--keep DIR]
 
 1. `workbook sweep 05 ... -p serve_model false`: the way before notebook 07, every point running all of 05
    (the flight models, the registry, packaging) for an ElasticNet fit;
-2. `workbook sweep 07 ...`: the demo as its own notebook, so a point is the demo and nothing else;
+2. `workbook sweep 07 ...`: the demo as its own notebook, so a point is the demo and nothing else; once with
+   warm kernels (the default), once with kernels forked from a server that imported once
+   (WORKBOOK_FORK_KERNELS=1, execution/forked.py);
 3. `xargs -P 2 papermill notebooks/07_batch_runs.ipynb ...`: the same points with bare papermill (no tracking
    of points, no resume, no summary): the floor a sweep's own bookkeeping is measured against.
 
@@ -24,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbook.execution.forked import SWITCH as FORK_SWITCH
 from workbook.paths import PROJECT_ROOT
 
 ALPHAS, L1_RATIOS = ["0.1", "0.5", "1"], ["0.2", "0.8"]
@@ -51,11 +54,13 @@ def timed(command: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT) -> 
     return seconds
 
 
-def sweep(notebook: str, base: Path, *extra: str) -> float:
+def sweep(notebook: str, base: Path, *extra: str, forked: bool = False) -> float:
+    """`workbook sweep` over the points; `forked`: kernels forked from a server that imported once."""
     grid = ["--grid", f"alpha={','.join(ALPHAS)}", "--grid", f"l1_ratio={','.join(L1_RATIOS)}"]
     command = [str(BIN / "workbook"), "sweep", notebook, *grid, *extra, "--workers", str(WORKERS),
                "--metric", "wine_rmse", "--out", str(base / "sweep"), "--no-progress"]
-    return timed(command, store_env(base / "store"))
+    env = store_env(base / "store") | {FORK_SWITCH: "1" if forked else "0"}
+    return timed(command, env)
 
 
 def bare_papermill(base: Path) -> float:
@@ -79,7 +84,8 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="wine-sweep-"))
     points = len(ALPHAS) * len(L1_RATIOS)
     try:
-        figures = {"07 sweep": sweep("07", base / "07"), "papermill": bare_papermill(base / "papermill")}
+        figures = {"07 sweep": sweep("07", base / "07"), "07 forked": sweep("07", base / "07f", forked=True),
+                   "papermill": bare_papermill(base / "papermill")}
         if not args.skip_05:
             figures["05 sweep"] = sweep("05", base / "05", "-p", "serve_model", "false")
     finally:
@@ -90,9 +96,11 @@ def main() -> None:
     for name, seconds in figures.items():
         print(f"  {name:<10} {seconds:7.1f} s   {seconds / points:5.1f} s per point")
     print(f"  07 sweep / bare papermill: {figures['07 sweep'] / figures['papermill']:.2f} (goal: below 1)")
+    print(f"  07 forked / bare papermill: {figures['07 forked'] / figures['papermill']:.2f}")
     if "05 sweep" in figures:
-        speedup = figures["05 sweep"] / figures["07 sweep"]
-        print(f"  05 sweep / 07 sweep:       {speedup:.1f}x (goal: at least {SPEEDUP_GOAL:g}x)")
+        for name in ("07 sweep", "07 forked"):
+            speedup = figures["05 sweep"] / figures[name]
+            print(f"  05 sweep / {name}: {speedup:.1f}x (goal: at least {SPEEDUP_GOAL:g}x)")
 
 
 if __name__ == "__main__":

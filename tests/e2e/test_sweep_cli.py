@@ -22,6 +22,7 @@ from cli_outcomes import run_in_process
 from mlflow.tracking import MlflowClient
 
 from workbook.execution import QUIET_MLFLOW
+from workbook.execution.forked import SWITCH as FORK_SWITCH
 
 # MLflow 3.17 trips a SQLAlchemy deprecation when the tests read its store; not the sweep's concern.
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]
@@ -39,10 +40,11 @@ def environment(store: Path) -> dict[str, str]:
     return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
 
 
-def sweep_cli(*args: str | Path, store: Path, mark: str = "") -> subprocess.CompletedProcess[str]:
+def sweep_cli(*args: str | Path, store: Path, mark: str = "", warm: bool = False) -> subprocess.CompletedProcess[str]:
     """Run `workbook sweep ARGS` against `store` and capture its output; `mark`: a value of MARK_VARIABLE that every
-    process it starts (workers, kernels) inherits."""
-    env = environment(store) | ({MARK_VARIABLE: mark} if mark else {})
+    process it starts (workers, kernels) inherits; `warm`: warm kernels even when forked ones are switched on
+    (test_forked_kernels.py covers those)."""
+    env = environment(store) | ({MARK_VARIABLE: mark} if mark else {}) | ({FORK_SWITCH: "0"} if warm else {})
     return subprocess.run(command(*args), capture_output=True, text=True, timeout=300, env=env, check=False)
 
 
@@ -100,7 +102,7 @@ def four_points(tmp_path_factory: pytest.TempPathFactory, new_store):
     base = tmp_path_factory.mktemp("four")
     store, out = new_store(base / "mlflow.db"), base / "sweep"
     done = sweep_cli(TOY, "--grid", "x=1,2", "--grid", "y=0,1", "--workers", "2", "--out", out, "--no-progress",
-                     store=store, mark=str(base))  # the whole path: unique across test workers
+                     store=store, mark=str(base), warm=True)  # the whole path: unique across test workers
     return done, out, store
 
 

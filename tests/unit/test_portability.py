@@ -29,15 +29,29 @@ def test_no_module_locks_with_fcntl_or_msvcrt():
     assert found == []
 
 
+# Modules that only ever run on POSIX: each is switched on by a check that is False on Windows (tested below).
+POSIX_ONLY = {"execution/forked.py"}
+
+
 def test_signals_windows_lacks_are_looked_up_never_named_directly():
     # signal.SIGHUP / SIGKILL / SIGQUIT raise AttributeError on Windows; os.killpg and os.setsid do not exist there.
     pattern = re.compile(r"signal\.(SIGHUP|SIGKILL|SIGQUIT|SIGUSR1|SIGUSR2)\b|os\.(setsid|getpgid|fork)\(")
-    found = [f"{name}: {match.group(0)}" for name, text in _sources().items() for match in pattern.finditer(text)]
+    found = [f"{name}: {match.group(0)}" for name, text in _sources().items() for match in pattern.finditer(text)
+             if name not in POSIX_ONLY]
     assert found == []
     serving = (LIB / "serving" / "process.py").read_text()
     guarded = serving.split("def _signal_group", 1)[1].split("\ndef ", 1)[0]
     assert 'if os.name == "nt"' in guarded and "os.killpg" in guarded  # the one killpg, behind the check
     assert sum(text.count("os.killpg") for text in _sources().values()) == 1
+
+
+def test_the_posix_only_modules_stay_off_on_windows(monkeypatch):
+    from workbook.execution import forked
+
+    monkeypatch.setenv(forked.SWITCH, "1")
+    assert forked.enabled() == (os.name == "posix")
+    monkeypatch.setattr(os, "name", "nt")
+    assert not forked.enabled()
 
 
 def test_the_sweep_lock_refuses_a_second_sweep_and_the_store_lock_serialises(tmp_path):

@@ -210,7 +210,16 @@ def enabled() -> bool:
 def kernel_for(recipe: KernelRecipe, notebook_env: Mapping[str, str], cwd: Path,
                next_cwd: Path | None) -> AsyncKernelManager | None:
     """The kernel started for this notebook while the previous one ran, ready to run in `cwd` (None: papermill
-    starts one); and, given `next_cwd`, the next notebook's kernel started now there (where it imports from)."""
+    starts one); and, given `next_cwd`, the next notebook's kernel started now there (where it imports from).
+    With forked kernels switched on (execution.forked), the kernel is forked now instead: no spare is needed."""
+    from workbook.execution import forked
+
+    if forked.enabled():
+        try:
+            return forked.start_kernel(recipe, notebook_env, cwd)
+        except Exception as error:  # papermill starts a kernel the usual way instead
+            logger.warning("could not fork a kernel (%s); starting one as usual", error)
+            return None
     spare = SPARE.take(recipe)
     if next_cwd is not None:
         SPARE.start(recipe, next_cwd)
