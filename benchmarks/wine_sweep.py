@@ -5,8 +5,8 @@ Usage: .venv/bin/python benchmarks/wine_sweep.py [--skip-05] [--keep DIR]
 1. `workbook sweep 05 ... -p serve_model false`: the way before notebook 07, every point running all of 05
    (the flight models, the registry, packaging) for an ElasticNet fit;
 2. `workbook sweep 07 ...`: the demo as its own notebook, so a point is the demo and nothing else; once with
-   warm kernels (the default), once with kernels forked from a server that imported once
-   (WORKBOOK_FORK_KERNELS=1, execution/forked.py);
+   kernels forked from a server that imported once (the default on Linux, execution/forked.py), once with
+   warm kernels (WORKBOOK_FORK_KERNELS=0);
 3. `xargs -P 2 papermill notebooks/07_batch_runs.ipynb ...`: the same points with bare papermill (no tracking
    of points, no resume, no summary): the floor a sweep's own bookkeeping is measured against.
 
@@ -84,7 +84,7 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="wine-sweep-"))
     points = len(ALPHAS) * len(L1_RATIOS)
     try:
-        figures = {"07 sweep": sweep("07", base / "07"), "07 forked": sweep("07", base / "07f", forked=True),
+        figures = {"07 warm": sweep("07", base / "07"), "07 forked": sweep("07", base / "07f", forked=True),
                    "papermill": bare_papermill(base / "papermill")}
         if not args.skip_05:
             figures["05 sweep"] = sweep("05", base / "05", "-p", "serve_model", "false")
@@ -95,10 +95,10 @@ def main() -> None:
           f"{WORKERS} workers, {os.cpu_count()} cores")
     for name, seconds in figures.items():
         print(f"  {name:<10} {seconds:7.1f} s   {seconds / points:5.1f} s per point")
-    print(f"  07 sweep / bare papermill: {figures['07 sweep'] / figures['papermill']:.2f} (goal: below 1)")
-    print(f"  07 forked / bare papermill: {figures['07 forked'] / figures['papermill']:.2f}")
+    for name in ("07 warm", "07 forked"):
+        print(f"  {name} / bare papermill: {figures[name] / figures['papermill']:.2f} (goal: below 1)")
     if "05 sweep" in figures:
-        for name in ("07 sweep", "07 forked"):
+        for name in ("07 warm", "07 forked"):
             speedup = figures["05 sweep"] / figures[name]
             print(f"  05 sweep / {name}: {speedup:.1f}x (goal: at least {SPEEDUP_GOAL:g}x)")
 

@@ -17,7 +17,7 @@ import pytest
 from workbook.execution import execute_one, forked, read_notebook_info, warm
 from workbook.execution.managers import stop_kernel
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="fork is POSIX")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked kernels are Linux only")
 
 PROBE = ("import json, os, random, sys\n"
          "print(json.dumps({'env': os.environ.get('PROBE'), 'cwd': os.getcwd(), 'wave': 'wave' in sys.modules,"
@@ -99,11 +99,15 @@ def test_a_server_that_has_ended_says_so(tmp_path: Path) -> None:
         server.fork([], str(tmp_path), {})
 
 
-def test_the_switch_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_by_default_on_linux_off_with_the_switch_and_never_on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(forked.SWITCH, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert forked.enabled()
+    monkeypatch.setenv(forked.SWITCH, "0")
     assert not forked.enabled()
     monkeypatch.setenv(forked.SWITCH, "1")
-    assert forked.enabled()
+    monkeypatch.setattr(sys, "platform", "darwin")  # system frameworks that are not safe to fork
+    assert not forked.enabled()
 
 
 def test_only_an_ipykernel_launcher_command_is_forked() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbook.execution import execute_one, read_notebook_info, warm
+from workbook.execution import execute_one, forked, read_notebook_info, warm
 from workbook.execution.managers import stop_kernel
 from workbook.sweep.executors import with_warm_kernels
 from workbook.sweep.point import PointTask
@@ -145,6 +145,7 @@ def test_a_notebook_executes_in_a_warm_kernel_and_shows_no_trace_of_it(tmp_path:
 
 def test_the_switch_turns_warm_kernels_off(monkeypatch) -> None:
     tasks = [PointTask(i, f"k{i}", "x.ipynb", "{}", ".", {}, "workbook", {}, {}) for i in range(4)]
+    monkeypatch.setenv(forked.SWITCH, "0")  # forked kernels need the imports too: both off here
     assert warm.enabled()
     monkeypatch.setenv(warm.SWITCH, "off")
     assert not warm.enabled()

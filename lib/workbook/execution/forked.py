@@ -1,4 +1,4 @@
-"""Kernels forked from a process that has imported the notebooks' modules once (opt-in: WORKBOOK_FORK_KERNELS=1).
+"""Kernels forked from a process that has imported the notebooks' modules once (Linux; WORKBOOK_FORK_KERNELS=0: off).
 
 Every notebook of a run and every point of a sweep starts a kernel (~1 s) that imports pandas, scikit-learn,
 MLflow and matplotlib again (5-7 s of CPU). Warm kernels (execution.warm) hide that time where a core is idle;
@@ -6,7 +6,9 @@ on a busy 2-core machine they only move it. A fork server pays the imports once 
 is then a fork of it, answering in well under a second. It is fresh in every other way: a session of its own,
 its own folder and environment (set before ipykernel starts), and its random generators seeded anew.
 
-POSIX only. A kernel spec that is not `python -m ipykernel_launcher ...` starts as usual.
+Linux only: on macOS the system frameworks numpy and matplotlib may load are not safe to fork (Python's own
+multiprocessing spawns there for that reason), and Windows has no fork. A kernel spec that is not
+`python -m ipykernel_launcher ...` starts as usual, and so does any kernel the server fails to fork.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -101,8 +104,10 @@ for line in sys.stdin:
 
 
 def enabled() -> bool:
-    """Whether batches fork their kernels ($WORKBOOK_FORK_KERNELS: 1/on/true/yes; POSIX only)."""
-    return os.name == "posix" and os.environ.get(SWITCH, "").strip().lower() in {"1", "on", "true", "yes"}
+    """Whether batches fork their kernels: on Linux unless $WORKBOOK_FORK_KERNELS is 0/off/false/no. Read where
+    kernels start: pool workers keep the environment they were started with."""
+    switched_off = os.environ.get(SWITCH, "1").strip().lower() in {"0", "off", "false", "no"}
+    return sys.platform.startswith("linux") and not switched_off
 
 
 class ForkServer:

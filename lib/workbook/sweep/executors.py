@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from workbook.errors import SweepError, SweepUsageError
-from workbook.execution import pool, warm
+from workbook.execution import forked, pool, warm
 from workbook.messages import first_line
 from workbook.sweep.point import PointOutcome, PointTask, execute_point
 from workbook.values import is_int
@@ -67,7 +67,7 @@ def with_warm_kernels(tasks: Sequence[PointTask], workers: int) -> list[PointTas
     """Tasks that take a kernel started early, each importing what the notebook imports (every point runs the
     same notebook). All but the last ones start the next point's kernel: a worker picks tasks in order, so
     once fewer than `workers` are left after a task, its worker will likely get no other."""
-    if not tasks or not warm.enabled():
+    if not tasks or not (warm.enabled() or forked.enabled()):
         return list(tasks)
     imports = warm.notebook_imports(json.loads(tasks[0].notebook_text).get("cells", []))
     return [replace(task, imports=imports, warm_next=len(tasks) - 1 - position >= workers)
