@@ -129,3 +129,15 @@ def test_a_kernel_that_cannot_be_forked_is_started_as_usual(monkeypatch: pytest.
         assert warm.kernel_for(recipe, {}, tmp_path, None) is None
     expected = "could not fork a kernel (the kernel fork server has ended (exit code 1)); starting one as usual"
     assert expected in caplog.text
+
+
+def test_a_server_that_does_not_answer_in_time_is_ended_not_asked_again(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A late answer would be read as the next kernel's pid: the server is stopped on the timeout."""
+    monkeypatch.setattr(forked, "FORK_TIMEOUT_S", 0.5)
+    silent = forked.ForkServer(["sh", "-c", "cat > /dev/null", "sh"], dict(os.environ), [])  # reads, never answers
+    with pytest.raises(forked.WorkbookError, match="did not answer within 0.5 s"):
+        silent.fork([], str(tmp_path), {})
+    assert silent.process.poll() is not None
+    with pytest.raises(forked.WorkbookError, match="fork server has ended"):
+        silent.fork([], str(tmp_path), {})

@@ -129,7 +129,8 @@ class ForkServer:
             self.process.stdin.write(request + "\n")
             self.process.stdin.flush()
             answered, _, _ = select.select([self.process.stdout], [], [], FORK_TIMEOUT_S)
-            if not answered:
+            if not answered:  # its late answer would be read as the next kernel's: it is not used again
+                self.close()
                 raise WorkbookError(f"the kernel fork server did not answer within {FORK_TIMEOUT_S:g} s")
             answer = self.process.stdout.readline()
         if not answer.strip().isdigit():
