@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from workbook.execution import forked
 from workbook.execution.kernel import QUIET_KERNEL_ARGS, kernel_environment
 from workbook.execution.managers import manager_class, stop_kernel
 
@@ -212,8 +213,6 @@ def kernel_for(recipe: KernelRecipe, notebook_env: Mapping[str, str], cwd: Path,
     """The kernel started for this notebook while the previous one ran, ready to run in `cwd` (None: papermill
     starts one); and, given `next_cwd`, the next notebook's kernel started now there (where it imports from).
     With forked kernels switched on (execution.forked), the kernel is forked now instead: no spare is needed."""
-    from workbook.execution import forked
-
     if forked.enabled():
         try:
             return forked.start_kernel(recipe, notebook_env, cwd)
