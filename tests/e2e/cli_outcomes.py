@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Mapping, Sequence
@@ -92,6 +93,24 @@ def run_in_process(args: Sequence[str], env: Mapping[str, str | None], cwd: Path
     printed = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown)
     return Outcome(result.exit_code, result.stdout, result.stderr + printed, escaped, in_process=True,
                    changed=tuple(changed))
+
+
+def processes_with_env(variable: str, value: str, settle_s: float = 0.0) -> list[str]:
+    """Command lines of live processes whose environment has `variable`=`value` (Linux's /proc): what a command
+    left running. With `settle_s`, looked at again until none is left or that many seconds have passed."""
+    wanted = f"{variable}={value}".encode()
+    deadline = time.monotonic() + settle_s
+    while True:
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.1)
 
 
 def import_what_commands_import() -> None:

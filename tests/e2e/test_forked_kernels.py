@@ -10,11 +10,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from cli_outcomes import processes_with_env
 
 from workbook.execution import QUIET_MLFLOW, forked
 
@@ -49,24 +49,6 @@ def probe_of(executed: Path) -> dict:
     return json.loads(nbformat.read(executed, as_version=4).cells[1].outputs[0]["text"])
 
 
-def left_running(mark: str) -> list[str]:
-    """Command lines of live processes started with MARK=mark, after giving exiting ones a moment."""
-    wanted = f"{MARK}={mark}".encode()
-    found: list[str] = []
-    for _ in range(50):
-        found = []
-        for proc in Path("/proc").glob("[0-9]*"):
-            try:
-                if wanted in (proc / "environ").read_bytes().split(b"\0"):
-                    found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-            except OSError:
-                continue
-        if not found:
-            break
-        time.sleep(0.1)
-    return found
-
-
 def test_a_parallel_run_forks_every_kernel_and_leaves_nothing_running(tmp_path: Path) -> None:
     notebooks = toy_notebooks(tmp_path / "nbs", 3)
     out = tmp_path / "run"
@@ -75,7 +57,7 @@ def test_a_parallel_run_forks_every_kernel_and_leaves_nothing_running(tmp_path: 
     assert done.returncode == 0, done.stderr
     probes = [probe_of(out / f"0{number}_probe.ipynb") for number in (1, 2, 3)]
     assert probes == [{"forked": True, "wave": True}] * 3  # the server imported the run's modules
-    assert left_running(str(tmp_path)) == []
+    assert processes_with_env(MARK, str(tmp_path), settle_s=5) == []
 
 
 def test_a_sweep_forks_every_points_kernel_and_leaves_nothing_running(tmp_path: Path) -> None:
@@ -86,4 +68,4 @@ def test_a_sweep_forks_every_points_kernel_and_leaves_nothing_running(tmp_path: 
     assert done.returncode == 0, done.stderr
     points = [json.loads(path.read_text()) for path in sorted(out.glob("points/*/point.json"))]
     assert [(point["status"], point["warm_kernel"]) for point in points] == [("ok", True)] * 3
-    assert left_running(str(tmp_path)) == []
+    assert processes_with_env(MARK, str(tmp_path), settle_s=5) == []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_outcomes import run_in_process
+from cli_outcomes import processes_with_env, run_in_process
 from mlflow.tracking import MlflowClient
 
 from workbook.execution import QUIET_MLFLOW
@@ -49,19 +49,6 @@ def sweep_cli(*args: str | Path, store: Path, mark: str = "", warm: bool = False
 
 
 MARK_VARIABLE = "WORKBOOK_TEST_SWEEP_MARK"
-
-
-def processes_marked(mark: str) -> list[str]:
-    """The command lines of live processes whose environment has MARK_VARIABLE=mark (Linux's /proc)."""
-    wanted = f"{MARK_VARIABLE}={mark}".encode()
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if wanted in (proc / "environ").read_bytes().split(b"\0"):
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
 
 
 def in_process(*args: str | Path, store: Path) -> tuple[int, str]:
@@ -159,7 +146,7 @@ def test_four_points_leave_no_worker_or_kernel_behind(four_points) -> None:
     assert done.returncode == 0, done.stderr
     points = [json.loads((out / "points" / name / "point.json").read_text()) for name in point_folders(out)]
     assert sorted(point["warm_kernel"] for point in points) == [False, False, True, True]
-    assert processes_marked(str(out.parent)) == []
+    assert processes_with_env(MARK_VARIABLE, str(out.parent)) == []
 
 
 # --- a failing point --------------------------------------------------------------------------------------
