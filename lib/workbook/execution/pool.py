@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 # Per worker process: `requested` stays set once Ctrl-C arrived (the pool is going down), so work the
@@ -75,7 +75,7 @@ def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future]) -> None:
 
 
 class CtrlC:
-    """Ctrl-C in the process that waits on a pool: always noted in `seen`, raised only inside `waiting()`.
+    """Ctrl-C in the process that waits on a pool: always noted in `interrupted`, raised only in `wait_first`.
 
     A Ctrl-C typed in a terminal reaches this process and the workers at once. Raised wherever this process
     happens to be, it could land while a finished notebook's result is being recorded, and be taken for
@@ -83,22 +83,22 @@ class CtrlC:
     """
 
     def __init__(self) -> None:
-        self.seen = False
+        self.interrupted = False
         self._raising = False
 
     def handle(self, signum: int, frame: Any) -> None:
-        self.seen = True
+        self.interrupted = True
         if self._raising:
             raise KeyboardInterrupt
 
-    @contextlib.contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Block on the pool here: a Ctrl-C noted before or during the block raises KeyboardInterrupt."""
-        if self.seen:
+    def wait_first(self, futures: Iterable[Future]) -> tuple[set[Future], set[Future]]:
+        """concurrent.futures.wait for the first to finish (done, not done); a Ctrl-C noted before or during the
+        wait raises KeyboardInterrupt, which ends the `noting_ctrl_c` block."""
+        if self.interrupted:
             raise KeyboardInterrupt
         self._raising = True
         try:
-            yield
+            return wait(futures, return_when=FIRST_COMPLETED)
         finally:
             self._raising = False
 
@@ -106,17 +106,19 @@ class CtrlC:
 @contextlib.contextmanager
 def noting_ctrl_c() -> Iterator[CtrlC]:
     """SIGINT handled by a CtrlC for the block (then the previous handler again, so a second Ctrl-C while
-    the pool stops is an ordinary KeyboardInterrupt). Off the main thread no handler can be set: SIGINT keeps
-    its own, and `seen` stays False."""
+    the pool stops is an ordinary KeyboardInterrupt). A KeyboardInterrupt that ends the block (from
+    `wait_first`, or a worker's) is taken here: the caller reads `interrupted` and stops the pool. Off the
+    main thread no handler can be set: SIGINT keeps its own."""
     ctrl_c = CtrlC()
-    if threading.current_thread() is not threading.main_thread():
-        yield ctrl_c
-        return
-    previous = signal.signal(signal.SIGINT, ctrl_c.handle)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, ctrl_c.handle) if on_main_thread else None
     try:
         yield ctrl_c
+    except KeyboardInterrupt:
+        ctrl_c.interrupted = True
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        if on_main_thread:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

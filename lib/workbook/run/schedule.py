@@ -104,7 +104,7 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
 
     After a failure no new notebook starts (those running finish); the rest are `skipped`.
     """
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
+    from concurrent.futures import Future
 
     from workbook.execution import pool
 
@@ -114,7 +114,6 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     selected = {nb.stem for nb in notebooks}
     parameters = {nb.stem: _parameters_for(nb, plan, context) for nb in notebooks}
     running: dict[Future, NotebookInfo] = {}
-    interrupted = False
 
     def finish(nb: NotebookInfo, run: NotebookRun) -> None:
         done[nb.stem] = _notebook_finished(nb, run, parameters[nb.stem], context)
@@ -123,26 +122,21 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     executor = pool.new_pool(min(jobs, len(notebooks)), preload=POOL_PRELOAD)
     try:
         with pool.noting_ctrl_c() as ctrl_c:
-            try:
-                while pending or running:
-                    failed = any(run.status != "ok" for run in done.values())
-                    ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
-                    for nb in ready[: jobs - len(running)]:
-                        pending.remove(nb)
-                        warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
-                        running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name,
-                                                parameters[nb.stem], context.kernel_name, context.notebooks_dir,
-                                                modules, warm_next)] = nb
-                    if not running:
-                        break
-                    with ctrl_c.waiting():
-                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:  # a Ctrl-C in here is noted, not raised: nothing is half-recorded
-                        nb = running.pop(future)
-                        finish(nb, _run_of(future, nb))
-            except KeyboardInterrupt:
-                interrupted = True
-        interrupted = interrupted or ctrl_c.seen  # also a Ctrl-C while the last results were recorded
+            while pending or running:
+                failed = any(run.status != "ok" for run in done.values())
+                ready = [] if failed else [nb for nb in pending if _needs_met(nb, done, selected)]
+                for nb in ready[: jobs - len(running)]:
+                    pending.remove(nb)
+                    warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
+                    running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name, parameters[nb.stem],
+                                            context.kernel_name, context.notebooks_dir, modules, warm_next)] = nb
+                if not running:
+                    break
+                finished, _ = ctrl_c.wait_first(running)
+                for future in finished:  # a Ctrl-C in here is noted, not raised: nothing is half-recorded
+                    nb = running.pop(future)
+                    finish(nb, _run_of(future, nb))
+        interrupted = ctrl_c.interrupted  # while waiting, or while the last results were recorded
         if interrupted:
             pool.stop_pool(executor, running)
             for future, nb in running.items():  # each ends as its kernel shuts down

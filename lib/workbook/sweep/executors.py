@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any
@@ -42,25 +42,19 @@ def run_local(tasks: Sequence[PointTask], workers: int, on_outcome: OutcomeHandl
     """
     executor = pool.new_pool(min(workers, len(tasks)), preload=POOL_PRELOAD)
     futures: dict[Future, PointTask] = {}
-    interrupted = False
     try:
         with pool.noting_ctrl_c() as ctrl_c:
-            try:
-                futures = {executor.submit(execute_point, task): task for task in with_warm_kernels(tasks, workers)}
-                running = set(futures)
-                while running:
-                    with ctrl_c.waiting():
-                        finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in sorted(finished, key=lambda done: futures[done].index):
-                        on_outcome(_outcome_of(future, futures[future]))
-            except KeyboardInterrupt:
-                interrupted = True
-        interrupted = interrupted or ctrl_c.seen  # also a Ctrl-C while the last outcomes were recorded
-        if interrupted:
+            futures = {executor.submit(execute_point, task): task for task in with_warm_kernels(tasks, workers)}
+            running = set(futures)
+            while running:
+                finished, running = ctrl_c.wait_first(running)
+                for future in sorted(finished, key=lambda done: futures[done].index):
+                    on_outcome(_outcome_of(future, futures[future]))
+        if ctrl_c.interrupted:  # while waiting, or while the last outcomes were recorded
             pool.stop_pool(executor, futures)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    return interrupted
+    return ctrl_c.interrupted
 
 
 def with_warm_kernels(tasks: Sequence[PointTask], workers: int) -> list[PointTask]:
