@@ -8,7 +8,6 @@ from typing import Any, Final, Literal, get_args
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import ElasticNet
-from sklearn.metrics import DistanceMetric
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeRegressor
 
@@ -31,15 +30,13 @@ HIGH_CARDINALITY = ["flight"]  # ~1,300 scheduled flights: target-encoded for th
 LOW_CARDINALITY = [c for c in CATEGORICAL_FEATURES if c not in HIGH_CARDINALITY]  # native categories
 
 # k-NN picks neighbours by distance, and many are at exactly equal distances (duplicate flights, the same
-# flight on another date). Rounding noise used to decide which of them won: scikit-learn's default search
-# computes distances through BLAS's matrix product (dense) or orders them with numpy's SIMD partition (sparse),
-# and both differ from one CPU to another, so a committed MAE read 1464 on one machine and 1463 on another.
-# Two settings make it exact: inputs snapped to multiples of 1/KNN_GRID (a 256th of a standard deviation,
-# far finer than neighbours differ), so every squared distance is an exact binary sum in any order; and a
-# brute-force search with scikit-learn's own Euclidean metric object, which computes each distance directly
-# and breaks ties by row order, the same with any thread count, BLAS or SIMD level (a test checks).
+# flight on another date). Rounding noise used to decide which of them won: scikit-learn computes distances
+# through BLAS's matrix product (|x|^2 - 2 x.y + |y|^2), whose rounding differs from one CPU to another, so a
+# committed MAE read 1464 on one machine and 1463 on another. Inputs snapped to multiples of 1/KNN_GRID (a
+# 256th of a standard deviation, far finer than neighbours differ) make every product and sum in it an exact
+# binary fraction, so the distances are exact in any order, SIMD level or thread count; scikit-learn's search
+# then keeps the earliest rows among equally distant ones (a test runs notebook 04 as two machines would).
 KNN_GRID = 256
-EXACT_EUCLIDEAN = DistanceMetric.get_metric("euclidean")
 
 # Defaults chosen on the twin with two seeds and kept round (not tuned to the last digit): see the comments.
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -47,7 +44,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # in MAE on the twin). precompute: the Gram matrix of ~900 columns makes coordinate descent 20x faster.
     "elasticnet": {"alpha": 1e-4, "l1_ratio": 0.5, "max_iter": 2_000, "precompute": True},
     # Distance-weighted: an identical past flight (same date) should dominate its neighbours.
-    "knn": {"n_neighbors": 10, "weights": "distance", "algorithm": "brute", "metric": EXACT_EUCLIDEAN},
+    "knn": {"n_neighbors": 10, "weights": "distance", "algorithm": "brute"},
     # Leaves of at least 5 rows: one fare per leaf would memorise noise.
     "tree": {"min_samples_leaf": 5},
     # 50 trees: on two twins (seeds 42, 7) MAE 0.4-1.1 % above 100 trees (the talk's count) at half the fit
