@@ -41,7 +41,7 @@ EXTRA_TAGS_ENV = "WORKBOOK_RUN_TAGS"
 MODEL_PACKAGES = ["scikit-learn", "skops", "scipy", "pandas", "numpy"]
 # skops refuses types that can crash a process if a file was crafted (tree nodes, KD-trees). A model we
 # just fitted in this process is not crafted, so its own sklearn/workbook types are safe to trust; so are
-# scipy's sparse matrices (k-NN on one-hot columns keeps its training rows as one).
+# scipy's sparse matrices (a k-NN fitted on sparse one-hot columns keeps its training rows as one).
 TRUSTED_TYPE_PREFIXES = ("sklearn.", "workbook.", "scipy.sparse.")
 # scikit-learn's HistGradientBoosting keeps a functools.partial in its native-categorical preprocessing;
 # skops refuses partials on principle, but this one comes from the model we just fitted ourselves.
