@@ -47,8 +47,8 @@ from workbook.exercises.model_answers import (
                                             check_best_run,
                                             check_classifier_classes,
                                             check_feature_gain,
-                                            check_first_alert_month,
                                             check_most_disparate_group,
+                                            check_new_category_alerts,
                                             check_psi,
                                             check_signature_inputs,
 )
@@ -58,8 +58,9 @@ __all__ = [
     "check_band_recall", "check_batch_width", "check_best_grid_point", "check_best_run",
     "check_cheapest_airline", "check_classifier_classes", "check_cleaning_function", "check_cv_choice",
     "check_cv_function", "check_deferred_share", "check_dummy_count", "check_duplicate_rows",
-    "check_encoding_pipeline", "check_feature_gain", "check_first_alert_month", "check_mlflow_challenger",
-    "check_most_disparate_group", "check_number", "check_problem_kinds", "check_psi", "check_psi_function",
+    "check_encoding_pipeline", "check_feature_gain", "check_mlflow_challenger",
+    "check_most_disparate_group", "check_new_category_alerts", "check_number", "check_problem_kinds", "check_psi",
+    "check_psi_function",
     "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio", "check_weekend_medians",
     "close", "correct", "incorrect", "not_answered",
 ]

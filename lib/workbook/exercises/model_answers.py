@@ -8,7 +8,6 @@ import pandas as pd
 
 from workbook.exercises.feedback import (
     Feedback,
-    as_number,
     check_number,
     close,
     correct,
@@ -157,29 +156,41 @@ def check_signature_inputs(answer: Any, model: Any) -> Feedback:
 # --- notebook 06 --------------------------------------------------------------------------------------
 
 
-def check_first_alert_month(answer: Any, report: Any) -> Feedback:
-    """Exercise: in which production month did the first alert fire ("2019-09"; "none" when nothing fired)?"""
-    months = list(report.model["month"])
-    first = report.first_alert_month
-    hint = "look at report.alerts_frame() (or the heatmap and the error trend) and give the first month"
-    if answer is None:
+# What each kind of alert catches about a new airline (the report's names for them).
+NEW_AIRLINE_ALERTS = {
+    "unseen_category": "by name: a label the encoder never saw (data drift)",
+    "feature_drift": "by its share: the Airline column's PSI, with the chi-square test (feature drift)",
+    "model_drift": "by its cost: the model gives an unknown airline an average guess, and the error rises",
+    "contract": "as a broken contract",
+    "missing_values": "as missing values",
+}
+
+
+def check_new_category_alerts(answer: Any, report: Any) -> Feedback:
+    """Exercise: run the new_category scenario; which kinds of alert fire in its first alert month (a list)?"""
+    hint = ("build production_new with section 2's production_months call and scenario=\"new_category\", "
+            "report_new with section 3's drift_report call on it, then read report_new.alerts_frame()")
+    if answer is None or report is None:
         return not_answered(hint)
-    given = str(answer).strip().casefold()
-    if first is None:
-        if given in {"none", "no alert", "never", ""}:
-            return correct("nothing fired: with this scenario the monitored months look like training.")
-        return incorrect(f"no alert fired in this run; {answer!r} is not it. Check report.alerts.")
-    kinds = sorted({a["kind"] for a in report.alerts if a["month"] == first})
-    if given == first.casefold():
-        return correct(f"{first} ({', '.join(kinds)}): the month the scenario started, not a month later; "
-                       "a monthly check catches a change within one period.")
-    if as_number(answer) is not None and 1 <= as_number(answer) <= len(months):
-        number = int(as_number(answer))
-        if months[number - 1] == first:
-            return close(f"month number {number} is {first}: give the month label as the report shows it.")
-    if given in {m.casefold() for m in months}:
-        return incorrect(f"{answer} is a monitored month, but not the first with an alert; sort the alerts by month.")
-    return incorrect(f"{answer!r} is not one of the monitored months {months}.")
+    data = getattr(report, "data", None)
+    if not isinstance(data, pd.DataFrame) or not {"column", "n_unseen"} <= set(data.columns) or not (
+            (data["column"] == "Airline") & (data["n_unseen"] > 0)).any():
+        return incorrect("this report met no airline the model never saw: build it from the months of "
+                         "scenario=\"new_category\", not the notebook's own production months.")
+    first = report.first_alert_month
+    fired = {alert["kind"] for alert in report.alerts if alert["month"] == first}
+    given = {normalise_label(kind).replace(" ", "_") for kind in ([answer] if isinstance(answer, str) else answer)}
+    unknown = sorted(given - set(NEW_AIRLINE_ALERTS))
+    if unknown:
+        return incorrect(f"{unknown} are not alert kinds; the report names them {sorted(NEW_AIRLINE_ALERTS)}.")
+    if given - fired:
+        return incorrect(f"{sorted(given - fired)} did not fire in {first}, the first month with an alert; "
+                         "read that month's rows of report_new.alerts_frame().")
+    caught = "; ".join(f"{kind}, {NEW_AIRLINE_ALERTS[kind]}" for kind in sorted(fired))
+    if given == fired:
+        return correct(f"in {first} the new airline is caught {len(fired)} way(s): {caught}.")
+    return close(f"{sorted(given)} fired in {first}, and so did {sorted(fired - given)}: "
+                 "give every kind of that month.")
 
 
 def check_psi(answer: Any, reference: Any, current: Any, *, categorical: bool = True) -> Feedback:
