@@ -15,6 +15,7 @@ from workbook.exercises.feedback import (
     normalise_label,
     not_answered,
 )
+from workbook.monitoring.thresholds import ALERT_KINDS
 
 # --- notebook 04 --------------------------------------------------------------------------------------
 
@@ -156,13 +157,11 @@ def check_signature_inputs(answer: Any, model: Any) -> Feedback:
 # --- notebook 06 --------------------------------------------------------------------------------------
 
 
-# What each kind of alert catches about a new airline (the report's names for them).
+# How each kind of alert that a new airline raises catches it.
 NEW_AIRLINE_ALERTS = {
     "unseen_category": "by name: a label the encoder never saw (data drift)",
     "feature_drift": "by its share: the Airline column's PSI, with the chi-square test (feature drift)",
     "model_drift": "by its cost: the model gives an unknown airline an average guess, and the error rises",
-    "contract": "as a broken contract",
-    "missing_values": "as missing values",
 }
 
 
@@ -180,13 +179,13 @@ def check_new_category_alerts(answer: Any, report: Any) -> Feedback:
     first = report.first_alert_month
     fired = {alert["kind"] for alert in report.alerts if alert["month"] == first}
     given = {normalise_label(kind).replace(" ", "_") for kind in ([answer] if isinstance(answer, str) else answer)}
-    unknown = sorted(given - set(NEW_AIRLINE_ALERTS))
+    unknown = sorted(given - set(ALERT_KINDS))
     if unknown:
-        return incorrect(f"{unknown} are not alert kinds; the report names them {sorted(NEW_AIRLINE_ALERTS)}.")
+        return incorrect(f"{unknown} are not alert kinds; the report names them {list(ALERT_KINDS)}.")
     if given - fired:
         return incorrect(f"{sorted(given - fired)} did not fire in {first}, the first month with an alert; "
                          "read that month's rows of report_new.alerts_frame().")
-    caught = "; ".join(f"{kind}, {NEW_AIRLINE_ALERTS[kind]}" for kind in sorted(fired))
+    caught = "; ".join(f"{kind}, {NEW_AIRLINE_ALERTS.get(kind, 'by another check')}" for kind in sorted(fired))
     if given == fired:
         return correct(f"in {first} the new airline is caught {len(fired)} way(s): {caught}.")
     return close(f"{sorted(given)} fired in {first}, and so did {sorted(fired - given)}: "
