@@ -53,6 +53,8 @@ def test_check_new_category_alerts():
     assert_status(ex.check_new_category_alerts(["unseen_category", "feature_drift", "model_drift"], report),
                   ex.INCORRECT, "did not fire in 2019-09")
     assert_status(ex.check_new_category_alerts(["price_drift"], report), ex.INCORRECT, "not alert kinds")
+    assert_status(ex.check_new_category_alerts([], report), ex.INCORRECT, "a list of names")
+    assert_status(ex.check_new_category_alerts(3, report), ex.INCORRECT, "a list of names")
     # The notebook's own months (no unseen airline) are not the scenario the exercise asks for.
     assert_status(ex.check_new_category_alerts(["feature_drift"], _new_category_report(fired, unseen=0)),
                   ex.INCORRECT, "never saw")

@@ -180,7 +180,10 @@ def check_new_category_alerts(answer: Any, report: Any) -> Feedback:
                          "scenario=\"new_category\", not the notebook's own production months.")
     first = report.first_alert_month
     fired = {alert["kind"] for alert in report.alerts if alert["month"] == first}
-    given = {normalise_label(kind).replace(" ", "_") for kind in ([answer] if isinstance(answer, str) else answer)}
+    kinds = [answer] if isinstance(answer, str) else answer
+    if not isinstance(kinds, (list, tuple, set)) or not kinds:
+        return incorrect(f'give the kinds as a list of names, e.g. ["feature_drift"]; got {answer!r}')
+    given = {normalise_label(kind).replace(" ", "_") for kind in kinds}
     unknown = sorted(given - set(ALERT_KINDS))
     if unknown:
         return incorrect(f"{unknown} are not alert kinds; the report names them {list(ALERT_KINDS)}.")
