@@ -757,6 +757,42 @@ def test_a_parallel_run_starts_the_longest_first_waits_for_needs_and_reports_in_
         (tmp_path / "seq" / "results.json").read_text())
 
 
+def test_a_parallel_run_renders_each_notebook_as_it_ends_once_the_next_has_started(
+    fake: FakePapermill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTML of a finished notebook is written while the others run, not all at the end (make run's last
+    seconds), and never before the notebooks that waited for it have been handed to a worker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbook.execution import pool
+
+    submitted: list[str] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn, nb, *args, **kwargs):  # type: ignore[override]
+            submitted.append(nb.stem)
+            return super().submit(fn, nb, *args, **kwargs)
+
+    monkeypatch.setattr(pool, "new_pool", lambda workers, preload=(): Recording(workers))
+    rendered_at_finish: list[str] = []
+    monkeypatch.setattr(report, "render_html", lambda path: rendered_at_finish.append(path.name))
+    folder = parallel_folder(tmp_path, {"02_beta": {"needs": ["01_alpha"]}})
+    run_dir = tmp_path / "run"
+    heard: list[tuple[str, bool, list[str]]] = []
+
+    def note(run: NotebookRun) -> None:
+        heard.append((run.name, (run_dir / f"{run.name}.html").is_file(), list(submitted)))
+
+    result = orchestrate.run_notebooks(out_dir=run_dir, notebooks_dir=folder, progress=False, jobs=2,
+                                       on_notebook=note)
+    assert result.ok and sorted(name for name, _, _ in heard) == ["01_alpha", "02_beta", "03_gamma"]
+    assert all(html for _, html, _ in heard), heard  # each page exists when its notebook is reported
+    alpha = next(entry for entry in heard if entry[0] == "01_alpha")
+    assert "02_beta" in alpha[2]  # 02, which needed 01, was already handed out
+    assert rendered_at_finish == []  # none left for the end
+    assert "02_beta.html" in (run_dir / "index.html").read_text()
+
+
 def test_a_parallel_run_skips_what_needs_a_failed_notebook_and_writes_no_results(
     fake: FakePapermill, threads: None, tmp_path: Path
 ) -> None:

@@ -21,8 +21,8 @@ from workbook.execution.params import plan_parameters
 from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR
 from workbook.run.folders import check_out_dir, prepare_out_dir
 from workbook.run.in_place import run_in_place
-from workbook.run.report import RunResult, finish_run, now_iso
-from workbook.run.schedule import RunContext, check_jobs, execute_all
+from workbook.run.report import RunResult, finish_run, now_iso, render_html
+from workbook.run.schedule import RunContext, check_jobs, execute_all, several_at_once
 
 
 def run_notebooks(
@@ -64,10 +64,22 @@ def run_notebooks(
     # Read before the kernels start: the data and the code the run is given, whatever changes meanwhile.
     recorded = {nb.stem: provenance.notebook_record(nb, read_notebook(nb.path), plan.get(nb.stem, {}))
                 for nb in notebooks}
+    rendered: set[str] = set()
+
+    def render_now(run: NotebookRun) -> None:
+        """Render a notebook as HTML as soon as it finishes, on the core this process leaves idle while the
+        others run; the scheduler calls this once the next notebooks have started."""
+        if run.output and render_html(run_dir / run.output):
+            rendered.add(run.output)
+        if on_notebook:
+            on_notebook(run)
+
+    # One notebook at a time, nothing runs beside a rendering: the HTML is written at the end, as before.
+    at_once = several_at_once(jobs, notebooks)
     context = RunContext(work_dir=run_dir, notebooks_dir=notebooks_dir, kernel_name=kernel_name,
-                         progress=progress, on_notebook=on_notebook, jobs=jobs)
+                         progress=progress, on_notebook=render_now if at_once else on_notebook, jobs=jobs)
     runs, interrupted = execute_all(notebooks, plan, context)
-    result = finish_run(run_dir, runs, started, kernel_name, recorded)
+    result = finish_run(run_dir, runs, started, kernel_name, recorded, rendered)
     if interrupted:
         raise KeyboardInterrupt
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -61,17 +61,18 @@ def now_iso() -> str:
 
 
 def finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_name: str,
-                recorded: Mapping[str, Any] | None = None) -> RunResult:
+                recorded: Mapping[str, Any] | None = None, rendered: Collection[str] = ()) -> RunResult:
     """Write a run's reports; results.json only when every notebook succeeded.
 
-    `recorded` is each notebook's source and data (provenance.notebook_record), kept in run.json.
+    `recorded` is each notebook's source and data (provenance.notebook_record), kept in run.json; `rendered`
+    names the executed notebooks already rendered as HTML (as they finished).
     """
     error = next((run.error for run in runs if run.status == "failed"), None)
     result = RunResult("failed" if error else "ok", run_dir, runs, error, started)
     if result.ok:
         write_json_atomic(run_dir / "results.json", result.results)
     for run in runs:
-        if run.output:
+        if run.output and run.output not in rendered:
             render_html(run_dir / run.output)
     write_run_json(result, kernel_name, recorded)
     write_index_html(result)

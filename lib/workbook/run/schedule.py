@@ -51,7 +51,7 @@ def run_folder_parameters(nb: NotebookInfo, run_dir: Path, given: Mapping[str, A
 def execute_all(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapping[str, Any]],
                 context: RunContext) -> tuple[list[NotebookRun], bool]:
     """Execute each notebook into the work folder until one fails (the rest are `skipped`); True if interrupted."""
-    if context.jobs > 1 and len(notebooks) > 1:
+    if several_at_once(context.jobs, notebooks):
         return _execute_parallel(notebooks, plan, context)
     work_dir = context.work_dir
     runs: list[NotebookRun] = []
@@ -79,6 +79,11 @@ def execute_all(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapping[st
     warm.SPARE.discard()  # a failure or Ctrl-C leaves the next notebook's kernel waiting
     forked.SERVERS.close()  # with forked kernels: the server holds the run's imports (~0.3 GB) until now
     return runs, interrupted
+
+
+def several_at_once(jobs: int, notebooks: Sequence[NotebookInfo]) -> bool:
+    """Whether execute_all runs notebooks side by side (in a pool) rather than one after another."""
+    return jobs > 1 and len(notebooks) > 1
 
 
 def run_imports(notebooks: Sequence[NotebookInfo]) -> tuple[str, ...]:
@@ -114,9 +119,18 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     selected = {nb.stem for nb in notebooks}
     parameters = {nb.stem: _parameters_for(nb, plan, context) for nb in notebooks}
     running: dict[Future, NotebookInfo] = {}
+    untold: list[tuple[NotebookInfo, NotebookRun]] = []
 
     def finish(nb: NotebookInfo, run: NotebookRun) -> None:
-        done[nb.stem] = _notebook_finished(nb, run, parameters[nb.stem], context)
+        done[nb.stem] = run
+        untold.append((nb, run))
+
+    def tell() -> None:
+        """The callbacks of the notebooks that finished (e.g. rendering one as HTML): once the next notebooks
+        have started, so that they never wait for them."""
+        while untold:
+            nb, run = untold.pop(0)
+            _notebook_finished(nb, run, parameters[nb.stem], context)
 
     modules = run_imports(notebooks)
     executor = pool.new_pool(min(jobs, len(notebooks)), preload=POOL_PRELOAD)
@@ -130,6 +144,7 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
                     warm_next = len(pending) >= jobs and warm.enabled()  # else this worker likely gets no other
                     running[executor.submit(_execute_in_worker, nb, work_dir / nb.path.name, parameters[nb.stem],
                                             context.kernel_name, context.notebooks_dir, modules, warm_next)] = nb
+                tell()
                 if not running:
                     break
                 finished, _ = ctrl_c.wait_first(running)
@@ -146,6 +161,7 @@ def _execute_parallel(notebooks: Sequence[NotebookInfo], plan: Mapping[str, Mapp
     for nb in notebooks:
         if nb.stem not in done:
             finish(nb, NotebookRun(nb.stem, "skipped"))
+    tell()
     return [done[nb.stem] for nb in notebooks], interrupted
 
 
