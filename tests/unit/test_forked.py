@@ -77,11 +77,15 @@ def test_a_forked_kernel_is_interrupted_stopped_and_reaped(tmp_path: Path, serve
     client.start_channels()
     try:
         run_sync(client.wait_for_ready)(timeout=60)
-        client.execute("import time\ntime.sleep(60)")
+        sleeping = client.execute("import time\ntime.sleep(60)")
         time.sleep(1)
         began = time.monotonic()
         run_sync(manager.interrupt_kernel)()
+        # The reply to the sleep, not an earlier one: on a slow start wait_for_ready asks for kernel_info more
+        # than once and reads one reply, so another (status ok) may still be waiting on the shell channel.
         reply = run_sync(client.get_shell_msg)(timeout=20)
+        while reply["parent_header"].get("msg_id") != sleeping:
+            reply = run_sync(client.get_shell_msg)(timeout=20)
         assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
         assert time.monotonic() - began < 20
     finally:
