@@ -7,6 +7,7 @@ import pandas as pd
 from feedback_asserts import assert_status
 
 from workbook import exercises as ex
+from workbook.exercises import model_answers as ex_answers
 from workbook.monitoring import DriftReport, population_stability_index
 
 
@@ -21,18 +22,41 @@ def test_check_psi_computes_the_truth_from_the_data():
     assert_status(ex.check_psi("big", reference, current), ex.INCORRECT, "expected a number")
 
 
-def test_check_most_disparate_group_ignores_groups_too_small_to_trust():
-    bias = pd.DataFrame({
-        "group_by": ["Airline"] * 3, "group": ["Vistara", "Trujet", "IndiGo"],
-        "count": [400, 3, 900], "MAE": [700, 2000, 400], "MAPE": [0.09, 0.3, 0.05],
-        "disparity": [1.5, 5.0, 0.8], "flagged": [True, False, False],
-    })
-    bias.attrs.update({"metric": "MAPE", "min_count": 30})
-    assert_status(ex.check_most_disparate_group(None, bias), ex.NOT_ANSWERED, "min_count")
-    assert_status(ex.check_most_disparate_group("vistara", bias), ex.CORRECT, "1.50x", "400 rows")
-    assert_status(ex.check_most_disparate_group("Trujet", bias), ex.CLOSE, "fewer than 30 rows")
-    assert_status(ex.check_most_disparate_group("IndiGo", bias), ex.INCORRECT, "largest disparity")
-    assert_status(ex.check_most_disparate_group("Air Asia", bias), ex.INCORRECT, "not a group")
+def test_departure_periods_start_on_the_hour():
+    times = pd.Series(["00:00", "05:59", "06:00", "11:59", "12:00", "17:59", "18:00", "23:59"])
+    assert ex_answers.departure_period(times).tolist() == ["night", "night", "morning", "morning", "afternoon",
+                                                           "afternoon", "evening", "evening"]
+
+
+def _flights_by_period() -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """40 test flights a period: night is 20 % off, evening 10 % off on dear fares (the most rupees), the rest 5 %."""
+    fares = {"02:10": (4_000, 1.20), "06:00": (5_000, 1.05), "13:25": (6_000, 0.95), "19:45": (20_000, 1.10)}
+    rows = pd.DataFrame({"Dep_Time": [t for t in fares for _ in range(40)],
+                         "Airline": ["IndiGo", "Vistara"] * 80}, index=range(100, 260))
+    y_true = pd.Series([fares[t][0] for t in rows["Dep_Time"]], index=rows.index, dtype=float)
+    y_pred = np.array([fare * factor for fare, factor in (fares[t] for t in rows["Dep_Time"])])
+    return rows, y_true, y_pred
+
+
+def test_check_departure_disparity_computes_the_periods_from_the_rows():
+    rows, y_true, y_pred = _flights_by_period()
+    assert_status(ex.check_departure_disparity(None, rows, y_true, y_pred), ex.NOT_ANSWERED, "pd.cut")
+    assert_status(ex.check_departure_disparity("Night", rows, y_true, y_pred), ex.CORRECT, "night: MAPE 0.200",
+                  "2.00x", "40 flights", "so flagged")
+    assert_status(ex.check_departure_disparity("evening", rows, y_true, y_pred), ex.CLOSE, "in rupees", "MAPE")
+    assert_status(ex.check_departure_disparity("morning", rows, y_true, y_pred), ex.INCORRECT, "0.50",
+                  "not the largest")
+    assert_status(ex.check_departure_disparity("Vistara", rows, y_true, y_pred), ex.INCORRECT, "an airline")
+    assert_status(ex.check_departure_disparity("dawn", rows, y_true, y_pred), ex.INCORRECT, "not a period",
+                  "night, morning, afternoon, evening")
+
+
+def test_check_departure_disparity_leaves_out_periods_too_small_to_trust():
+    rows, y_true, y_pred = _flights_by_period()
+    few = rows.index[:30]  # 10 night flights are left: too few to be the answer
+    rows, y_true, y_pred = rows.drop(few), y_true.drop(few), y_pred[30:]
+    assert_status(ex.check_departure_disparity("evening", rows, y_true, y_pred), ex.CORRECT, "evening")
+    assert_status(ex.check_departure_disparity("night", rows, y_true, y_pred), ex.CLOSE, "fewer than 30")
 
 
 def _new_category_report(alerts: list[dict], unseen: int = 75) -> DriftReport:

@@ -212,24 +212,49 @@ def check_psi(answer: Any, reference: Any, current: Any, *, categorical: bool = 
     )
 
 
-def check_most_disparate_group(answer: Any, bias: pd.DataFrame) -> Feedback:
-    """Exercise: which group (value) has the largest disparity among groups large enough to be flagged?"""
-    min_count = bias.attrs.get("min_count", 1)
-    trusted = bias[bias["count"] >= min_count].sort_values("disparity", ascending=False, kind="stable")
-    if trusted.empty:
-        raise ValueError(f"no group in the bias table has at least {min_count} rows")
-    top = trusted.iloc[0]
-    hint = "sort the bias table by disparity, ignoring groups with fewer than min_count rows"
+# Exercise 3's departure periods: the hours [0, 6), [6, 12), [12, 18) and [18, 24) of Dep_Time.
+DEPARTURE_PERIODS = ("night", "morning", "afternoon", "evening")
+
+
+def departure_period(dep_time: pd.Series) -> pd.Series:
+    """The period of each "HH:MM" departure time: night, morning, afternoon or evening."""
+    hours = pd.to_datetime(dep_time, format="%H:%M").dt.hour
+    return pd.cut(hours, bins=[0, 6, 12, 18, 24], right=False, labels=list(DEPARTURE_PERIODS)).astype(str)
+
+
+def check_departure_disparity(answer: Any, rows: pd.DataFrame, y_true: Any, y_pred: Any) -> Feedback:
+    """Exercise: group the test flights by departure period; which period has the largest disparity?"""
+    # Here, not at the top: importing workbook.monitoring imports MLflow, which the exercises never do at import.
+    from workbook.monitoring.bias import bias_table
+
+    hint = ("give each test flight its period from Dep_Time (pd.cut on the hour: night 0-6, morning 6-12, "
+            "afternoon 12-18, evening 18-24), then each period's MAPE over the overall MAPE, as section 8 did "
+            "per airline")
     if answer is None:
         return not_answered(hint)
+    periods = pd.DataFrame({"departure": departure_period(rows["Dep_Time"]).to_numpy()})
+    tables = {metric: bias_table(y_true, y_pred, periods, metric=metric) for metric in ("MAPE", "MAE")}
+    trusted = {metric: table[table["count"] >= table.attrs["min_count"]] for metric, table in tables.items()}
+    if trusted["MAPE"].empty:
+        raise ValueError(f"no departure period has {tables['MAPE'].attrs['min_count']} test flights")
+    top, by_rupees = trusted["MAPE"].iloc[0], trusted["MAE"].iloc[0]
     given = normalise_label(answer)
     if given == normalise_label(top["group"]):
-        return correct(f"{top['group']} ({top['group_by']}): its {bias.attrs.get('metric', 'error')} is "
-                       f"{top['disparity']:.2f}x the overall one over {top['count']:,} rows.")
-    small = bias[(bias["count"] < min_count) & (bias["disparity"] > top["disparity"])]
-    if given in {normalise_label(g) for g in small["group"]}:
-        return close(f"{answer} has a larger disparity, but fewer than {min_count} rows: too few to call it a "
-                     "finding. Look among the larger groups.")
-    if given in {normalise_label(g) for g in bias["group"]}:
-        return incorrect(f"{answer} is a group here but not the one with the largest disparity; {hint}.")
-    return incorrect(f"{answer!r} is not a group in the table; the groups are in its 'group' column.")
+        line = "above" if top["flagged"] else "below"
+        return correct(f"{top['group']}: MAPE {top['MAPE']:.3f}, {top['disparity']:.2f}x the overall "
+                       f"{tables['MAPE'].attrs['overall']:.3f} over {top['count']:,} flights; {line} the "
+                       f"{tables['MAPE'].attrs['ratio']} line, so {'flagged' if top['flagged'] else 'not flagged'}.")
+    if given == normalise_label(by_rupees["group"]):
+        return close(f"{by_rupees['group']} has the largest error in rupees (MAE {by_rupees['MAE']:,.0f}); "
+                     "disparity compares relative errors (MAPE), or dear flights look worse for no other reason.")
+    table = tables["MAPE"]
+    disparity = {normalise_label(group): value for group, value in zip(table["group"], table["disparity"], strict=True)}
+    small = table[table["count"] < table.attrs["min_count"]]
+    if given in {normalise_label(group) for group in small["group"]} and disparity[given] > top["disparity"]:
+        return close(f"{given} has a larger disparity but fewer than {table.attrs['min_count']} test flights: too few "
+                     "to call it a finding. Look among the larger periods.")
+    if given in disparity:
+        return incorrect(f"{given}'s disparity is {disparity[given]:.2f}, not the largest; {hint}.")
+    if given in {normalise_label(airline) for airline in rows["Airline"].dropna().unique()}:
+        return incorrect(f"{answer} is an airline (section 8's table); this exercise groups by departure period.")
+    return incorrect(f"{answer!r} is not a period; the periods are {', '.join(DEPARTURE_PERIODS)}.")
