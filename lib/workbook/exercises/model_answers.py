@@ -15,6 +15,7 @@ from workbook.exercises.feedback import (
     normalise_label,
     not_answered,
 )
+from workbook.features import DAY_PERIODS, day_period, minutes_after_midnight
 
 # --- notebook 04 --------------------------------------------------------------------------------------
 
@@ -212,14 +213,10 @@ def check_psi(answer: Any, reference: Any, current: Any, *, categorical: bool = 
     )
 
 
-# Exercise 3's departure periods: the hours [0, 6), [6, 12), [12, 18) and [18, 24) of Dep_Time.
-DEPARTURE_PERIODS = ("night", "morning", "afternoon", "evening")
-
-
 def departure_period(dep_time: pd.Series) -> pd.Series:
-    """The period of each "HH:MM" departure time: night, morning, afternoon or evening."""
-    hours = pd.to_datetime(dep_time, format="%H:%M").dt.hour
-    return pd.cut(hours, bins=[0, 6, 12, 18, 24], right=False, labels=list(DEPARTURE_PERIODS)).astype(str)
+    """The period of each "HH:MM" departure time, as the improved features' dep_period: night [0-6 h),
+    morning [6-12 h), afternoon [12-18 h) or evening [18-24 h)."""
+    return day_period(minutes_after_midnight(dep_time))
 
 
 def check_departure_disparity(answer: Any, rows: pd.DataFrame, y_true: Any, y_pred: Any) -> Feedback:
@@ -257,4 +254,4 @@ def check_departure_disparity(answer: Any, rows: pd.DataFrame, y_true: Any, y_pr
         return incorrect(f"{given}'s disparity is {disparity[given]:.2f}, not the largest; {hint}.")
     if given in {normalise_label(airline) for airline in rows["Airline"].dropna().unique()}:
         return incorrect(f"{answer} is an airline (section 8's table); this exercise groups by departure period.")
-    return incorrect(f"{answer!r} is not a period; the periods are {', '.join(DEPARTURE_PERIODS)}.")
+    return incorrect(f"{answer!r} is not a period; the periods are {', '.join(DAY_PERIODS)}.")

@@ -22,6 +22,7 @@ from workbook.features.encoding import (
 )
 from workbook.features.improved import (
     CITY_ALIASES,
+    DAY_PERIODS,
     KNOWN_ADDITIONAL_INFO,
     MISSING_LABEL,
     clean_route,
@@ -60,6 +61,7 @@ __all__ = [
     "CATEGORICAL_FEATURES",
     "CITY_ALIASES",
     "DATE_FORMAT",
+    "DAY_PERIODS",
     "KNOWN_ADDITIONAL_INFO",
     "MISSING_LABEL",
     "NUMERIC_FEATURES",

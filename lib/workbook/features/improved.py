@@ -81,10 +81,12 @@ def minutes_after_midnight(s: pd.Series) -> pd.Series:
     return clock["hour"] * 60 + clock["minute"]
 
 
+DAY_PERIODS = ("night", "morning", "afternoon", "evening")  # 6 hours each, from midnight
+
+
 def day_period(minutes: pd.Series) -> pd.Series:
     """Part of day of a departure: night [0–6 h), morning [6–12 h), afternoon [12–18 h), evening [18–24 h)."""
-    labels = np.array(["night", "morning", "afternoon", "evening"])
-    return pd.Series(labels[(minutes // 360).to_numpy()], index=minutes.index, dtype="str")
+    return pd.Series(np.array(DAY_PERIODS)[(minutes // 360).to_numpy()], index=minutes.index, dtype="str")
 
 
 def flight_key(airline: pd.Series, route: pd.Series, dep_time: pd.Series) -> pd.Series:
