@@ -41,6 +41,7 @@ from workbook.monitoring.retrain import (
     LoopOutcome,
     close_the_loop,
     load_or_train_champion,
+    recipe_params,
     retrain_challenger,
     train_champion,
 )
@@ -54,6 +55,6 @@ __all__ = [
     "bias_by_month", "bias_groups", "bias_table", "chi_square_test", "close_the_loop", "data_drift", "drift_report",
     "feature_drift", "ks_test", "labelled_rows", "load_or_train_champion", "log_drift_report", "month_bias",
     "month_mae", "month_metrics", "plot_bias", "plot_drift_heatmap", "plot_error_trend",
-    "population_stability_index", "production_from_months", "production_months", "reference_month",
-    "report_html", "retrain_challenger", "train_champion",
+    "population_stability_index", "production_from_months", "production_months", "recipe_params",
+    "reference_month", "report_html", "retrain_challenger", "train_champion",
 ]

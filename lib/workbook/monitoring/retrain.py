@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.pipeline import Pipeline
 
 from workbook import models, tracking
 from workbook.errors import TrackingError
@@ -55,19 +58,24 @@ def _fit_recipe(model_name: str, X: pd.DataFrame, y: pd.Series, random_state: in
 
 
 def retrain_challenger(production: pd.DataFrame, months: list[str], random_state: int = 42,
-                       model_name: str = CHALLENGER_MODEL) -> Any:
-    """A fresh improved-feature, log-target pipeline fitted on the contract-valid rows of `months`."""
+                       model_name: str = CHALLENGER_MODEL, *, recipe: Any = None) -> Any:
+    """A fresh pipeline fitted on the contract-valid rows of `months`: `clone(recipe)` when a fitted model is
+    given (its own settings, unfitted), else `model_name` on improved features with a log target."""
     if not months:
         raise ValueError("months must name at least one production month to train on")
     rows = labelled_rows(production, list(months))
     if rows.empty:
         raise ValueError(f"months {list(months)} hold no contract-valid labelled row to train on")
-    return _fit_recipe(model_name, rows[models.RAW_COLUMNS], rows["Price"], random_state)
+    if recipe is None:
+        return _fit_recipe(model_name, rows[models.RAW_COLUMNS], rows["Price"], random_state)
+    with models.fitting_context():  # one native thread: the same challenger on any machine
+        return clone(recipe).fit(rows[models.RAW_COLUMNS], rows["Price"])
 
 
 def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any, registered_name: str, *,
                    retrain_months: int = 2, random_state: int = 42, tags: dict | None = None) -> LoopOutcome:
-    """On a model-drift alert: retrain on the months before the newest, compare there, promote if better.
+    """On a model-drift alert: retrain the champion's recipe (`clone(champion)`) on the months before the
+    newest, compare both on the newest month, promote the challenger if better.
 
     The challenger is logged in a nested MLflow run, registered under `registered_name` (alias
     `challenger`) and takes the `champion` alias only when its newest-month MAE beats the champion's. The
@@ -87,7 +95,7 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
     if evaluation.empty or not train_months:
         return outcome | {"eval_month": eval_month, "train_months": train_months,
                           "reason": "not enough contract-valid labelled months to train and compare on"}
-    challenger = retrain_challenger(production, train_months, random_state)
+    challenger = retrain_challenger(production, train_months, random_state, recipe=champion)
     challenger_mae, champion_mae = rows_mae(challenger, evaluation), rows_mae(champion, evaluation)
     run_id, version, promoted = _log_and_register(challenger, production, train_months, eval_month,
                                                   registered_name, challenger_mae, champion_mae, random_state, tags)
@@ -98,6 +106,14 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
                       "champion_mae": champion_mae, "train_months": train_months, "eval_month": eval_month,
                       "reason": reason, "challenger": challenger, "challenger_run_id": run_id,
                       "challenger_version": version}
+
+
+def recipe_params(model: Any) -> dict[str, str]:
+    """What a fitted pipeline is, for a run's params: its final estimator's class and its target (log or raw)."""
+    log_target = isinstance(model, TransformedTargetRegressor)
+    inner = model.regressor_ if log_target else model
+    final = inner.steps[-1][1] if isinstance(inner, Pipeline) else inner
+    return {"model": type(final).__name__, "target": "log" if log_target else "raw"}
 
 
 def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: list[str], eval_month: str,
@@ -112,7 +128,7 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
     train_rows = labelled_rows(production, train_months)
     with mlflow.start_run(run_name="challenger", nested=mlflow.active_run() is not None,
                           tags={str(k): str(v) for k, v in (tags or {}).items()}):
-        mlflow.log_params({"model": CHALLENGER_MODEL, "features": "improved", "target": "log",
+        mlflow.log_params({**recipe_params(challenger), "features": "improved",
                            "train_months": ", ".join(train_months), "eval_month": eval_month,
                            "n_train_rows": len(train_rows), "random_state": random_state})
         mlflow.log_metrics({"newest_month_mae": challenger_mae, "champion_newest_month_mae": champion_mae})
