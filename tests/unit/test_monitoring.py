@@ -419,7 +419,8 @@ def test_close_the_loop_promotes_only_a_challenger_that_beats_the_champion(world
 def test_the_challenger_is_the_champions_own_recipe_retrained(world, scenario_run, mlflow_store):
     # A champion with settings of its own (notebook 05's may be any model of the zoo): the challenger is
     # clone(champion), refitted, not the default recipe, and its run says what it is.
-    champion = models.make_pipeline("tree", "improved", log_target=True, min_samples_leaf=20, max_depth=6)
+    champion = models.make_pipeline("tree", "improved", log_target=True, random_state=7, min_samples_leaf=20,
+                                     max_depth=6)
     with models.fitting_context():
         champion.fit(world.train_raw[models.RAW_COLUMNS], world.train_raw["Price"])
     shocked = scenario_run("price_shock", 2, 1)
@@ -432,14 +433,14 @@ def test_the_challenger_is_the_champions_own_recipe_retrained(world, scenario_ru
     refit = monitoring.retrain_challenger(shocked.production, MONTHS[:1], recipe=champion)
     assert refit.predict(rows[models.RAW_COLUMNS]) == pytest.approx(challenger.predict(rows[models.RAW_COLUMNS]))
     params = MlflowClient(mlflow_store).get_run(outcome["challenger_run_id"]).data.params
-    assert (params["model"], params["target"]) == ("DecisionTreeRegressor", "log")
+    assert (params["model"], params["target"], params["random_state"]) == ("DecisionTreeRegressor", "log", "7")
 
 
 def test_recipe_params_name_the_final_estimator_and_the_target(world):
     raw = models.make_pipeline("elasticnet", "improved")
     with models.fitting_context():
         raw.fit(world.train_raw[models.RAW_COLUMNS].head(300), world.train_raw["Price"].head(300))
-    assert monitoring.recipe_params(raw) == {"model": "ElasticNet", "target": "raw"}
+    assert monitoring.recipe_params(raw) == {"model": "ElasticNet", "target": "raw", "random_state": "42"}
     assert monitoring.recipe_params(world.model)["target"] == "log"
 
 

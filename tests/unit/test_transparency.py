@@ -180,9 +180,9 @@ def test_a_changed_airline_gets_all_the_contribution(champion, split):
     contributions = explanation.contributions.set_index("group")["contribution"]
     expected = champion.predict(row)[0] - champion.predict(X_train.iloc[[0]])[0]
     assert abs(expected) > 1  # the airline really moves this fare
-    assert contributions["airline"] == pytest.approx(expected, rel=1e-9)
-    assert contributions.drop("airline").abs().max() < 1e-6
-    assert explanation.contributions.loc[0, "value"] == other
+    assert contributions["airline and fare notes"] == pytest.approx(expected, rel=1e-9)
+    assert contributions.drop("airline and fare notes").abs().max() < 1e-6
+    assert explanation.contributions.loc[0, "value"] == f"{other}, {row['Additional_Info'].iloc[0]}"
 
 
 def test_group_shapley_matches_the_closed_form_of_a_linear_model():

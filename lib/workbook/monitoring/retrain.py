@@ -73,7 +73,7 @@ def retrain_challenger(production: pd.DataFrame, months: list[str], random_state
 
 
 def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any, registered_name: str, *,
-                   retrain_months: int = 2, random_state: int = 42, tags: dict | None = None) -> LoopOutcome:
+                   retrain_months: int = 2, tags: dict | None = None) -> LoopOutcome:
     """On a model-drift alert: retrain the champion's recipe (`clone(champion)`) on the months before the
     newest, compare both on the newest month, promote the challenger if better.
 
@@ -95,10 +95,10 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
     if evaluation.empty or not train_months:
         return outcome | {"eval_month": eval_month, "train_months": train_months,
                           "reason": "not enough contract-valid labelled months to train and compare on"}
-    challenger = retrain_challenger(production, train_months, random_state, recipe=champion)
+    challenger = retrain_challenger(production, train_months, recipe=champion)
     challenger_mae, champion_mae = rows_mae(challenger, evaluation), rows_mae(champion, evaluation)
     run_id, version, promoted = _log_and_register(challenger, production, train_months, eval_month,
-                                                  registered_name, challenger_mae, champion_mae, random_state, tags)
+                                                  registered_name, challenger_mae, champion_mae, tags)
     verdict = "better" if challenger_mae < champion_mae else "not better"
     reason = (f"challenger MAE ₹{challenger_mae:,.0f} vs champion ₹{champion_mae:,.0f} on {eval_month}: {verdict}; "
               + ("champion alias moved" if promoted else "champion alias kept"))
@@ -109,15 +109,17 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
 
 
 def recipe_params(model: Any) -> dict[str, str]:
-    """What a fitted pipeline is, for a run's params: its final estimator's class and its target (log or raw)."""
+    """What a fitted pipeline is, for a run's params: its final estimator's class, its target (log or raw) and
+    the estimator's own random_state (a clone keeps the champion's)."""
     log_target = isinstance(model, TransformedTargetRegressor)
     inner = model.regressor_ if log_target else model
     final = inner.steps[-1][1] if isinstance(inner, Pipeline) else inner
-    return {"model": type(final).__name__, "target": "log" if log_target else "raw"}
+    return {"model": type(final).__name__, "target": "log" if log_target else "raw",
+            "random_state": str(final.get_params().get("random_state"))}
 
 
 def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: list[str], eval_month: str,
-                      registered_name: str, challenger_mae: float, champion_mae: float, random_state: int,
+                      registered_name: str, challenger_mae: float, champion_mae: float,
                       tags: dict | None) -> tuple[str, int, bool]:
     """Nested run with params, both MAEs, the training data and the model; register; promote if better.
 
@@ -130,7 +132,7 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
                           tags={str(k): str(v) for k, v in (tags or {}).items()}):
         mlflow.log_params({**recipe_params(challenger), "features": "improved",
                            "train_months": ", ".join(train_months), "eval_month": eval_month,
-                           "n_train_rows": len(train_rows), "random_state": random_state})
+                           "n_train_rows": len(train_rows)})
         mlflow.log_metrics({"newest_month_mae": challenger_mae, "champion_newest_month_mae": champion_mae})
         tracking.log_dataset(train_rows.drop(columns=["month"]), name="production months",
                              source=f"production {', '.join(train_months)}", context="training", targets="Price")

@@ -13,14 +13,15 @@ import pandas as pd
 from workbook.errors import TransparencyError
 from workbook.transparency.inputs import model_columns, predict, require_columns, require_frame, sample_rows
 
-# Coupled raw columns move together, so an explanation never invents an impossible flight (a Route with two
-# stops labelled "non-stop", a Duration that contradicts its departure and arrival times).
+# Coupled raw columns move together, so no group is ever inconsistent within itself: a Route keeps its stops, a
+# Duration its departure and arrival times, an airline its fare notes ("In-flight meal not included" is only
+# ever Jet Airways', "No check-in baggage included" the budget airlines'). Across groups a coalition still pairs
+# one flight's airline with another's route: flights that may not exist.
 RAW_FEATURE_GROUPS: dict[str, list[str]] = {
-    "airline": ["Airline"],
+    "airline and fare notes": ["Airline", "Additional_Info"],
     "date": ["Date_of_Journey"],
     "itinerary": ["Source", "Destination", "Route", "Total_Stops"],
     "schedule": ["Dep_Time", "Arrival_Time", "Duration"],
-    "fare class": ["Additional_Info"],
 }
 OTHER_GROUP = "other"  # model inputs no group names; kept so contributions still add up
 Method = Literal["auto", "shap", "group-shapley"]
@@ -146,7 +147,8 @@ def explain_prediction(model: Any, row: pd.DataFrame, background: pd.DataFrame, 
     SHAP estimates. With a handful of groups all 2^groups coalitions are cheap, so "group-shapley" computes
     them exactly by brute force; "shap" (default when installed) hands the same game to shap. Either way
     base_value + contributions.sum() == prediction. Grouping keeps coupled columns (Route and Total_Stops)
-    together, so no impossible flight is ever scored.
+    together, so each group stays consistent within itself; across groups the hybrid rows can still be flights
+    that do not exist (this airline on a background flight's route).
     """
     row = require_frame(row, "row")
     if len(row) != 1:
