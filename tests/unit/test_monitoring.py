@@ -430,7 +430,7 @@ def test_the_challenger_is_the_champions_own_recipe_retrained(world, scenario_ru
     assert challenger.get_params()["regressor__model__max_depth"] == 6
     assert challenger.get_params()["regressor__model__min_samples_leaf"] == 20
     rows = monitoring.labelled_rows(shocked.production, MONTHS[:1])
-    refit = monitoring.retrain_challenger(shocked.production, MONTHS[:1], recipe=champion)
+    refit = monitoring.retrain_challenger(shocked.production, MONTHS[:1], champion)
     assert refit.predict(rows[models.RAW_COLUMNS]) == pytest.approx(challenger.predict(rows[models.RAW_COLUMNS]))
     params = MlflowClient(mlflow_store).get_run(outcome["challenger_run_id"]).data.params
     assert (params["model"], params["target"], params["random_state"]) == ("DecisionTreeRegressor", "log", "7")
@@ -444,11 +444,11 @@ def test_recipe_params_name_the_final_estimator_and_the_target(world):
     assert monitoring.recipe_params(world.model)["target"] == "log"
 
 
-def test_retrain_challenger_names_unknown_months(quiet):
+def test_retrain_challenger_names_unknown_months(world, quiet):
     with pytest.raises(ValueError, match=r"month\(s\) \['2020-01'\] not in production"):
-        monitoring.retrain_challenger(quiet.production, ["2020-01"])
+        monitoring.retrain_challenger(quiet.production, ["2020-01"], world.model)
     with pytest.raises(ValueError, match="at least one production month"):
-        monitoring.retrain_challenger(quiet.production, [])
+        monitoring.retrain_challenger(quiet.production, [], world.model)
 
 
 # ---------------------------------------------------------------------------------------------- bias

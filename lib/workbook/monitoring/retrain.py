@@ -16,7 +16,7 @@ from workbook.monitoring.data_checks import labelled_rows
 from workbook.monitoring.report import DriftReport, rows_mae
 from workbook.values import is_int
 
-CHALLENGER_MODEL = "hist_gradient_boosting"  # the champion's recipe, retrained on recent months
+CHALLENGER_MODEL = "hist_gradient_boosting"  # the recipe of a champion trained here when the registry has none
 
 
 class LoopOutcome(TypedDict):
@@ -57,17 +57,14 @@ def _fit_recipe(model_name: str, X: pd.DataFrame, y: pd.Series, random_state: in
         return pipeline.fit(X, y)
 
 
-def retrain_challenger(production: pd.DataFrame, months: list[str], random_state: int = 42,
-                       model_name: str = CHALLENGER_MODEL, *, recipe: Any = None) -> Any:
-    """A fresh pipeline fitted on the contract-valid rows of `months`: `clone(recipe)` when a fitted model is
-    given (its own settings, unfitted), else `model_name` on improved features with a log target."""
+def retrain_challenger(production: pd.DataFrame, months: list[str], recipe: Any) -> Any:
+    """`clone(recipe)` (the model's own pipeline and settings, unfitted) fitted on the contract-valid rows of
+    `months`: the champion's recipe, retrained."""
     if not months:
         raise ValueError("months must name at least one production month to train on")
     rows = labelled_rows(production, list(months))
     if rows.empty:
         raise ValueError(f"months {list(months)} hold no contract-valid labelled row to train on")
-    if recipe is None:
-        return _fit_recipe(model_name, rows[models.RAW_COLUMNS], rows["Price"], random_state)
     with models.fitting_context():  # one native thread: the same challenger on any machine
         return clone(recipe).fit(rows[models.RAW_COLUMNS], rows["Price"])
 
@@ -95,7 +92,7 @@ def close_the_loop(report: DriftReport, production: pd.DataFrame, champion: Any,
     if evaluation.empty or not train_months:
         return outcome | {"eval_month": eval_month, "train_months": train_months,
                           "reason": "not enough contract-valid labelled months to train and compare on"}
-    challenger = retrain_challenger(production, train_months, recipe=champion)
+    challenger = retrain_challenger(production, train_months, champion)
     challenger_mae, champion_mae = rows_mae(challenger, evaluation), rows_mae(champion, evaluation)
     run_id, version, promoted = _log_and_register(challenger, production, train_months, eval_month,
                                                   registered_name, challenger_mae, champion_mae, tags)
