@@ -16,15 +16,23 @@ from workbook.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 # ---------------------------------------------------------------- notebook 04
 
 
-def test_check_classifier_classes():
-    y_train = pd.Series([100, 100, 200, 300, 300, 300, 400])  # 7 rows, 4 distinct fares
-    y_test = pd.Series([100, 500, 600])  # 3 distinct, 2 of them unseen: 6 distinct overall
-    assert_status(ex.check_classifier_classes(None, y_train, y_test), ex.NOT_ANSWERED, "y_train")
-    assert_status(ex.check_classifier_classes(4, y_train, y_test), ex.CORRECT, "4 distinct", "1.8 rows per class")
-    assert_status(ex.check_classifier_classes(7, y_train, y_test), ex.CLOSE, "training rows")
-    assert_status(ex.check_classifier_classes(3, y_train, y_test), ex.CLOSE, "distinct test fares")
-    assert_status(ex.check_classifier_classes(6, y_train, y_test), ex.CLOSE, "test fares too")
-    assert_status(ex.check_classifier_classes(9, y_train, y_test), ex.INCORRECT, "nunique()")
+def test_check_rounded_fare_classes():
+    # Nearest 100: 1,000 1,000 1,100 1,200 1,200 (halves to even: 1,150 -> 1,200), 3,400 -> 4 classes.
+    y_train = pd.Series([1_010, 1_049, 1_120, 1_150, 1_190, 3_390])
+    assert_status(ex.check_rounded_fare_classes(None, y_train), ex.NOT_ANSWERED, "nearest ₹100")
+    assert_status(ex.check_rounded_fare_classes(4, y_train), ex.CORRECT, "4 classes instead of 6", "no order")
+    assert_status(ex.check_rounded_fare_classes(6, y_train), ex.CLOSE, "before rounding")
+    assert_status(ex.check_rounded_fare_classes(2, y_train), ex.CLOSE, "nearest ₹1,000")
+    assert_status(ex.check_rounded_fare_classes(9, y_train), ex.INCORRECT, ".nunique()")
+
+
+def test_rounded_fare_classes_takes_halves_rounded_up_too_and_names_a_cut():
+    halves = pd.Series([1_050, 1_140, 1_350, 1_360])  # halves to even: 1,000 1,100 1,400 1,400 (3); up: 1,100 1,400 (2)
+    assert_status(ex.check_rounded_fare_classes(3, halves), ex.CORRECT)
+    assert_status(ex.check_rounded_fare_classes(2, halves), ex.CORRECT)
+    cut = pd.Series([1_090, 1_110, 1_190, 1_210])  # nearest: 1,100 1,100 1,200 1,200 (2); cut down: 1,000-1,200 (3)
+    assert_status(ex.check_rounded_fare_classes(2, cut), ex.CORRECT)
+    assert_status(ex.check_rounded_fare_classes(3, cut), ex.CLOSE, "cuts each fare down")
 
 
 @pytest.fixture()
@@ -74,17 +82,27 @@ def confusion() -> pd.DataFrame:
     return pd.DataFrame(counts, index=pd.Index(bands, name="actual"), columns=pd.Index(bands, name="predicted"))
 
 
-def test_check_band_recall(confusion):
-    # premium: 60 of the 100 actual premium fares found (recall 0.60); 60 of 80 predicted premium right (0.75)
-    assert_status(ex.check_band_recall(None, confusion, "premium"), ex.NOT_ANSWERED, "row's total")
-    assert_status(ex.check_band_recall(0.6, confusion, "premium"), ex.CORRECT, "60 of the 100", "0.75")
-    assert_status(ex.check_band_recall(0.75, confusion, "premium"), ex.CLOSE, "precision")
-    assert_status(ex.check_band_recall(0.7, confusion, "premium"), ex.CLOSE, "overall accuracy")
-    assert_status(ex.check_band_recall(60, confusion, "premium"), ex.CLOSE, "percentage")
-    assert_status(ex.check_band_recall(0.3, confusion, "premium"), ex.INCORRECT, "sum of the row 'premium'")
-    assert_status(ex.check_band_recall(0.8, confusion, "budget"), ex.CORRECT)
+def test_check_merged_band_recall(confusion):
+    # standard + premium: the 2 x 2 block 70 + 20 + 40 + 60 = 190 of their 200 rows (0.95); the diagonal alone
+    # 130 / 200 (0.65); the two recalls apart 0.70 and 0.60, their mean 0.65 too.
+    assert_status(ex.check_merged_band_recall(None, confusion), ex.NOT_ANSWERED, "2 x 2 block")
+    assert_status(ex.check_merged_band_recall(0.95, confusion), ex.CORRECT, "190 of the 200", "0.70 and 0.60")
+    assert_status(ex.check_merged_band_recall(0.65, confusion), ex.CLOSE, "only the diagonal")
+    assert_status(ex.check_merged_band_recall(95, confusion), ex.CLOSE, "percentage")
+    assert_status(ex.check_merged_band_recall(0.5, confusion), ex.INCORRECT, "sum the cells")
+    assert_status(ex.check_merged_band_recall(0.9, confusion, ("budget", "standard")), ex.CORRECT)  # 180 / 200
     with pytest.raises(ValueError, match="luxury"):
-        ex.check_band_recall(0.5, confusion, "luxury")
+        ex.check_merged_band_recall(0.5, confusion, ("premium", "luxury"))
+
+
+def test_merged_band_recall_names_the_mean_of_the_recalls_apart():
+    bands = ["budget", "standard", "premium"]
+    counts = np.array([[90, 10, 0], [10, 80, 10], [0, 40, 60]])  # merged 190/200; diagonal 140/200; mean 0.70
+    matrix = pd.DataFrame(counts, index=pd.Index(bands, name="actual"), columns=pd.Index(bands, name="predicted"))
+    assert_status(ex.check_merged_band_recall(0.7, matrix), ex.CLOSE, "only the diagonal")
+    counts = np.array([[90, 10, 0], [10, 80, 10], [0, 20, 30]])  # merged 140/150 = 0.93; diagonal 110/150 = 0.73
+    matrix = pd.DataFrame(counts, index=pd.Index(bands, name="actual"), columns=pd.Index(bands, name="predicted"))
+    assert_status(ex.check_merged_band_recall(0.70, matrix), ex.CLOSE, "averages the two bands")  # (0.8 + 0.6) / 2
 
 
 # ---------------------------------------------------------------- notebook 05

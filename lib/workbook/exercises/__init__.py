@@ -43,25 +43,26 @@ from workbook.exercises.feedback import (
 )
 from workbook.exercises.mlflow_checks import check_mlflow_challenger
 from workbook.exercises.model_answers import (
-                                            check_band_recall,
                                             check_best_run,
-                                            check_classifier_classes,
                                             check_departure_disparity,
                                             check_feature_gain,
+                                            check_merged_band_recall,
                                             check_new_category_alerts,
                                             check_psi,
+                                            check_rounded_fare_classes,
                                             check_signature_inputs,
 )
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
-    "check_band_recall", "check_batch_width", "check_best_grid_point", "check_best_run",
-    "check_cheapest_airline", "check_classifier_classes", "check_cleaning_function", "check_cv_choice",
+    "check_batch_width", "check_best_grid_point", "check_best_run",
+    "check_cheapest_airline", "check_cleaning_function", "check_cv_choice",
     "check_cv_function", "check_deferred_share", "check_departure_disparity", "check_dummy_count",
     "check_duplicate_rows",
-    "check_encoding_pipeline", "check_feature_gain", "check_mlflow_challenger",
+    "check_encoding_pipeline", "check_feature_gain", "check_merged_band_recall", "check_mlflow_challenger",
     "check_new_category_alerts", "check_number", "check_problem_kinds", "check_psi",
     "check_psi_function",
-    "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio", "check_weekend_medians",
+    "check_rounded_fare_classes", "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio",
+    "check_weekend_medians",
     "close", "correct", "incorrect", "not_answered",
 ]

@@ -20,21 +20,23 @@ from workbook.features import DAY_PERIODS, day_period, minutes_after_midnight
 # --- notebook 04 --------------------------------------------------------------------------------------
 
 
-def check_classifier_classes(answer: Any, y_train: pd.Series, y_test: pd.Series) -> Feedback:
-    """Exercise: how many classes does a classifier fitted on the training fares know?"""
-    train, test = pd.Series(y_train), pd.Series(y_test)
-    classes = int(train.nunique())
+def check_rounded_fare_classes(answer: Any, y_train: pd.Series, step: int = 100) -> Feedback:
+    """Exercise: how many classes are left for a classifier when the training fares are rounded to `step` rupees?"""
+    train = pd.Series(y_train, dtype=float)
+    rounded = int((train / step).round().nunique())
+    halves_up = int(((train + step / 2) // step).nunique())  # round() sends halves to even; either is fine
     return check_number(
-        answer, classes,
-        hint="a classifier makes one class per distinct label it sees in training: count the distinct y_train values",
-        why=f"{classes:,} distinct training fares, about {len(train) / classes:.1f} rows per class; a class seen "
-            "once or twice cannot be learned, and a test fare outside these classes can never be predicted.",
-        look_at="Use y_train.nunique(): the classes come from the training labels only.",
+        answer, rounded, tolerance=abs(halves_up - rounded),
+        hint=f"round y_train to the nearest ₹{step:,} ((y_train / {step}).round()) and count the distinct values",
+        why=f"{rounded:,} classes instead of {train.nunique():,}, about {len(train) / rounded:.0f} rows each. Fewer, "
+            "but they still have no order: a prediction one band off counts as wrong as one fifty bands off. "
+            "Rounding does not turn a price into a category; a regressor treats it as the number it is.",
+        look_at=f"Round to the nearest ₹{step:,}, then .nunique(); the classes come from the training fares only.",
         near_misses=[
-            (len(train), "that is the number of training rows; several rows share a fare, so there are fewer classes."),
-            (int(test.nunique()), "those are the distinct test fares; a classifier's classes come from training."),
-            (int(pd.concat([train, test]).nunique()), "that counts the test fares too; the classifier only ever "
-                                                      "sees the training fares."),
+            (int(train.nunique()), "that is the number of distinct fares before rounding."),
+            (int((train // step).nunique()), f"that cuts each fare down to the ₹{step:,} below it; round to the "
+                                             "nearest instead."),
+            (int((train / (10 * step)).round().nunique()), f"that rounds to the nearest ₹{10 * step:,}."),
         ],
     )
 
@@ -72,25 +74,34 @@ def check_feature_gain(answer: Any, table: pd.DataFrame) -> Feedback:
     )
 
 
-def check_band_recall(answer: Any, confusion: pd.DataFrame, band: str = "premium") -> Feedback:
-    """Exercise: the recall of one fare band, read off a confusion matrix (rows actual, columns predicted)."""
-    if band not in confusion.index or band not in confusion.columns:
-        raise ValueError(f"band {band!r} is not in the confusion matrix; its bands are {list(confusion.index)}")
-    hits = float(confusion.loc[band, band])
-    recall = hits / float(confusion.loc[band].sum())
-    precision = hits / float(confusion[band].sum())
-    accuracy = sum(float(confusion.loc[b, b]) for b in confusion.index) / float(confusion.to_numpy().sum())
+def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
+                             merged: tuple[str, str] = ("standard", "premium")) -> Feedback:
+    """Exercise: the recall of two bands merged into one, read off a confusion matrix (rows actual, columns
+    predicted): a fare of either band predicted as either band is then a hit."""
+    bands = list(merged)
+    missing = [band for band in bands if band not in confusion.index or band not in confusion.columns]
+    if missing:
+        raise ValueError(f"band(s) {missing} not in the confusion matrix; its bands are {list(confusion.index)}")
+    actual = float(confusion.loc[bands].to_numpy().sum())
+    hits = float(confusion.loc[bands, bands].to_numpy().sum())
+    recall = hits / actual
+    diagonal = sum(float(confusion.loc[band, band]) for band in bands) / actual
+    apart = [float(confusion.loc[band, band]) / float(confusion.loc[band].sum()) for band in bands]
     return check_number(
         answer, round(recall, 2), tolerance=0.011,
-        hint=f"recall = correctly predicted {band} fares / all actual {band} fares: the diagonal cell divided by "
-             "its row's total (2 decimals)",
-        why=f"{hits:,.0f} of the {confusion.loc[band].sum():,.0f} actual {band} fares were predicted {band}: recall "
-            f"{recall:.2f}. Precision looks down the column instead: {precision:.2f}.",
-        look_at=f"Rows are the actual bands: divide the cell ({band}, {band}) by the sum of the row '{band}'.",
+        hint=f"merged, a {' or '.join(bands)} fare predicted {' or '.join(bands)} is a hit: add the 2 x 2 block of "
+             "those rows and columns and divide by the two rows' total (2 decimals)",
+        why=f"{hits:,.0f} of the {actual:,.0f} actual {' and '.join(bands)} fares were predicted as one of the two: "
+            f"recall {recall:.2f}, against {apart[0]:.2f} and {apart[1]:.2f} for the bands apart. Most mistakes were "
+            "between these neighbours, so merging them removes most errors; whether the coarser answer is still "
+            "useful is a question for the business, not for the metric.",
+        look_at=f"Rows are the actual bands, columns the predicted ones: sum the cells whose row and column are both "
+                f"{' or '.join(bands)}, over the sum of those two rows.",
         near_misses=[
-            (round(precision, 2), "that is the precision (the diagonal cell over its column's total); recall divides "
-                                  "by the row: how many of the actual band were found."),
-            (round(accuracy, 2), "that is the overall accuracy (all diagonal cells); recall is about one band."),
+            (round(diagonal, 2), "that counts only the diagonal cells: once merged, a standard fare predicted premium "
+                                 "is right too."),
+            (round(sum(apart) / 2, 2), "that averages the two bands' own recalls; merged, a mistake between them is "
+                                       "no mistake."),
             (round(recall * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
         ],
     )
