@@ -98,8 +98,8 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
         look_at=f"Rows are the actual bands, columns the predicted ones: sum the cells whose row and column are both "
                 f"{' or '.join(bands)}, over the sum of those two rows.",
         near_misses=[
-            (round(diagonal, 2), "that counts only the diagonal cells: once merged, a standard fare predicted premium "
-                                 "is right too."),
+            (round(diagonal, 2), f"that counts only the diagonal cells: once merged, a {bands[0]} fare predicted "
+                                 f"{bands[1]} is right too."),
             (round(sum(apart) / 2, 2), "that averages the two bands' own recalls; merged, a mistake between them is "
                                        "no mistake."),
             (round(recall * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
