@@ -196,9 +196,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 SAME_WORKER = {f"notebooks/{name}": "notebooks/05+06" for name in ("05_mlflow_tracking.ipynb", NEEDS_CHAMPION)}
 
 
+def in_default_run_unit(path: str) -> bool:
+    """Whether a test file (relative to the project) shares the default run: a workbook notebook nbval replays,
+    or the e2e checks of that run (benchmarks/suite_costs.py books them as one row too)."""
+    return path == DEFAULT_RUN_TESTS or (path.startswith("notebooks/") and path.count("/") == 1)
+
+
 def _scope_of(scope: str) -> str:
-    if replaying() and (scope == DEFAULT_RUN_TESTS or (scope.startswith("notebooks/")
-                                                       and scope.count("/") == 1)):
+    if replaying() and in_default_run_unit(scope):
         return DEFAULT_RUN_SCOPE
     return SAME_WORKER.get(scope, scope)
 

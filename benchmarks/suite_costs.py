@@ -120,11 +120,13 @@ def machine_busy_seconds() -> float | None:
 
 
 def row_of(nodeid: str) -> str:
-    """The ledger row of a test: its file, or the default run's one row."""
+    """The ledger row of a test: its file, or the default run's one row (the files conftest.py schedules as one)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conftest import in_default_run_unit
+
     path = nodeid.split("::")[0]
-    if (path.startswith("notebooks/") and path.count("/") == 1) or path == "tests/e2e/test_workbook_run.py":
-        return DEFAULT_RUN_ROW
-    return path
+    return DEFAULT_RUN_ROW if in_default_run_unit(path) else path
 
 
 def run_suite(targets: list[str], folder: Path) -> tuple[float, float | None, str, int]:
@@ -157,7 +159,6 @@ def read_ledger(folder: Path) -> dict[str, dict[str, float]]:
     """Per row: tests, wall and CPU seconds, summed over the workers' ledgers; plus OUTSIDE_TESTS_ROW, what
     the test processes spent outside any test (start-up, collection, session teardown)."""
     rows: dict[str, dict[str, float]] = defaultdict(lambda: {"tests": 0, "wall": 0.0, "cpu": 0.0})
-    in_tests = 0.0
     for path in folder.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
@@ -165,7 +166,7 @@ def read_ledger(folder: Path) -> dict[str, dict[str, float]]:
             row["tests"] += 1
             row["wall"] += entry["wall"]
             row["cpu"] += entry["cpu"]
-            in_tests += entry["cpu"]
+    in_tests = sum(row["cpu"] for row in rows.values())
     totals = sum(float(path.read_text()) for path in folder.glob("*.total"))
     if totals:
         rows[OUTSIDE_TESTS_ROW]["cpu"] = max(0.0, totals - in_tests)
