@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -113,12 +114,22 @@ def test_a_warm_kernel_has_its_modules_the_notebooks_env_and_folder_and_no_names
     assert all(not client.channels_running for client in manager.clients)
 
 
+def heartbeat_threads() -> set[threading.Thread]:
+    from jupyter_client.channels import HBChannel
+
+    return {thread for thread in threading.enumerate() if isinstance(thread, HBChannel)}
+
+
 def test_a_spare_of_another_recipe_is_stopped_not_used() -> None:
+    """Stopped at once, right after its start: a heartbeat thread stopped that early could miss the stop (its
+    `_running = True` comes after it started) and hang the close, so a spare starts none."""
     spare = warm.Spare()
     first = warm.KernelRecipe("workbook", tuple(sorted(os.environ.items())), ("json",))
+    before = heartbeat_threads()
     spare.start(first, Path.cwd())
     kernel = spare._kernel
     assert kernel is not None and kernel.manager.has_kernel
+    assert heartbeat_threads() == before
     assert spare.take(warm.KernelRecipe(first.kernel_name, first.env, ("os",))) is None
     assert not kernel.manager.has_kernel
     assert spare.take(first) is None  # nothing waits any more
