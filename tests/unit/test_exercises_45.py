@@ -105,6 +105,56 @@ def test_merged_band_recall_names_the_mean_of_the_recalls_apart():
     assert_status(ex.check_merged_band_recall(0.70, matrix), ex.CLOSE, "averages the two bands")  # (0.8 + 0.6) / 2
 
 
+@pytest.fixture(scope="module")
+def small_training_rows() -> tuple[pd.DataFrame, pd.Series]:
+    from workbook import models
+    from workbook.data import load_flights
+
+    X_train, _, y_train, _ = models.comparison_splits(load_flights(None, n_rows=500, seed=3), 42)["improved"]
+    return X_train, y_train
+
+
+def five_and_three_fold_gains(X: pd.DataFrame, y: pd.Series) -> tuple[float, float, float, float]:
+    """Raw minus log MAE of ElasticNet on the improved features over 5 and 3 shuffled folds, and both 5-fold MAEs,
+    computed here with scikit-learn alone."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from workbook import models
+
+    def mae(log_target: bool, folds: int) -> float:
+        pipeline = models.make_pipeline("elasticnet", "improved", log_target=log_target, random_state=42)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return -cross_val_score(pipeline, X, y, cv=KFold(folds, shuffle=True, random_state=42),
+                                    scoring="neg_mean_absolute_error").mean()
+
+    log5, raw5 = mae(True, 5), mae(False, 5)
+    return raw5 - log5, mae(False, 3) - mae(True, 3), log5, raw5
+
+
+def test_check_log_target_gain(small_training_rows):
+    X, y = small_training_rows
+    gain, gain_3_folds, log_mae, raw_mae = five_and_three_fold_gains(X, y)
+    assert abs(round(gain) - round(gain_3_folds)) > 2 and abs(round(gain)) > 2  # the slips below are told apart
+    assert_status(ex.check_log_target_gain(None, X, y), ex.NOT_ANSWERED, "log_target=False and with True")
+    assert_status(ex.check_log_target_gain(round(gain), X, y), ex.CORRECT, f"₹{raw_mae:,.0f} to ₹{log_mae:,.0f}")
+    assert_status(ex.check_log_target_gain(-round(gain), X, y), ex.CLOSE, "sign is flipped")
+    assert_status(ex.check_log_target_gain(round(gain_3_folds), X, y), ex.CLOSE, "over 3 folds")
+    assert_status(ex.check_log_target_gain(round(log_mae), X, y), ex.CLOSE, "log target's MAE alone")
+    assert_status(ex.check_log_target_gain(round(gain) + 50, X, y), ex.INCORRECT, "subtract")
+    assert_status(ex.check_log_target_gain("a lot", X, y), ex.INCORRECT, "expected a number")
+
+
+def test_log_target_gain_fits_nothing_until_answered(monkeypatch):
+    from workbook.exercises import model_answers
+
+    monkeypatch.setattr(model_answers, "_cv_mae", lambda *args: pytest.fail("fitted without an answer"))
+    assert_status(ex.check_log_target_gain(None, pd.DataFrame(), pd.Series(dtype=float)), ex.NOT_ANSWERED)
+
+
 # ---------------------------------------------------------------- notebook 05
 
 
