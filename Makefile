@@ -8,7 +8,6 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 # Re-install when the lock or pyproject changes; the stamp keeps repeated runs instant.
 STAMP := $(VENV)/.workbook-installed
-KERNEL := workbook
 # The upgrade lane: the newest releases within pyproject's bounds, no lock (`make test-latest`).
 LATEST := .venv-latest
 LOCKTOOL := lib/workbook/lockfile.py
@@ -47,10 +46,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	  $(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK) \
 	  && $(BIN)/python -m pip install --quiet --no-deps -e . ; \
 	fi || $(BIN)/python $(LOCKTOOL) offline-hint
-# One kernel, registered inside the venv: JupyterLab, papermill and nbval all run this interpreter.
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (MLOps workbook)" >/dev/null
-# Build matplotlib's font cache now, or its first-use notice lands in a notebook's stderr.
-	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot" 2>/dev/null
+# One kernel, registered inside the venv (JupyterLab, papermill and nbval all run this interpreter), and
+# matplotlib's font cache built now, or its first-use notice lands in a notebook's stderr.
+	$(BIN)/workbook setup >/dev/null
 # `git diff` of a notebook through nbdime (see .gitattributes), by absolute path: .venv/bin need not be on PATH.
 	@git rev-parse --git-dir >/dev/null 2>&1 \
 	  && git config diff.jupyternotebook.command "$(CURDIR)/$(BIN)/git-nbdiffdriver diff" || true
@@ -88,8 +86,7 @@ test-latest:
 	@$(LATEST)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	$(LATEST)/bin/uv pip install --quiet --python $(LATEST)/bin/python --upgrade -e . \
 	  || $(LATEST)/bin/python $(LOCKTOOL) offline-hint
-	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (MLOps workbook, latest)" >/dev/null
-	MPLBACKEND=Agg $(LATEST)/bin/python -c "import matplotlib.pyplot" 2>/dev/null
+	$(LATEST)/bin/workbook setup --display-name "Python (MLOps workbook, latest)" >/dev/null
 	@$(LATEST)/bin/python $(LOCKTOOL) diff
 # The notebooks' one-line version notice is off here: the lane reports changed outputs itself.
 	WORKBOOK_VERSION_NOTICE=off $(LATEST)/bin/python -m pytest -n 2 --dist loadfile $(TESTS)

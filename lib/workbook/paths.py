@@ -11,6 +11,7 @@ SOLUTIONS_DIR = NOTEBOOKS_DIR / "solutions"  # worked solutions: not part of the
 DATA_DIR = PROJECT_ROOT / "data"
 RUNS_DIR = PROJECT_ROOT / "runs"
 KERNEL_NAME = "workbook"
+KERNEL_DISPLAY_NAME = "Python (MLOps workbook)"  # its name in JupyterLab's launcher
 # Where the workbook's servers listen unless told otherwise (the CLI's --host/--port defaults too).
 DEFAULT_HOST = "127.0.0.1"  # never expose a model, the UI or a tracking server beyond this machine unless asked
 DEFAULT_UI_PORT = 5000  # MLflow's web server: `workbook ui` and the team tracking server (`workbook server`)

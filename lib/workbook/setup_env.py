@@ -1,4 +1,4 @@
-"""`workbook setup`: what `make setup` does after installing packages, for machines without `make`.
+"""`workbook setup`: what `make setup` does after installing packages (it calls it), for machines without `make`.
 
 `pip install -e .` (or the conda environment) installs the packages; this registers the Jupyter kernel the
 notebooks, papermill and nbval run on, and builds matplotlib's font cache so its first-use notice never lands
@@ -13,17 +13,20 @@ import sys
 from pathlib import Path
 
 from workbook.errors import SetupError
-from workbook.paths import KERNEL_NAME
+from workbook.paths import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
-KERNEL_DISPLAY_NAME = "Python (MLOps workbook)"
 STEP_TIMEOUT_S = 300.0
 
 
-def kernel_command(prefix: Path | None = None) -> list[str]:
-    """`ipykernel install` for this interpreter: into this environment, or under `prefix` when given."""
+def kernel_command(prefix: Path | None = None, display_name: str = KERNEL_DISPLAY_NAME) -> list[str]:
+    """`ipykernel install` for this interpreter: into this environment, or under `prefix` when given. The spec
+    sets what every kernel of the workbook starts with, JupyterLab's included (execution.kernel.MALLOC_REUSE)."""
+    from workbook.execution.kernel import MALLOC_REUSE
+
     where = ["--prefix", str(Path(prefix).expanduser().resolve())] if prefix is not None else ["--sys-prefix"]
+    env = [part for name, value in MALLOC_REUSE.items() for part in ("--env", name, value)]
     return [sys.executable, "-m", "ipykernel", "install", *where, "--name", KERNEL_NAME,
-            "--display-name", KERNEL_DISPLAY_NAME]
+            "--display-name", display_name, *env]
 
 
 def kernel_dir(prefix: Path | None = None) -> Path:
@@ -44,9 +47,9 @@ def _run(step: str, command: list[str], env: dict[str, str] | None = None) -> No
         raise SetupError(f"{step} failed (exit {done.returncode}): {lines[-1] if lines else 'no output'}")
 
 
-def setup(prefix: Path | None = None) -> Path:
+def setup(prefix: Path | None = None, display_name: str = KERNEL_DISPLAY_NAME) -> Path:
     """Register the `workbook` kernel for this interpreter and warm matplotlib's font cache; the kernel's folder."""
-    _run("installing the Jupyter kernel", kernel_command(prefix))
+    _run("installing the Jupyter kernel", kernel_command(prefix, display_name))
     env = {**os.environ, "MPLBACKEND": "Agg"}
     _run("building matplotlib's font cache", [sys.executable, "-c", "import matplotlib.pyplot"], env)
     return kernel_dir(prefix)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from workbook.execution import MALLOC_REUSE
+
 pytestmark = pytest.mark.e2e
 
 
@@ -21,6 +23,7 @@ def test_setup_registers_the_workbook_kernel_for_this_interpreter(tmp_path):
                                         "(or workbook run)"]
     spec = json.loads((kernel / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (MLOps workbook)"
+    assert spec["env"] == MALLOC_REUSE  # JupyterLab's kernels reuse big blocks too, as batch kernels do
 
 
 def test_a_setup_that_cannot_write_its_kernel_says_so_in_one_line(tmp_path):

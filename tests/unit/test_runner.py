@@ -815,6 +815,15 @@ def test_a_need_outside_the_selection_does_not_hold_a_notebook_back(
     assert result.ok and sorted(call[0] for call in fake.calls) == ["01_alpha", "03_gamma"]
 
 
+def test_kernels_reuse_big_memory_blocks_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in execution.MALLOC_REUSE:
+        monkeypatch.delenv(name, raising=False)
+    assert execution.MALLOC_REUSE.items() <= execution.kernel_environment().items()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "0")
+    chosen = execution.kernel_environment()
+    assert "MALLOC_TRIM_THRESHOLD_" not in chosen and chosen["MALLOC_MMAP_THRESHOLD_"] == str(2**30)
+
+
 def test_kernels_get_one_native_thread_unless_the_user_chose(
     fake: FakePapermill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

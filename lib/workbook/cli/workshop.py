@@ -13,7 +13,7 @@ import typer
 
 from workbook.cli.app import app, expected
 from workbook.errors import RoomError, UsageError
-from workbook.paths import DEFAULT_SERVER_URL
+from workbook.paths import DEFAULT_SERVER_URL, KERNEL_DISPLAY_NAME
 
 URL_HELP = "The room server as this machine reaches it."
 ROOM_DIR_HELP = "The room's folder (its secrets file): beside the server's SQLite database."
@@ -26,11 +26,13 @@ RoomDirOption = Annotated[Path | None, typer.Option("--room-dir", help=ROOM_DIR_
 def setup(
     prefix: Annotated[Path | None, typer.Option("--prefix", help="Install the kernel under this prefix "
                                                 "instead of this environment.", show_default=False)] = None,
+    display_name: Annotated[str, typer.Option("--display-name", help="The kernel's name in JupyterLab's "
+                                              "launcher.")] = KERNEL_DISPLAY_NAME,
 ) -> None:
     """After `pip install -e .` (no `make` needed): register the `workbook` Jupyter kernel, warm matplotlib."""
     from workbook import setup_env
 
-    folder = setup_env.setup(prefix)
+    folder = setup_env.setup(prefix, display_name)
     typer.echo(f"kernel 'workbook' installed in {folder}; next: jupyter lab notebooks (or workbook run)")
 
 
