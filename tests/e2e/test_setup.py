@@ -15,14 +15,15 @@ pytestmark = pytest.mark.e2e
 
 
 def test_setup_registers_the_workbook_kernel_for_this_interpreter(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "workbook.cli", "setup", "--prefix", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "workbook.cli", "setup", "--prefix", str(tmp_path),
+                           "--display-name", "Python (MLOps workbook, latest)"],  # as make test-latest does
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     kernel = tmp_path / "share" / "jupyter" / "kernels" / "workbook"
     assert done.stdout.splitlines() == [f"kernel 'workbook' installed in {kernel}; next: jupyter lab notebooks "
                                         "(or workbook run)"]
     spec = json.loads((kernel / "kernel.json").read_text())
-    assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (MLOps workbook)"
+    assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (MLOps workbook, latest)"
     assert spec["env"] == MALLOC_REUSE  # JupyterLab's kernels reuse big blocks too, as batch kernels do
 
 
@@ -63,5 +64,6 @@ def test_pip_install_then_workbook_setup_works_without_make(tmp_path):
     assert done.returncode == 0, done.stderr
     spec = json.loads((tmp_path / "prefix" / "share" / "jupyter" / "kernels" / "workbook" / "kernel.json").read_text())
     assert spec["argv"][0] == str(python)  # the new venv's interpreter runs the notebooks
+    assert spec["display_name"] == "Python (MLOps workbook)"
     listed = subprocess.run([str(workbook), "list"], capture_output=True, text=True, timeout=300)
     assert listed.returncode == 0 and "01_motivation" in listed.stdout, listed.stderr
