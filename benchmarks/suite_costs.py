@@ -9,7 +9,8 @@ multiprocessing's forkserver, servers and their workers, forked attendees. Aroun
 and teardown) the plugin reads the group's CPU time. Without a writable control group it falls back to
 the worker's own and reaped children's CPU time (getrusage), which misses processes that are never waited
 for by their parent (the report says which it used). Fixtures are charged to the test that first needs
-them, so a file's row holds its fixtures' cost too. The machine's own busy time (/proc/stat) is read around
+them, so a file's row holds its fixtures' cost too. Each row also shows its system part (time in the kernel:
+page faults, process starts, I/O): a large one points at memory churn, as the talk's classifier showed. The machine's own busy time (/proc/stat) is read around
 the session, to show how much of it the ledger accounts for.
 
 The floor this gives: the suite's CPU time divided by the cores. No scheduling of the same tests on this
@@ -48,11 +49,13 @@ CGROUP_ROOTS = (Path("/sys/fs/cgroup/cpuacct"), Path("/sys/fs/cgroup/unified"), 
 _group: Path | None = None
 
 
-def _group_cpu_seconds(group: Path) -> float:
+def _group_cpu_seconds(group: Path) -> tuple[float, float]:
+    """CPU seconds of every process in `group`, and the system (kernel) part of them."""
     if (group / "cpuacct.usage").exists():
-        return int((group / "cpuacct.usage").read_text()) / 1e9
+        stat = dict(line.split() for line in (group / "cpuacct.stat").read_text().splitlines())
+        return int((group / "cpuacct.usage").read_text()) / 1e9, int(stat["system"]) / os.sysconf("SC_CLK_TCK")
     stat = dict(line.split() for line in (group / "cpu.stat").read_text().splitlines())
-    return int(stat["usage_usec"]) / 1e6
+    return int(stat["usage_usec"]) / 1e6, int(stat["system_usec"]) / 1e6
 
 
 def _join_own_group(name: str) -> Path | None:
@@ -70,12 +73,14 @@ def _join_own_group(name: str) -> Path | None:
     return None
 
 
-def _cpu_seconds() -> float:
-    """CPU time of every process in this worker's control group; else of this process and its reaped children."""
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time of every process in this worker's control group (else of this process and its reaped
+    children), and its system part: page faults, process starts, I/O."""
     if _group is not None:
         return _group_cpu_seconds(_group)
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    system = own.ru_stime + children.ru_stime
+    return own.ru_utime + children.ru_utime + system, system
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,7 +95,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """This process's whole CPU time (its group's), start-up and collection included: for the row outside tests."""
     folder = os.environ.get(LEDGER_VARIABLE)
     if folder:
-        (Path(folder) / f"{os.getpid()}.total").write_text(str(_cpu_seconds()))
+        cpu, system = _cpu_seconds()
+        (Path(folder) / f"{os.getpid()}.total").write_text(json.dumps({"cpu": cpu, "system": system}))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -98,11 +104,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     folder = os.environ.get(LEDGER_VARIABLE)
     if not folder:
         return (yield)
-    began, cpu = time.perf_counter(), _cpu_seconds()
+    began, (cpu, system) = time.perf_counter(), _cpu_seconds()
     try:
         return (yield)
     finally:
-        entry = {"nodeid": item.nodeid, "wall": time.perf_counter() - began, "cpu": _cpu_seconds() - cpu}
+        cpu_after, system_after = _cpu_seconds()
+        entry = {"nodeid": item.nodeid, "wall": time.perf_counter() - began, "cpu": cpu_after - cpu,
+                 "system": system_after - system}
         with open(Path(folder) / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as ledger:
             ledger.write(json.dumps(entry) + "\n")
 
@@ -156,9 +164,9 @@ def methods(folder: Path) -> str:
 
 
 def read_ledger(folder: Path) -> dict[str, dict[str, float]]:
-    """Per row: tests, wall and CPU seconds, summed over the workers' ledgers; plus OUTSIDE_TESTS_ROW, what
-    the test processes spent outside any test (start-up, collection, session teardown)."""
-    rows: dict[str, dict[str, float]] = defaultdict(lambda: {"tests": 0, "wall": 0.0, "cpu": 0.0})
+    """Per row: tests, wall, CPU and system seconds, summed over the workers' ledgers; plus OUTSIDE_TESTS_ROW,
+    what the test processes spent outside any test (start-up, collection, session teardown)."""
+    rows: dict[str, dict[str, float]] = defaultdict(lambda: {"tests": 0, "wall": 0.0, "cpu": 0.0, "system": 0.0})
     for path in folder.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
@@ -166,10 +174,12 @@ def read_ledger(folder: Path) -> dict[str, dict[str, float]]:
             row["tests"] += 1
             row["wall"] += entry["wall"]
             row["cpu"] += entry["cpu"]
-    in_tests = sum(row["cpu"] for row in rows.values())
-    totals = sum(float(path.read_text()) for path in folder.glob("*.total"))
+            row["system"] += entry["system"]
+    totals = [json.loads(path.read_text()) for path in folder.glob("*.total")]
     if totals:
-        rows[OUTSIDE_TESTS_ROW]["cpu"] = max(0.0, totals - in_tests)
+        for key in ("cpu", "system"):
+            in_tests = sum(row[key] for name, row in rows.items() if name != OUTSIDE_TESTS_ROW)
+            rows[OUTSIDE_TESTS_ROW][key] = max(0.0, sum(total[key] for total in totals) - in_tests)
     return dict(rows)
 
 
@@ -179,22 +189,30 @@ def report(rows: dict[str, dict[str, float]], wall: float, busy: float | None, s
     total_cpu = sum(row["cpu"] for row in rows.values())
     ordered = sorted(rows.items(), key=lambda item: item[1]["cpu"], reverse=True)
     print(f"`make test`'s tests on {cores} CPUs: {summary}\nCPU time per test measured with: {method}\n")
-    print(f"{'file (fixtures included)':<74}{'tests':>6}{'wall s':>9}{'CPU s':>8}{'share':>7}")
+    print(f"{'file (fixtures included)':<74}{'tests':>6}{'wall s':>9}{'CPU s':>8}{'of it system':>13}{'share':>7}")
     for name, row in ordered[:top]:
-        print(f"{name[:73]:<74}{row['tests']:>6}{row['wall']:>9.1f}{row['cpu']:>8.1f}{row['cpu'] / total_cpu:>7.1%}")
+        print(f"{name[:73]:<74}{row['tests']:>6}{row['wall']:>9.1f}{row['cpu']:>8.1f}{_part(row):>13}"
+              f"{row['cpu'] / total_cpu:>7.1%}")
     rest = ordered[top:]
     if rest:
-        tests, rest_wall, rest_cpu = (sum(row[key] for _, row in rest) for key in ("tests", "wall", "cpu"))
-        print(f"{f'the other {len(rest)} files':<74}{tests:>6}{rest_wall:>9.1f}{rest_cpu:>8.1f}"
-              f"{rest_cpu / total_cpu:>7.1%}")
+        summed = {key: sum(row[key] for _, row in rest) for key in ("tests", "wall", "cpu", "system")}
+        print(f"{f'the other {len(rest)} files':<74}{summed['tests']:>6}{summed['wall']:>9.1f}{summed['cpu']:>8.1f}"
+              f"{_part(summed):>13}{summed['cpu'] / total_cpu:>7.1%}")
+    total_system = sum(row["system"] for row in rows.values())
     print(f"\nwall time of the session:                 {wall:7.1f} s")
-    print(f"CPU time the ledger accounts for:         {total_cpu:7.1f} s")
+    print(f"CPU time the ledger accounts for:         {total_cpu:7.1f} s  (system: {total_system:.1f} s, "
+          f"{total_system / total_cpu:.0%})")
     if busy is not None:
         print(f"the machine's busy time meanwhile:        {busy:7.1f} s  "
               f"({busy / (cores * wall):.0%} of {cores} cores; the ledger holds {total_cpu / busy:.0%} of it)")
     default_run = rows.get(DEFAULT_RUN_ROW, {}).get("cpu", 0.0)
     print(f"floor on {cores} cores (CPU time / cores):   {total_cpu / cores:7.1f} s  (goal 180 s; the default "
           f"run's row alone: {default_run / cores:.1f} s)")
+
+
+def _part(row: dict[str, float]) -> str:
+    """The system share of a row's CPU time, as '12.3 (45%)'."""
+    return f"{row['system']:.1f} ({row['system'] / row['cpu']:.0%})" if row["cpu"] else "-"
 
 
 def main() -> None:
