@@ -67,7 +67,7 @@ def check_feature_gain(answer: Any, table: pd.DataFrame) -> Feedback:
     return check_number(
         answer, gain, tolerance=1.0,
         hint="take the lowest MAE among rows with features == 'talk', subtract the lowest among 'improved' rows "
-             "(best_row(table, features=...) finds each), rounded to whole rupees",
+             "(models.best_row(table, features=...) finds each), rounded to whole rupees",
         why=f"best on the talk's 24 columns: {talk['model']} ({talk['target']} target), MAE ₹{talk['MAE']:,.0f}; "
             f"best on the improved features: {improved['model']} ({improved['target']}), ₹{improved['MAE']:,.0f}. "
             f"The improved features lowered the best MAE by ₹{gain:,} per fare.",
@@ -143,8 +143,9 @@ def check_log_target_gain(answer: Any, X: pd.DataFrame, y: pd.Series, model: str
         answer, gain, tolerance=1.0, hint=hint,
         why=f"over {CV_FOLDS} folds the log target lowers {model}'s MAE from ₹{raw:,.0f} to ₹{log:,.0f}. A linear "
             "model adds its terms up: on the log of the fare each term multiplies the price instead (a stop or an "
-            "airline costs a share of the fare, not a fixed sum), which is how fares behave. Trees cut the rows "
-            "into groups and gain far less from it (compare the tree rows of the notebook's table).",
+            "airline costs a share of the fare, not a fixed sum), which is how fares behave. A single tree or a "
+            "forest cuts the rows into groups and gains little or nothing from it (compare their rows of the "
+            "notebook's table).",
         look_at=look_at, near_misses=near,
     )
 

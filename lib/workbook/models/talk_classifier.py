@@ -72,7 +72,8 @@ def _grow_forest_in_batches(X_train: pd.DataFrame, X_test: pd.DataFrame, y_train
     """The talk's forest grown a few trees at a time; returns summed test probabilities, classes, fit s, bytes.
 
     Why batches: every node of every tree stores one probability per class. With thousands of distinct
-    fares a single tree holds ~0.5 GB on the twin, so the whole forest (tens of GB) cannot sit in memory.
+    fares a single tree holds ~0.1 GB on the twin once grown (~0.2 GB while it grows), so the whole forest
+    (~11 GB) cannot sit in memory on a laptop.
     warm_start draws the same seeds as one big fit, so these are exactly the talk's 100 trees; each batch
     adds its trees' probabilities to a running sum (as RandomForestClassifier.predict_proba does) and is
     then dropped.
