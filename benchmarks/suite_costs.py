@@ -10,8 +10,9 @@ and teardown) the plugin reads the group's CPU time. Without a writable control 
 the worker's own and reaped children's CPU time (getrusage), which misses processes that are never waited
 for by their parent (the report says which it used). Fixtures are charged to the test that first needs
 them, so a file's row holds its fixtures' cost too. Each row also shows its system part (time in the kernel:
-page faults, process starts, I/O): a large one points at memory churn, as the talk's classifier showed. The machine's own busy time (/proc/stat) is read around
-the session, to show how much of it the ledger accounts for.
+page faults, process starts, I/O): a large one points at memory churn, as the talk's classifier showed.
+The machine's own busy time (/proc/stat) is read around the session, to show how much of it the ledger
+accounts for.
 
 The floor this gives: the suite's CPU time divided by the cores. No scheduling of the same tests on this
 machine can finish sooner; only less work can (issue 12's goal is 180 s on 2 cores).
