@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 # The installer, a PyPI wheel installed into the venv first; pip installs the same lock when uv cannot be had.
 UV_VERSION := 0.13.9
-# Re-install when the lock or pyproject changes; the stamp keeps repeated runs instant.
+# Re-install when the lock, pyproject or the kernel spec (setup_env.py) changes; the stamp keeps repeated runs
+# instant.
 STAMP := $(VENV)/.workbook-installed
 # The upgrade lane: the newest releases within pyproject's bounds, no lock (`make test-latest`).
 LATEST := .venv-latest
@@ -30,7 +31,7 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) lib/workbook/setup_env.py
 	@$(call CHECK_PYTHON,$(VENV))
 	@$(CHECK_PY) $(LOCKTOOL) check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

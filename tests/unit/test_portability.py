@@ -69,3 +69,11 @@ def test_make_lab_passes_allow_root_only_when_running_as_root():
     done = subprocess.run(["make", "-s", "-n", "lab"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     [command] = [line for line in done.stdout.splitlines() if "jupyter lab" in line]
     assert command.split()[-1] == "--allow-root" if os.geteuid() == 0 else "--allow-root" not in command
+
+
+@pytest.mark.skipif(shutil.which("make") is None or os.name == "nt", reason="needs make")
+def test_a_changed_kernel_spec_makes_make_setup_run_again():
+    """A checkout's kernel spec follows setup_env.py (MALLOC_REUSE, the display name): make remakes its stamp."""
+    changed = subprocess.run(["make", "-s", "-n", "-W", "lib/workbook/setup_env.py", "setup"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, check=True)
+    assert "workbook setup" in changed.stdout

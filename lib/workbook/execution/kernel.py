@@ -20,6 +20,7 @@ from workbook.errors import WorkbookError
 from workbook.execution.catalog import NotebookInfo, cell_tags, parameters_cell_index, read_notebook
 from workbook.execution.managers import manager_class, stop_kernel
 from workbook.messages import ANSI_ESCAPE, first_line
+from workbook.setup_env import MALLOC_REUSE
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -49,15 +50,6 @@ KERNEL_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_T
 # What else a batch kernel gets unless the user set it: no MLflow download progress bars, which a learner's
 # JupyterLab shows as widgets but which would land in an executed notebook's outputs and in nbval's comparison.
 QUIET_MLFLOW = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
-# glibc's malloc (Linux) maps every block above 32 MB afresh and unmaps it when freed, so code that allocates
-# and frees big arrays over and over pays a page fault per 4 KB each time. The talk's classifier does: every
-# tree grows its class probabilities to ~0.2 GB, 100 times. Below 1 GiB, freed memory stays in the heap and is
-# reused. Measured on notebook 04's classifier: 13.2 s -> 6.8 s; 40 trees: system time 6.0 -> 0.9 s, peak memory
-# 1.27 -> 1.62 GB. Read by glibc when a process starts; other C libraries ignore them. Results do not change: only
-# where memory comes from. The kernel spec (setup_env) sets them for every kernel started from it, JupyterLab's
-# included, and a spec's values win over the environment's: to change them, edit its kernel.json. Here they
-# reach the kernels started otherwise (forked from a fork server), where a user's own values win.
-MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 
 
 def kernel_environment() -> dict[str, str]:
