@@ -138,11 +138,13 @@ def test_lock_problems_name_a_pin_outside_its_bound_and_a_pin_without_hash():
 
 
 def _project_copy(tmp_path: Path) -> Path:
-    """pyproject.toml, requirements.lock and the Makefile with its lock script, in a folder of their own."""
+    """pyproject.toml, requirements.lock and the Makefile with the files its install step names (the lock script,
+    the kernel spec's module), in a folder of their own."""
     for name in ("pyproject.toml", "requirements.lock", "Makefile"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     (tmp_path / "lib" / "workbook").mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "lib" / "workbook" / "lockfile.py", tmp_path / "lib" / "workbook" / "lockfile.py")
+    for name in ("lockfile.py", "setup_env.py"):
+        shutil.copy(PROJECT_ROOT / "lib" / "workbook" / name, tmp_path / "lib" / "workbook" / name)
     return tmp_path
 
 
