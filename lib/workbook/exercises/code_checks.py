@@ -228,7 +228,8 @@ def _cv_cases(X: pd.DataFrame, y: pd.Series) -> dict[str, tuple[Any, pd.DataFram
             "a median baseline": (DummyRegressor(strategy="median"), X.loc[rows], y.loc[rows])}
 
 
-def _folds_mae(pipeline: Any, X: pd.DataFrame, y: pd.Series, folds: Any) -> float:
+def folds_mae(pipeline: Any, X: pd.DataFrame, y: pd.Series, folds: Any) -> float:
+    """Mean MAE of a fresh copy of `pipeline` over `folds` (the reference the 04 checks compare with)."""
     from sklearn.base import clone
     from sklearn.model_selection import cross_val_score
 
@@ -251,8 +252,8 @@ def check_cv_function(cv_mae: Any, X: pd.DataFrame, y: pd.Series) -> Feedback:
             value = cv_mae(pipeline, X_rows, y_rows)
         except Exception as error:
             return _raised(f"cv_mae on {name}", error, "Call it yourself on a pipeline and a few rows.")
-        expected = _folds_mae(pipeline, X_rows, y_rows, shuffled)
-        unshuffled = partial(_folds_mae, pipeline, X_rows, y_rows, KFold(n_splits=CV_FOLDS))  # only if needed
+        expected = folds_mae(pipeline, X_rows, y_rows, shuffled)
+        unshuffled = partial(folds_mae, pipeline, X_rows, y_rows, KFold(n_splits=CV_FOLDS))  # only if needed
         problem = _cv_problem(value, expected, unshuffled, name)
         if problem is not None:
             return problem

@@ -152,14 +152,11 @@ def check_log_target_gain(answer: Any, X: pd.DataFrame, y: pd.Series, model: str
 
 def _cv_mae(model: str, features: str, log_target: bool, X: pd.DataFrame, y: pd.Series, folds: Any) -> float:
     """Mean MAE of one catalog pipeline over `folds`, fitted as the notebooks fit (ElasticNet's max_iter quiet)."""
-    from sklearn.model_selection import cross_val_score
-
-    from workbook.exercises.code_checks import CV_SEED
+    from workbook.exercises.code_checks import CV_SEED, folds_mae
     from workbook.models import fitting_context, make_pipeline
 
-    pipeline = make_pipeline(model, features, log_target=log_target, random_state=CV_SEED)
     with fitting_context():
-        return float(-cross_val_score(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error").mean())
+        return folds_mae(make_pipeline(model, features, log_target=log_target, random_state=CV_SEED), X, y, folds)
 
 
 # --- notebook 05 --------------------------------------------------------------------------------------
