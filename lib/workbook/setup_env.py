@@ -1,8 +1,9 @@
 """`workbook setup`: what `make setup` does after installing packages (it calls it), for machines without `make`.
 
 `pip install -e .` (or the conda environment) installs the packages; this registers the Jupyter kernel the
-notebooks, papermill and nbval run on, and builds matplotlib's font cache so its first-use notice never lands
-in a notebook's stderr. Plain Python subprocesses: the same on Linux, macOS and Windows.
+notebooks, papermill and nbval run on, builds matplotlib's font cache so its first-use notice never lands in a
+notebook's stderr, and has the environment's Python defer jsonschema's IRI grammar (see deferred_imports).
+Plain Python subprocesses and files: the same on Linux, macOS and Windows.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from workbook.errors import SetupError
@@ -57,8 +59,28 @@ def _run(step: str, command: list[str], env: dict[str, str] | None = None) -> No
 
 
 def setup(prefix: Path | None = None, display_name: str = KERNEL_DISPLAY_NAME) -> Path:
-    """Register the `workbook` kernel for this interpreter and warm matplotlib's font cache; the kernel's folder."""
+    """Register the `workbook` kernel for this interpreter, warm matplotlib's font cache and defer jsonschema's
+    IRI grammar in this environment; the kernel's folder."""
     _run("installing the Jupyter kernel", kernel_command(prefix, display_name))
     env = {**os.environ, "MPLBACKEND": "Agg"}
     _run("building matplotlib's font cache", [sys.executable, "-c", "import matplotlib.pyplot"], env)
+    write_startup_file(Path(sysconfig.get_paths()["purelib"]))
     return kernel_dir(prefix)
+
+
+# A .pth file's `import` lines run when Python starts (the site module): this one puts deferred_imports' stand-in
+# in place in every process of the environment (kernels, papermill, nbval, Jupyter's server, the workbook
+# command). Guarded, so a moved or removed workbook never breaks the environment's Python.
+STARTUP_FILE = "workbook_deferred_imports.pth"
+STARTUP_LINE = ('import sys; exec("try:\\n from workbook.deferred_imports import defer\\n defer()\\n'
+                'except Exception:\\n pass")\n')
+
+
+def write_startup_file(site_packages: Path) -> Path:
+    """Write STARTUP_FILE into `site_packages` (SetupError naming it when it cannot be written); its path."""
+    path = site_packages / STARTUP_FILE
+    try:
+        path.write_text(STARTUP_LINE, encoding="utf-8")
+    except OSError as error:
+        raise SetupError(f"writing {path}: {error.strerror or error}") from None
+    return path
