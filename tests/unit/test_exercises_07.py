@@ -1,12 +1,17 @@
-"""Tests for notebook 07's exercise checks: the best grid point, and a grid chosen by cross-validation."""
+"""Tests for notebook 07's exercise checks: the best grid point, a grid chosen by cross-validation, and a point
+beyond the grid's edge run by papermill."""
 
 from __future__ import annotations
 
+import json
+
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from feedback_asserts import assert_status
 from sklearn.linear_model import ElasticNet, ElasticNetCV
+from sklearn.model_selection import KFold
 
 from workbook import exercises as ex
 
@@ -40,10 +45,27 @@ def test_check_cv_choice_accepts_the_search_on_the_training_rows(rows):
     X_train, y_train = X.iloc[:150], y.iloc[:150]
     model = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=5, random_state=42).fit(X_train, y_train)
     chosen = (model.alpha_, model.l1_ratio_)
-    assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS, test_choice=chosen), ex.CORRECT,
+    agreeing = pd.DataFrame({"alpha": [1.0, chosen[0]], "l1_ratio": [0.8, chosen[1]], "rmse": [0.9, 0.5]})
+    assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS, scores=agreeing), ex.CORRECT,
                   f"alpha={model.alpha_:g}", "picks too")
-    assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS, test_choice=(1.0, 0.8)),
+    other = agreeing.assign(rmse=[0.5, 0.9])
+    assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS, scores=other),
                   ex.CORRECT, "would have chosen 1, 0.8")
+    assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS), ex.CORRECT, "Only now")
+
+
+def test_check_cv_choice_takes_any_way_of_asking_for_five_unshuffled_folds(rows):
+    """cv=None is scikit-learn's default of 5 folds, and KFold(5) is the same split: both are right."""
+    X, y = rows
+    X_train, y_train = X.iloc[:150], y.iloc[:150]
+    for cv in (None, KFold(5)):
+        model = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=cv).fit(X_train, y_train)
+        assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS), ex.CORRECT)
+    shuffled = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=KFold(5, shuffle=True, random_state=1))
+    assert_status(ex.check_cv_choice(shuffled.fit(X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS),
+                  ex.INCORRECT, "unshuffled folds")
+    assert_status(ex.check_cv_choice(ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=KFold(3)).fit(
+        X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS), ex.INCORRECT, "(3 folds)")
 
 
 def test_check_cv_choice_names_each_slip(rows):
@@ -66,3 +88,45 @@ def test_check_cv_choice_names_each_slip(rows):
                   "training rows only")
     assert_status(check(search().fit(X_train[["a", "b"]], y_train), X_train, y_train, ALPHAS, L1_RATIOS),
                   ex.INCORRECT, "2 columns")
+
+
+EDGE_SCORES = pd.DataFrame({"alpha": [0.001, 0.001, 0.01], "l1_ratio": [0.2, 0.8, 0.2], "rmse": [0.66, 0.67, 0.70]})
+
+
+def _executed(tmp_path, rmse: float | None = 0.65, **papermill) -> str:
+    """An output notebook as papermill writes it (its metadata), and the results file its run wrote."""
+    results = tmp_path / "point.json"
+    results.unlink(missing_ok=True)
+    if rmse is not None:
+        results.write_text(json.dumps({"wine_rmse": rmse, "wine_mae": 0.5, "wine_r2": 0.4}))
+    metadata = {"parameters": {"alpha": 0.0001, "l1_ratio": 0.2, "results_path": str(results)},
+                "end_time": "2026-01-01T00:00:00", "exception": None} | papermill
+    notebook = nbformat.v4.new_notebook(metadata={"papermill": metadata})
+    path = tmp_path / "point.ipynb"
+    nbformat.write(notebook, path)
+    return str(path)
+
+
+def test_check_beyond_the_edge_reads_the_run_as_a_batch_run_does(tmp_path):
+    assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.65), EDGE_SCORES), ex.CORRECT,
+                  "test RMSE 0.6500 from its results file", "0.6600", "0.0100 lower", "widen the grid")
+    assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.659), EDGE_SCORES), ex.CORRECT,
+                  "+0.0010", "little left to give")
+
+
+def test_check_beyond_the_edge_names_each_slip(tmp_path):
+    check = ex.check_beyond_the_edge
+    assert_status(check(None, EDGE_SCORES), ex.NOT_ANSWERED, "papermill.execute_notebook", "below 0.001")
+    assert_status(check(tmp_path / "missing.ipynb", EDGE_SCORES), ex.INCORRECT, "no notebook at")
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), plain)
+    assert_status(check(plain, EDGE_SCORES), ex.INCORRECT, "not written by papermill")
+    assert_status(check(_executed(tmp_path, end_time=None), EDGE_SCORES), ex.INCORRECT, "prepare_only")
+    assert_status(check(_executed(tmp_path, exception=True), EDGE_SCORES), ex.INCORRECT, "stopped at an error")
+    inside = {"alpha": 0.01, "l1_ratio": 0.2, "results_path": "x.json"}
+    assert_status(check(_executed(tmp_path, parameters=inside), EDGE_SCORES), ex.INCORRECT, "not beyond")
+    assert_status(check(_executed(tmp_path, parameters={"alpha": 0.0001, "l1_ratio": 0.2}), EDGE_SCORES),
+                  ex.CLOSE, "results_path")
+    assert_status(check(_executed(tmp_path, rmse=None), EDGE_SCORES), ex.INCORRECT, "no wine_rmse")
+    moved = {"alpha": 0.0001, "l1_ratio": 0.8, "results_path": str(tmp_path / "point.json")}
+    assert_status(check(_executed(tmp_path, parameters=moved), EDGE_SCORES), ex.CLOSE, "keep l1_ratio at")

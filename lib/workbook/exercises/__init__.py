@@ -7,10 +7,10 @@ when it is the last expression of a cell, and is truthy only when the answer is 
 - `data_answers`, `model_answers`: numbers and names the learner reads or computes (notebooks 01-03, 04-06);
 - `code_checks`: code the learner writes (a function, a frame, a pipeline), which the check runs;
 - `mlflow_checks`: what the learner logged and registered, read from the tracking store;
-- `batch_answers`: notebook 07's grid point and cross-validated choice.
+- `batch_answers`: notebook 07's grid point, cross-validated choice, and a point beyond the grid run by papermill.
 """
 
-from workbook.exercises.batch_answers import check_best_grid_point, check_cv_choice
+from workbook.exercises.batch_answers import check_best_grid_point, check_beyond_the_edge, check_cv_choice
 from workbook.exercises.code_checks import (
                                             check_cleaning_function,
                                             check_cv_function,
@@ -56,7 +56,7 @@ from workbook.exercises.model_answers import (
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
-    "check_batch_width", "check_best_grid_point", "check_best_run",
+    "check_batch_width", "check_best_grid_point", "check_best_run", "check_beyond_the_edge",
     "check_cheapest_airline", "check_cleaning_function", "check_cv_choice",
     "check_cv_function", "check_deferred_share", "check_departure_disparity", "check_dummy_count",
     "check_duplicate_rows",

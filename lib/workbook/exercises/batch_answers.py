@@ -1,9 +1,13 @@
-"""Checks for notebook 07's exercises: the best point of a grid, and a grid chosen by cross-validation."""
+"""Checks for notebook 07's exercises: the best point of a grid, a grid chosen by cross-validation, and one
+point beyond the grid's edge run as a batch (papermill)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 import pandas as pd
 
@@ -14,10 +18,7 @@ GRID_COLUMNS = ("alpha", "l1_ratio", "rmse")
 
 def check_best_grid_point(answer: Any, scores: pd.DataFrame) -> Feedback:
     """Exercise: which (alpha, l1_ratio) of the grid has the lowest test RMSE in `scores`?"""
-    missing = [c for c in GRID_COLUMNS if c not in scores.columns]
-    if missing or scores.empty:
-        raise ValueError(f"scores needs rows with columns {list(GRID_COLUMNS)}; it has {list(scores.columns)}")
-    ranked = scores.sort_values("rmse", kind="stable")
+    ranked = _ranked(scores)
     best, worst = ranked.iloc[0], ranked.iloc[-1]
     hint = "sort `scores` by rmse and read alpha and l1_ratio of the top row, as a tuple (alpha, l1_ratio)"
     if answer is None:
@@ -35,6 +36,14 @@ def check_best_grid_point(answer: Any, scores: pd.DataFrame) -> Feedback:
     return incorrect(f"({point[0]:g}, {point[1]:g}) is not the point with the lowest rmse; {hint}")
 
 
+def _ranked(scores: pd.DataFrame) -> pd.DataFrame:
+    """The grid's points, lowest test RMSE first (ties kept in the grid's order)."""
+    missing = [c for c in GRID_COLUMNS if c not in scores.columns]
+    if missing or scores.empty:
+        raise ValueError(f"scores needs rows with columns {list(GRID_COLUMNS)}; it has {list(scores.columns)}")
+    return scores.sort_values("rmse", kind="stable")
+
+
 def _as_point(answer: Any) -> tuple[float, float] | None:
     """(alpha, l1_ratio) as two floats, or None when the answer is not a pair of numbers."""
     try:
@@ -45,39 +54,110 @@ def _as_point(answer: Any) -> tuple[float, float] | None:
 
 
 def check_cv_choice(model: Any, X_train: pd.DataFrame, y_train: pd.Series, alphas: list[float],
-                    l1_ratios: list[float], *, test_choice: tuple[float, float] | None = None) -> Feedback:
-    """Exercise: an ElasticNetCV fitted with 5-fold CV on the training rows only, over the given grid."""
+                    l1_ratios: list[float], *, scores: pd.DataFrame | None = None) -> Feedback:
+    """Exercise: an ElasticNetCV fitted with 5-fold CV on the training rows only, over the given grid.
+
+    With `scores` (the grid's test RMSEs), the verdict also says whether the test split alone would have chosen
+    another point.
+    """
     from sklearn.linear_model import ElasticNetCV
 
-    hint = ("fit ElasticNetCV(alphas=alphas, l1_ratio=l1_ratios, cv=5, random_state=42) on X_train, y_train "
-            "and assign it to cv_model")
+    hint = ("fit ElasticNetCV(alphas=alphas, l1_ratio=l1_ratios, cv=5) on X_train, y_train and assign it to "
+            "cv_model")
     if model is None:
         return not_answered(hint)
     if not isinstance(model, ElasticNetCV):
         return incorrect(f"cv_model should be an ElasticNetCV, not a {type(model).__name__}; {hint}")
     if not hasattr(model, "alpha_"):
         return incorrect("cv_model is not fitted yet: call cv_model.fit(X_train, y_train)")
-    if model.cv != 5:
-        return incorrect(f"cv_model uses cv={model.cv!r}; the exercise asks for 5 folds (cv=5)")
+    folds = _fold_count(model.cv)
+    if folds != 5:
+        return incorrect(f"cv_model uses cv={model.cv!r} ({folds} folds); the exercise asks for 5 folds (cv=5)")
     searched = (np.unique(np.ravel(model.l1_ratio)), np.unique(np.ravel(model.alphas_)))
     if not _same_values(searched[0], l1_ratios) or not _same_values(searched[1], alphas):
         return incorrect("cv_model searches another grid: pass alphas=alphas and l1_ratio=l1_ratios")
     if getattr(model, "n_features_in_", None) != X_train.shape[1]:
         return incorrect(f"cv_model was fitted on {model.n_features_in_} columns; X_train has {X_train.shape[1]}")
-    reference = ElasticNetCV(alphas=alphas, l1_ratio=l1_ratios, cv=5, random_state=42).fit(X_train, y_train)
+    reference = ElasticNetCV(alphas=alphas, l1_ratio=l1_ratios, cv=5).fit(X_train, y_train)
     if not np.allclose(model.mse_path_, reference.mse_path_):
-        return incorrect("its cross-validation errors differ from 5 folds of X_train, y_train: fit on the "
-                         "training rows only (the test rows must stay unseen until the end)")
+        return incorrect("its cross-validation errors differ from 5 unshuffled folds of X_train, y_train: fit on "
+                         "the training rows only (the test rows must stay unseen until the end)")
     chosen = (float(model.alpha_), float(model.l1_ratio_))
     verdict = f"cross-validation on the training rows chose alpha={chosen[0]:g}, l1_ratio={chosen[1]:g}"
-    if test_choice is not None and not np.allclose(chosen, test_choice):
-        verdict += f"; the test split alone would have chosen {test_choice[0]:g}, {test_choice[1]:g}"
-    elif test_choice is not None:
-        verdict += ", the point the test split alone picks too: here the shortcut agrees, which it need not"
+    if scores is not None:
+        best = _ranked(scores).iloc[0]
+        test_choice = (float(best["alpha"]), float(best["l1_ratio"]))
+        if np.allclose(chosen, test_choice):
+            verdict += ", the point the test split alone picks too: here the shortcut agrees, which it need not"
+        else:
+            verdict += f"; the test split alone would have chosen {test_choice[0]:g}, {test_choice[1]:g}"
     return correct(verdict + ". Only now is the test split used, once, to report the chosen model.")
+
+
+def _fold_count(cv: Any) -> int | None:
+    """How many folds an estimator's `cv` argument means: None is scikit-learn's default of 5."""
+    if cv is None:
+        return 5
+    if isinstance(cv, (int, np.integer)):
+        return int(cv)
+    get_n_splits = getattr(cv, "get_n_splits", None)
+    return int(get_n_splits()) if callable(get_n_splits) else None
 
 
 def _same_values(found: np.ndarray, expected: list[float]) -> bool:
     """True when `found` holds exactly the distinct values of `expected` (in any order)."""
     wanted = np.unique(np.asarray(expected, dtype=float))
     return found.shape == wanted.shape and bool(np.allclose(np.sort(found), wanted))
+
+
+def check_beyond_the_edge(executed: str | Path | None, scores: pd.DataFrame) -> Feedback:
+    """Exercise: one point beyond the grid's smallest alpha, run as a batch run is, by papermill.
+
+    `executed` is the output notebook of `papermill.execute_notebook` with a smaller `alpha` and a
+    `results_path`; the check reads its parameters from papermill's metadata and its RMSE from the results file,
+    as `workbook run` and `workbook sweep` read a point.
+    """
+    best = _ranked(scores).iloc[0]
+    edge = float(scores["alpha"].min())
+    hint = (f"run this notebook with papermill.execute_notebook(notebook, output, parameters={{'alpha': ..., "
+            f"'l1_ratio': {best['l1_ratio']:g}, 'results_path': ...}}, kernel_name='workbook') with an alpha "
+            f"below {edge:g}, and give the output notebook's path")
+    if executed is None:
+        return not_answered(hint)
+    path = Path(executed)
+    if not path.is_file():
+        return incorrect(f"no notebook at {path}: give the output path you passed to papermill.execute_notebook")
+    run = nbformat.read(path, as_version=4).metadata.get("papermill")
+    if run is None:
+        return incorrect(f"{path.name} was not written by papermill: {hint}")
+    if not run.get("end_time"):
+        return incorrect(f"{path.name} was prepared but not executed: run it without prepare_only=True")
+    if run.get("exception"):
+        return incorrect(f"{path.name} stopped at an error: open it and read the cell that failed")
+    parameters = run.get("parameters") or {}
+    alpha, l1_ratio = parameters.get("alpha"), parameters.get("l1_ratio")
+    if not isinstance(alpha, (int, float)) or alpha >= edge:
+        return incorrect(f"alpha={alpha!r} is not beyond the grid's edge: pass an alpha below {edge:g}, the "
+                         "smallest section 4 tried")
+    if parameters.get("results_path") is None:
+        return close("the run wrote no results file: pass results_path too, as workbook run does for each "
+                     "notebook, then read the RMSE from it")
+    return _edge_verdict(float(alpha), l1_ratio, Path(parameters["results_path"]), best)
+
+
+def _edge_verdict(alpha: float, l1_ratio: Any, results: Path, best: pd.Series) -> Feedback:
+    """Compare the beyond-the-edge point's RMSE (from its results file) with the grid's best point."""
+    try:
+        rmse = float(json.loads(results.read_text(encoding="utf-8"))["wine_rmse"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return incorrect(f"no wine_rmse in a results file at {results}: the run did not reach its last cell, or "
+                         "the file was moved")
+    if not isinstance(l1_ratio, (int, float)) or not np.isclose(l1_ratio, best["l1_ratio"]):
+        return close(f"keep l1_ratio at the best point's {best['l1_ratio']:g}, so only alpha moves")
+    gain = float(best["rmse"]) - rmse
+    verdict = (f"alpha={alpha:g}, l1_ratio={l1_ratio:g}: test RMSE {rmse:.4f} from its results file, against "
+               f"{best['rmse']:.4f} at the grid's best point (alpha={best['alpha']:g}); ")
+    if gain > 0.005:
+        return correct(verdict + f"{gain:.4f} lower: the edge was hiding better points, so widen the grid that way")
+    return correct(verdict + f"{gain:+.4f}: with the penalty already almost off, a smaller alpha has little left "
+                   "to give. The next grid should move something else (the features, or another model)")
