@@ -96,7 +96,8 @@ def _run_problems(client: Any, found: Any) -> list[str]:
         return [f"the run behind version {found.version} ({run.info.run_name}) is deleted: restore it, or log again."]
     if not run.inputs.dataset_inputs:
         return [f"its run ({run.info.run_name}) has no dataset input: log the training rows inside the run with "
-                "mlflow.log_input(mlflow.data.from_pandas(train_rows, targets='Price'), context='training')."]
+                "mlflow.log_input(mlflow.data.from_pandas(X_train.assign(Price=y_train.astype(float)), "
+                "name='flights-train', targets='Price'), context='training')."]
     return []
 
 

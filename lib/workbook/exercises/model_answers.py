@@ -205,7 +205,8 @@ def check_signature_inputs(answer: Any, model: Any) -> Feedback:
     required = [str(name) for name in schema.required_input_names()]
     return check_number(
         answer, len(required),
-        hint="look at model.metadata.get_input_schema() (or the MLmodel file) and count the required inputs",
+        hint="count the names in pyfunc_model.metadata.get_input_schema().required_input_names() (or read the "
+             "MLmodel file)",
         why=f"{len(required)} columns ({', '.join(required)}): the raw flight fields the pipeline turns into "
             "features itself. A request without one of them is refused before the model runs.",
         look_at="The signature lists what the model receives, not the features it computes inside.",
