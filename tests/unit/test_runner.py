@@ -23,6 +23,7 @@ import workbook
 from workbook import execution, made_with
 from workbook.errors import UsageError, WorkbookError
 from workbook.execution import NotebookInfo, NotebookRun, Param, warm
+from workbook.paths import NOTEBOOKS_DIR
 from workbook.results import save_results
 from workbook.run import RunResult, folders, in_place, orchestrate, report, schedule
 
@@ -121,6 +122,15 @@ def test_notebook_parameters_of_a_fixture() -> None:
     help_text = "optional path to a data file; None = no file"
     assert params["data_path"] == Param("data_path", "str | None", "None", help_text)
     assert params["fail"].type_name == "bool"
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")), ids=lambda path: path.stem)
+def test_papermill_sees_every_parameter_of_a_shipped_notebook(notebook: Path) -> None:
+    """papermill's own reader skips a line holding two '=' (help comments like "None = the default"), and then
+    `papermill --help-notebook` hides the parameter and `-p` warns that it is unknown. The shipped notebooks'
+    comments avoid it, so a papermill user sees the parameters the workbook sees."""
+    found = papermill.inspect_notebook(str(notebook))
+    assert list(found) == list(execution.notebook_parameters(notebook))
 
 
 def test_parse_parameters_cell_reads_what_papermill_misreads() -> None:
