@@ -51,7 +51,9 @@ def boxen_price_by(
     """Boxen plot of Price by `column`, categories ordered by median price, on a log ₹ axis by default.
 
     A boxen (letter-value) plot shows many quantiles, not only the quartiles, so the long tail of dear
-    fares stays visible instead of becoming a cloud of 'outlier' dots.
+    fares stays visible instead of becoming a cloud of 'outlier' dots. The plot is seaborn's
+    `sns.boxenplot(data=df, x=column, y="Price", order=..., log_scale=True)`; this adds the order by median,
+    rupee tick labels at round fares, a title and slanted labels.
     """
     require_columns(df, [column, PRICE], "boxen_price_by")
     if ax is None:

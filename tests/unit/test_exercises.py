@@ -109,6 +109,15 @@ def test_check_duplicate_rows(raw):
     assert_status(ex.check_duplicate_rows(copies + 1, raw), ex.INCORRECT, "duplicated().sum()")
 
 
+def test_check_duplicate_rows_names_the_count_after_cleaning(raw):
+    # One more copy of a GoAir row: the rare-airline filter removes it, so the cleaned data holds one copy fewer.
+    loaded = pd.concat([raw, raw[raw["Airline"] == "GoAir"].head(1)], ignore_index=True)
+    after_cleaning = int(drop_rare_airlines(talk_dropna(loaded)).duplicated().sum())
+    assert after_cleaning == int(loaded.duplicated().sum()) - 1
+    assert_status(ex.check_duplicate_rows(after_cleaning + 1, loaded), ex.CORRECT)
+    assert_status(ex.check_duplicate_rows(after_cleaning, loaded), ex.CLOSE, "after the talk's cleaning", "as loaded")
+
+
 def test_check_cheapest_airline(raw):
     cleaned = drop_rare_airlines(talk_dropna(raw))
     medians = cleaned.groupby("Airline")["Price"].median().sort_values()

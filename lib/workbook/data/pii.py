@@ -1,4 +1,4 @@
-"""PII at ingestion: a synthetic bookings extract with raw PII, redacted previews, salted tokens, masked writes."""
+"""PII at ingestion: a synthetic bookings extract with raw PII, redacted previews, keyed tokens, masked writes."""
 
 from __future__ import annotations
 
@@ -67,13 +67,13 @@ def pii_preview(df: pd.DataFrame, rows: int = 3, columns: list[str] = PII_COLUMN
 
 
 def pii_token(value: object, salt: str, prefix: str) -> str:
-    """Stable pseudonym: prefix + the first 12 hex characters of HMAC-SHA256(salt, value)."""
+    """Stable pseudonym: prefix + the first 12 hex characters of HMAC-SHA256 of value, with `salt` as the key."""
     digest = hmac.new(salt.encode("utf-8"), str(value).encode("utf-8"), hashlib.sha256).hexdigest()
     return f"{prefix}_{digest[:TOKEN_HEX_CHARS]}"
 
 
 def mask_pii(df: pd.DataFrame, salt: str, columns: list[str] = PII_COLUMNS) -> pd.DataFrame:
-    """Replace each PII value by a salted token: same value -> same token (joins still work), new salt -> new tokens."""
+    """Replace each PII value by a keyed token (HMAC, `salt` the key): same value -> same token, new key -> new ones."""
     if not isinstance(salt, str) or not salt:
         raise ValueError("mask_pii: salt must be a non-empty string (keep it secret, outside the repository)")
     missing = [c for c in columns if c not in df.columns]

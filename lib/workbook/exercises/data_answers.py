@@ -129,9 +129,13 @@ def check_rows_removed(answer: Any, raw: pd.DataFrame) -> Feedback:
 
 
 def check_duplicate_rows(answer: Any, flights: pd.DataFrame) -> Feedback:
-    """Exercise: how many rows are exact copies of an earlier row (what drop_duplicates() would remove)?"""
+    """Exercise: how many rows are exact copies of an earlier row (what drop_duplicates() would remove)?
+
+    Notebook 02 asks it of the data as loaded, so the count after the talk's two cleaning steps is a near miss.
+    """
     extra_copies = int(flights.duplicated().sum())
     all_copies = int(flights.duplicated(keep=False).sum())
+    after_cleaning = int(drop_rare_airlines(talk_dropna(flights)).duplicated().sum())
     return check_number(
         answer, extra_copies,
         hint="count the rows df.duplicated() marks True (every column equal to an earlier row)",
@@ -142,6 +146,8 @@ def check_duplicate_rows(answer: Any, flights: pd.DataFrame) -> Feedback:
             (all_copies, "you counted every member of a duplicate group (keep=False), first copies included; "
                          "the question asks for the extra copies only."),
             (len(flights) - extra_copies, "that is the number of distinct rows; the question asks for the copies."),
+            (after_cleaning, "that is the count after the talk's cleaning (dropna() and the rare-airline filter); "
+                             "the question asks about the data as loaded."),
         ],
     )
 
@@ -195,7 +201,7 @@ def check_batch_width(answer: Any, batch: pd.DataFrame, train_width: int) -> Fee
     return check_number(
         answer, width,
         hint="run talk_feature_frame on the batch and look at .shape[1] (or reason it out: 9 numeric columns "
-             "plus the dummies of the labels present)",
+             "plus one dummy per label present in the batch, minus the first label of each column: drop_first)",
         why=f"{width} columns, not {train_width}: get_dummies only knows the labels it sees in this batch, "
             "so the model's input changes shape.",
         look_at="get_dummies makes a column per label *present in this batch*, minus the first (drop_first).",
