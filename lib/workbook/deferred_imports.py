@@ -12,10 +12,13 @@ starts; nothing else does, and importing this module changes nothing.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import sys
 import types
+from importlib.machinery import ModuleSpec
+from pathlib import Path
 from typing import Any
 
 GRAMMAR_MODULE = "rfc3987_syntax"
@@ -23,9 +26,11 @@ GRAMMAR_MODULE = "rfc3987_syntax"
 
 def defer() -> bool:
     """Put the stand-in in place unless the real module is imported already or absent; True when it did."""
-    if GRAMMAR_MODULE in sys.modules or importlib.util.find_spec(GRAMMAR_MODULE) is None:
+    spec = None if GRAMMAR_MODULE in sys.modules else importlib.util.find_spec(GRAMMAR_MODULE)
+    if spec is None:
         return False
     stand_in = types.ModuleType(GRAMMAR_MODULE, "A stand-in: the real module is imported on first use.")
+    stand_in.__spec__ = spec  # where the real one is, for importlib.util.find_spec
 
     def real() -> types.ModuleType:
         if sys.modules.get(GRAMMAR_MODULE) is stand_in:
@@ -40,11 +45,34 @@ def defer() -> bool:
 
     stand_in.is_valid_syntax = is_valid_syntax  # what jsonschema imports
     stand_in.parse = parse
+    exported: list[frozenset[str]] = []  # read from the source on the first lookup, not at every start
+
     def attribute(name: str) -> Any:
-        if name.startswith("__"):  # the import system asks for __path__, __spec__, ...: not a first use
-            raise AttributeError(name)
+        # Only the real module's own names are a first use. Others are lookups, not uses: the import system
+        # asks for __path__ and __spec__, and pickle looks for a class by name in every module it knows.
+        if not exported:
+            exported.append(_public_names(spec))
+        if name not in exported[0]:
+            raise AttributeError(f"module {GRAMMAR_MODULE!r} has no attribute {name!r}")
         return getattr(real(), name)
 
     stand_in.__getattr__ = attribute  # anything else: the real module's
     sys.modules[GRAMMAR_MODULE] = stand_in
     return True
+
+
+def _public_names(spec: ModuleSpec) -> frozenset[str]:
+    """The names the real package exports (its __init__ is `from .syntax_helpers import *`), read from the
+    source without running it: what the module defines or imports at top level, minus private ones."""
+    names: set[str] = set()
+    for folder in spec.submodule_search_locations or ():
+        for source in Path(folder).glob("*.py"):
+            for node in ast.parse(source.read_text(encoding="utf-8")).body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(target.id for target in targets if isinstance(target, ast.Name))
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return frozenset(name for name in names if not name.startswith("_") and name != "*")

@@ -39,6 +39,16 @@ def test_the_stand_in_builds_nothing_at_import_and_answers_as_the_real_module():
     assert deferred[1:4] == real[1:]
 
 
+def test_looking_up_a_name_the_module_lacks_builds_nothing_and_its_own_names_are_the_real_ones():
+    """pickle looks a class up by name in every module it knows (whichmodule), as MLflow's model logging does:
+    such lookups must not build the grammar; the real module's names still work."""
+    program = (FROM_THE_REAL_MODULE + "from workbook.deferred_imports import defer\nassert defer()\n"
+               "import pickle, rfc3987_syntax\nfrom sklearn.dummy import DummyRegressor\n"
+               "print(hasattr(rfc3987_syntax, 'DummyRegressor'), pickle.whichmodule(DummyRegressor.fit, 'fit'))\n"
+               + GRAMMAR_BUILT + "print(rfc3987_syntax.RFC3987_SYNTAX_PARSER_TYPE)\n" + GRAMMAR_BUILT)
+    assert _run(program) == ["False", "sklearn.dummy", "False", "earley", "True"]
+
+
 def test_defer_leaves_a_module_already_imported_alone():
     assert _run(FROM_THE_REAL_MODULE + "import rfc3987_syntax\nfrom workbook.deferred_imports import defer\n"
                 "print(defer(), hasattr(sys.modules['rfc3987_syntax'], '__file__'))") == ["False", "True"]
