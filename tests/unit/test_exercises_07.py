@@ -116,7 +116,9 @@ def test_check_beyond_the_edge_reads_the_run_as_a_batch_run_does(tmp_path):
 
 def test_check_beyond_the_edge_names_each_slip(tmp_path):
     check = ex.check_beyond_the_edge
-    assert_status(check(None, EDGE_SCORES), ex.NOT_ANSWERED, "papermill.execute_notebook", "below 0.001")
+    assert_status(check(None, EDGE_SCORES), ex.NOT_ANSWERED, "pm.execute_notebook", "below 0.001", "str(")
+    returned = nbformat.read(_executed(tmp_path), as_version=4)  # what pm.execute_notebook returns
+    assert_status(check(returned, EDGE_SCORES), ex.INCORRECT, "give the path", "not a NotebookNode")
     assert_status(check(tmp_path / "missing.ipynb", EDGE_SCORES), ex.INCORRECT, "no notebook at")
     plain = tmp_path / "plain.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), plain)

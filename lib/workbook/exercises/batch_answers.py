@@ -119,11 +119,14 @@ def check_beyond_the_edge(executed: str | Path | None, scores: pd.DataFrame) -> 
     """
     best = _ranked(scores).iloc[0]
     edge = float(scores["alpha"].min())
-    hint = (f"run this notebook with papermill.execute_notebook(notebook, output, parameters={{'alpha': ..., "
-            f"'l1_ratio': {best['l1_ratio']:g}, 'results_path': ...}}, kernel_name='workbook') with an alpha "
+    hint = (f"run this notebook with pm.execute_notebook(notebook, output, parameters={{'alpha': ..., "
+            f"'l1_ratio': {best['l1_ratio']:g}, 'results_path': str(...)}}, kernel_name='workbook') with an alpha "
             f"below {edge:g}, and give the output notebook's path")
     if executed is None:
         return not_answered(hint)
+    if not isinstance(executed, (str, Path)):
+        return incorrect(f"give the path of the executed notebook (the output path you passed to "
+                         f"pm.execute_notebook), not a {type(executed).__name__}")
     path = Path(executed)
     if not path.is_file():
         return incorrect(f"no notebook at {path}: give the output path you passed to papermill.execute_notebook")
