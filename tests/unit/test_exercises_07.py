@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from feedback_asserts import assert_status
 from sklearn.linear_model import ElasticNet, ElasticNetCV
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, LeaveOneOut
 
 from workbook import exercises as ex
 
@@ -66,6 +66,10 @@ def test_check_cv_choice_takes_any_way_of_asking_for_five_unshuffled_folds(rows)
                   ex.INCORRECT, "unshuffled folds")
     assert_status(ex.check_cv_choice(ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=KFold(3)).fit(
         X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS), ex.INCORRECT, "(3 folds)")
+    leave_one_out = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=LeaveOneOut()).fit(X_train.head(20),
+                                                                                          y_train.head(20))
+    assert_status(ex.check_cv_choice(leave_one_out, X_train, y_train, ALPHAS, L1_RATIOS), ex.INCORRECT,
+                  "cv=LeaveOneOut(); the exercise asks for 5 folds")
 
 
 def test_check_cv_choice_names_each_slip(rows):
