@@ -13,11 +13,11 @@ starts; nothing else does, and importing this module changes nothing.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import sys
 import types
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +40,14 @@ def defer() -> bool:
     def is_valid_syntax(term: str, value: str) -> bool:
         return real().is_valid_syntax(term, value)
 
-    def parse(term: str, value: str) -> Any:
-        return real().parse(term, value)
-
-    stand_in.is_valid_syntax = is_valid_syntax  # what jsonschema imports
-    stand_in.parse = parse
-    exported: list[frozenset[str]] = []  # read from the source on the first lookup, not at every start
+    # jsonschema imports this name when it is imported itself: a function that imports on its first call.
+    stand_in.is_valid_syntax = is_valid_syntax
+    folders = tuple(spec.submodule_search_locations or ())
 
     def attribute(name: str) -> Any:
         # Only the real module's own names are a first use. Others are lookups, not uses: the import system
         # asks for __path__ and __spec__, and pickle looks for a class by name in every module it knows.
-        if not exported:
-            exported.append(_public_names(spec))
-        if name not in exported[0]:
+        if name not in _public_names(folders):
             raise AttributeError(f"module {GRAMMAR_MODULE!r} has no attribute {name!r}")
         return getattr(real(), name)
 
@@ -61,11 +56,12 @@ def defer() -> bool:
     return True
 
 
-def _public_names(spec: ModuleSpec) -> frozenset[str]:
-    """The names the real package exports (its __init__ is `from .syntax_helpers import *`), read from the
-    source without running it: what the module defines or imports at top level, minus private ones."""
+@functools.cache  # read on the first lookup, not at every start
+def _public_names(folders: tuple[str, ...]) -> frozenset[str]:
+    """The names the real package in `folders` exports (its __init__ is `from .syntax_helpers import *`), read
+    from the source without running it: what it defines or imports at top level, minus private ones."""
     names: set[str] = set()
-    for folder in spec.submodule_search_locations or ():
+    for folder in folders:
         for source in Path(folder).glob("*.py"):
             for node in ast.parse(source.read_text(encoding="utf-8")).body:
                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
