@@ -401,7 +401,9 @@ def test_close_the_loop_promotes_only_a_challenger_that_beats_the_champion(world
     shocked = scenario_run("price_shock", 2, 1)
     with mlflow.start_run(run_name="monitoring"):
         outcome = monitoring.close_the_loop(shocked.report, shocked.production, world.model, name,
-                                            retrain_months=1, tags={"scenario": "price_shock"})
+                                            retrain_months=1, tags={"scenario": "price_shock",
+                                                                    "workbook.data_source": "synthetic twin",
+                                                                    "workbook.data_hash": "the parent's data"})
     assert outcome["retrained"] and outcome["promoted"]
     assert outcome["train_months"] == MONTHS[:1] and outcome["eval_month"] == MONTHS[1]
     assert outcome["challenger_mae"] < 0.75 * outcome["champion_mae"]  # measured: ~1,600 vs ~2,900 (1,000 rows)
@@ -414,6 +416,10 @@ def test_close_the_loop_promotes_only_a_challenger_that_beats_the_champion(world
     assert run["params.train_months"] == "2019-07"
     trained_on = len(monitoring.labelled_rows(shocked.production, MONTHS[:1]))
     assert run["params.n_train_rows"] == str(trained_on) and ROWS - 1 <= trained_on <= ROWS
+    # Its data tags (a model card reads them) name what it learned, not the parent run's data.
+    assert run["tags.workbook.data_source"] == "synthetic twin: production months 2019-07"
+    learned = monitoring.labelled_rows(shocked.production, MONTHS[:1]).drop(columns=["month"])
+    assert run["tags.workbook.data_hash"] == tracking.frame_hash(learned)
 
 
 def test_the_challenger_is_the_champions_own_recipe_retrained(world, scenario_run, mlflow_store):

@@ -288,10 +288,16 @@ def _psi_cases(reference: Any, current: Any) -> dict[str, tuple[np.ndarray, np.n
     """The notebook's feature, plus small cases a plausible bug fails: no change, a shift, values out of range."""
     rng = np.random.default_rng(0)
     base = rng.normal(0, 1, 2_000)
+    # Whole numbers 0-19, with the deciles on the odd ones: each bin holds an even and an odd number, so a value
+    # equal to an edge sent up instead of down pairs them the other way, and PSI moves from 0.005 to 0.076.
+    # (On the notebook's feature, durations in 5-minute steps, the same slip moves it far less.)
+    steps = np.concatenate([np.zeros(25), np.repeat(np.arange(20.0), 50)])
+    odd_heavy = np.repeat(np.arange(20.0), [20, 80] * 10)
     return {"the notebook's feature": (np.asarray(reference, dtype=float), np.asarray(current, dtype=float)),
             "a sample against itself": (base, base.copy()),
             "a sample shifted by half a standard deviation": (base, rng.normal(0.5, 1, 1_000)),
-            "a month beyond the training range": (base, rng.normal(3, 0.5, 500))}
+            "a month beyond the training range": (base, rng.normal(3, 0.5, 500)),
+            "whole numbers, many on a bin edge": (steps, odd_heavy)}
 
 
 def check_psi_function(psi: Any, reference: Any, current: Any) -> Feedback:
@@ -330,17 +336,33 @@ def _psi_problem(value: float | None, expected: float, name: str, p_values: np.n
     if value < -PSI_TOLERANCE:
         return close(f"on {name} it returned {value:.3f}: PSI is never negative, (q - p) and ln(q / p) always "
                      "share their sign. Check the order inside the log.")
+    if abs(value - _edge_up_psi(p_values, q_values)) <= PSI_TOLERANCE:
+        return close(f"on {name} a value equal to an edge seems to go to the bin above it; it belongs to the bin "
+                     "below: np.searchsorted(edges, values) with its default side='left', or pd.cut(values, "
+                     "[-np.inf, *edges, np.inf], right=True).")
     if abs(value - _equal_width_psi(p_values, q_values)) <= PSI_TOLERANCE:
         return close(f"on {name} you seem to cut equal-width bins; cut them at the deciles of p_values "
-                     "(np.quantile(p_values, [0.1, 0.2, ..., 0.9])) so each training bin holds a tenth.")
+                     "(np.quantile(p_values, np.linspace(0.1, 0.9, 9))) so each training bin holds a tenth.")
     return incorrect(f"on {name} it returned {value:.3f}, the deciles recipe gives {expected:.3f}. "
                      "Check the edges (the deciles of p_values, open at both ends), that you use shares not counts, "
                      "and the 1e-4 floor.")
 
 
 def _equal_width_psi(p_values: np.ndarray, q_values: np.ndarray, bins: int = 10) -> float:
-    edges = np.linspace(p_values.min(), p_values.max(), bins + 1)[1:-1]
-    p = np.bincount(np.searchsorted(edges, p_values), minlength=bins) / len(p_values)
-    q = np.bincount(np.searchsorted(edges, q_values), minlength=bins) / len(q_values)
+    """PSI with equal-width bins between p's extremes: the slip of not cutting at the deciles."""
+    return _psi_at(np.linspace(p_values.min(), p_values.max(), bins + 1)[1:-1], p_values, q_values)
+
+
+def _edge_up_psi(p_values: np.ndarray, q_values: np.ndarray) -> float:
+    """PSI at the deciles with a value equal to an edge counted in the bin above it: the slip of side='right'."""
+    edges = np.unique(np.quantile(p_values, np.linspace(0.1, 0.9, 9)))
+    return _psi_at(edges, p_values, q_values, side="right")
+
+
+def _psi_at(edges: np.ndarray, p_values: np.ndarray, q_values: np.ndarray, side: str = "left") -> float:
+    """PSI with bins between `edges` (open at both ends), empty shares floored at 1e-4."""
+    bins = len(edges) + 1
+    p = np.bincount(np.searchsorted(edges, p_values, side=side), minlength=bins) / len(p_values)
+    q = np.bincount(np.searchsorted(edges, q_values, side=side), minlength=bins) / len(q_values)
     p, q = np.maximum(p, 1e-4), np.maximum(q, 1e-4)
     return float(np.sum((q - p) * np.log(q / p)))

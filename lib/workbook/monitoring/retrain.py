@@ -125,8 +125,12 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
     import mlflow  # here, not at the top: workbook.tracking imports it first (it quiets MLflow)
 
     train_rows = labelled_rows(production, train_months)
-    with mlflow.start_run(run_name="challenger", nested=mlflow.active_run() is not None,
-                          tags={str(k): str(v) for k, v in (tags or {}).items()}):
+    tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    # The run's data tags describe what this model learned (a model card reads them), not the parent's data.
+    origin = tags.get("workbook.data_source")
+    tags["workbook.data_source"] = f"{origin + ': ' if origin else ''}production months {', '.join(train_months)}"
+    tags["workbook.data_hash"] = tracking.frame_hash(train_rows.drop(columns=["month"]))
+    with mlflow.start_run(run_name="challenger", nested=mlflow.active_run() is not None, tags=tags):
         mlflow.log_params({**recipe_params(challenger), "features": "improved",
                            "train_months": ", ".join(train_months), "eval_month": eval_month,
                            "n_train_rows": len(train_rows)})

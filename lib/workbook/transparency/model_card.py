@@ -21,14 +21,15 @@ from workbook.messages import first_line
 from workbook.transparency.markdown import format_number, markdown_table
 
 DEFAULT_INTENDED_USE = (
-    "Estimate the one-way economy fare (rupees) of an Indian domestic flight on the six markets of the "
-    "training data, from what a booking system knows before departure: airline, date, itinerary, schedule "
-    "and fare notes. Meant for teaching MLOps and for rough fare guidance, not for pricing or refunds."
+    "Estimate the one-way economy fare (rupees) of an Indian domestic flight on the five markets of the "
+    "training data (six route labels: Delhi and New Delhi are one city), from what a booking system knows "
+    "before departure: airline, date, itinerary, schedule and fare notes. Meant for teaching MLOps and for "
+    "rough fare guidance, not for pricing or refunds."
 )
 DEFAULT_LIMITATIONS = [
     ("Trained on past fares only (the rows named under Data); fares drift with season, fuel and competition, "
      "so watch the drift report and retrain when the error rises."),
-    ("Knows only the six markets and the airlines of the training data; an unseen route or airline gets an "
+    ("Knows only the five markets and the airlines of the training data; an unseen route or airline gets an "
      "average guess."),
     "Rare fare classes (business, premium economy) have few examples; their errors are the largest.",
     ("Explanations describe the model, not the airline's pricing: a large contribution means the model "
