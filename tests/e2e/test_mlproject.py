@@ -70,7 +70,7 @@ def test_mlflow_run_of_the_flights_entry_point_logs_a_flight_model_beside_notebo
     assert run.data.tags["mlflow.project.entryPoint"] == "flights"
     assert {k: run.data.params[k] for k in ("model_name", "learning_rate", "n_rows")} == {
         "model_name": "hist_gradient_boosting", "learning_rate": "0.2", "n_rows": "1500"}
-    assert set(run.data.metrics) == {"MAE", "RMSE", "R2", "MAPE", "cv_MAE"}
+    assert set(run.data.metrics) == {"MAE", "RMSE", "R2", "MAPE", "cv_MAE", "cv_MAE_std"}
     assert 0.5 < run.data.metrics["R2"] <= 1 and run.data.metrics["MAE"] > 0
     logged = client.search_logged_models(experiment_ids=[experiment.experiment_id])
     assert [model.source_run_id for model in logged] == [run.info.run_id]  # the model, in MLflow's own run

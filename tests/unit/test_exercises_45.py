@@ -158,28 +158,28 @@ def test_log_target_gain_fits_nothing_until_answered(monkeypatch):
 # ---------------------------------------------------------------- notebook 05
 
 
-@pytest.fixture()
-def runs() -> pd.DataFrame:
-    return pd.DataFrame({
-        "run_name": ["05-flight-runs", "boosting-lr0.05", "boosting-lr0.2", "tree"],
-        "status": ["FINISHED"] * 4,
-        "metrics.MAE": [np.nan, 690.0, 521.0, 980.0],
-        "metrics.cv_MAE": [np.nan, 700.0, 733.0, 1010.0],
+def test_check_runs_within_noise():
+    runs = pd.DataFrame({
+        "run_name": ["05-flight-models", "boosting-lr0.05", "boosting-lr0.1", "boosting-lr0.2", "tree"],
+        "metrics.cv_MAE": [np.nan, 814.0, 806.0, 844.0, 1565.0],
+        "metrics.cv_MAE_std": [np.nan, 9.0, 11.0, 12.0, 20.0],
     })
-
-
-def test_check_best_run(runs):
-    assert_status(ex.check_best_run(None, runs), ex.NOT_ANSWERED, "metrics.MAE")
-    assert_status(ex.check_best_run("boosting-lr0.2", runs), ex.CORRECT, "521", "chose its challenger by cv_MAE")
-    assert_status(ex.check_best_run("boosting-lr0.05", runs, metric="metrics.cv_MAE"), ex.CORRECT, "700",
-                  "how the registry's challenger was chosen")
-    assert_status(ex.check_best_run("Boosting LR0.2", runs), ex.CORRECT)  # case and separators do not matter
-    assert_status(ex.check_best_run("tree", runs), ex.CLOSE, "largest MAE")
-    assert_status(ex.check_best_run("05-flight-runs", runs), ex.CLOSE, "parent run")
-    assert_status(ex.check_best_run("boosting-lr0.05", runs), ex.INCORRECT, "690")
-    assert_status(ex.check_best_run("knn", runs), ex.INCORRECT, "not a run name")
-    with pytest.raises(ValueError, match="metrics.R2"):
-        ex.check_best_run("tree", runs, metric="metrics.R2")
+    check = ex.check_runs_within_noise
+    assert_status(check(None, runs), ex.NOT_ANSWERED, "cv_MAE_std")
+    # 806 + 11 = 817: lr0.05 (814) is inside, lr0.2 (844) is not; order, case and a tuple do not matter
+    assert_status(check(["boosting-lr0.1", "boosting-lr0.05"], runs), ex.CORRECT, "₹817", "coin toss")
+    assert_status(check(("Boosting LR0.05", "boosting-lr0.1"), runs), ex.CORRECT)
+    assert_status(check("boosting-lr0.1", runs), ex.CLOSE, "is it alone")
+    assert_status(check(["boosting-lr0.1"], runs), ex.CLOSE, "is it alone")
+    assert_status(check(["boosting-lr0.05", "boosting-lr0.1", "boosting-lr0.2"], runs), ex.INCORRECT,
+                  "boosting-lr0.2 lie more than one spread")
+    assert_status(check(["boosting-lr0.1", "knn"], runs), ex.INCORRECT, "not run names")
+    assert_status(check(806, runs), ex.INCORRECT, "list of run names")
+    clear = runs.assign(**{"metrics.cv_MAE_std": [np.nan, 9.0, 5.0, 12.0, 20.0]})  # the line is 811
+    assert_status(check(["boosting-lr0.1"], clear), ex.CORRECT, "clear of the noise")
+    assert_status(check([], clear), ex.CLOSE, "you left out boosting-lr0.1")
+    with pytest.raises(ValueError, match="cv_MAE_std"):
+        check(["tree"], runs.drop(columns="metrics.cv_MAE_std"))
 
 
 def _model_with_inputs(columns: list[str]) -> SimpleNamespace:

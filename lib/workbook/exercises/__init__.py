@@ -43,7 +43,6 @@ from workbook.exercises.feedback import (
 )
 from workbook.exercises.mlflow_checks import check_mlflow_challenger
 from workbook.exercises.model_answers import (
-                                            check_best_run,
                                             check_departure_disparity,
                                             check_feature_gain,
                                             check_log_target_gain,
@@ -51,12 +50,13 @@ from workbook.exercises.model_answers import (
                                             check_new_category_alerts,
                                             check_psi,
                                             check_rounded_fare_classes,
+                                            check_runs_within_noise,
                                             check_signature_inputs,
 )
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
-    "check_batch_width", "check_best_grid_point", "check_best_run", "check_beyond_the_edge",
+    "check_batch_width", "check_best_grid_point", "check_beyond_the_edge",
     "check_cheapest_airline", "check_cleaning_function", "check_cv_choice",
     "check_cv_function", "check_deferred_share", "check_departure_disparity", "check_dummy_count",
     "check_duplicate_rows",
@@ -64,7 +64,8 @@ __all__ = [
     "check_mlflow_challenger",
     "check_new_category_alerts", "check_number", "check_problem_kinds", "check_psi",
     "check_psi_function",
-    "check_rounded_fare_classes", "check_rows_removed", "check_signature_inputs", "check_stops_price_ratio",
+    "check_rounded_fare_classes", "check_rows_removed", "check_runs_within_noise", "check_signature_inputs",
+    "check_stops_price_ratio",
     "check_weekend_medians",
     "close", "correct", "incorrect", "not_answered",
 ]

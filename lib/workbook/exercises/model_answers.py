@@ -162,36 +162,50 @@ def _cv_mae(model: str, features: str, log_target: bool, X: pd.DataFrame, y: pd.
 # --- notebook 05 --------------------------------------------------------------------------------------
 
 
-CHALLENGER_METRIC = "metrics.cv_MAE"  # notebook 05 chooses and promotes by cross-validated MAE
-
-
-def check_best_run(answer: Any, runs: pd.DataFrame, metric: str = "metrics.MAE") -> Feedback:
-    """Exercise: which run (by name) has the lowest `metric` in a runs table such as runs_frame returns?"""
-    if "run_name" not in runs.columns or metric not in runs.columns:
-        raise ValueError(f"the runs table needs columns 'run_name' and {metric!r}; it has {list(runs.columns)}")
-    scored = runs.dropna(subset=[metric])
+def check_runs_within_noise(answer: Any, runs: pd.DataFrame, metric: str = "metrics.cv_MAE",
+                            spread: str = "metrics.cv_MAE_std") -> Feedback:
+    """Exercise: which runs' `metric` lies within the best run's `spread` (its folds' standard deviation) of the
+    best, so that cross-validation cannot tell them from the winner? A list of run names."""
+    missing = [column for column in ("run_name", metric, spread) if column not in runs.columns]
+    if missing:
+        raise ValueError(f"the runs table needs columns {missing}; it has {list(runs.columns)}")
+    scored = runs.dropna(subset=[metric, spread])
     if scored.empty:
-        raise ValueError(f"no run in the table has a value for {metric!r}")
-    ranked = scored.sort_values(metric, kind="stable")
-    best, worst = ranked.iloc[0], ranked.iloc[-1]
-    hint = f"sort the runs by {metric} and take the run_name of the smallest (lower error is better)"
+        raise ValueError(f"no run in the table has both {metric!r} and {spread!r}")
+    best = scored.sort_values(metric, kind="stable").iloc[0]
+    line = best[metric] + best[spread]
+    tied = {normalise_label(name): name for name in scored.loc[scored[metric] <= line, "run_name"]}
+    short_metric, short_spread = metric.removeprefix("metrics."), spread.removeprefix("metrics.")
     if answer is None:
-        return not_answered(hint)
-    given = normalise_label(answer)
-    names = {normalise_label(name): name for name in runs["run_name"]}
-    if given == normalise_label(best["run_name"]):
-        chosen_so = ("; this is how the registry's challenger was chosen" if metric == CHALLENGER_METRIC
-                     else f"; notebook 05 chose its challenger by {CHALLENGER_METRIC.removeprefix('metrics.')}")
-        return correct(f"{best['run_name']} has the lowest {metric.removeprefix('metrics.')} "
-                       f"({best[metric]:,.0f}){chosen_so}.")
-    if given not in names:
-        return incorrect(f"{answer!r} is not a run name here; the runs are {sorted(scored['run_name'])}.")
-    if given == normalise_label(worst["run_name"]):
-        return close(f"{answer} has the largest {metric.removeprefix('metrics.')}: for an error, lower is better.")
-    if names[given] not in set(scored["run_name"]):
-        return close(f"{answer} has no {metric}: it groups the other runs (the parent run); pick one of its children.")
-    value = scored.loc[scored["run_name"] == names[given], metric].iloc[0]
-    return incorrect(f"{answer} has {metric} {value:,.0f}; sort the table by {metric} and look at the top row.")
+        return not_answered(f"take the best run's {short_metric} and {short_spread} from runs, and list the run_name "
+                            f"of every run whose {short_metric} is at most the best {short_metric} + {short_spread}")
+    given = [answer] if isinstance(answer, str) else answer
+    if not isinstance(given, list | tuple | set | pd.Series | pd.Index):
+        return incorrect(f"expected a list of run names, got {type(answer).__name__}.")
+    names = {normalise_label(name): name for name in scored["run_name"]}
+    chosen = {normalise_label(name) for name in given}
+    unknown = sorted(str(name) for name in given if normalise_label(name) not in names)
+    if unknown:
+        return incorrect(f"{unknown} not run names here; the runs are {sorted(scored['run_name'])}.")
+    line_text = (f"{best['run_name']} at ₹{best[metric]:,.0f}, whose folds spread ±₹{best[spread]:,.0f}: "
+                 f"the line is ₹{line:,.0f}")
+    if chosen == set(tied):
+        others = sorted(tied[key] for key in tied if key != normalise_label(best["run_name"]))
+        if not others:
+            return correct(f"only {best['run_name']}: {line_text}, and every other run is above it. The winner is "
+                           "clear of the noise.")
+        return correct(f"{', '.join(sorted(tied.values()))}: {line_text}. Three folds cannot tell {', '.join(others)} "
+                       f"from {best['run_name']}; the pick between them is a coin toss that the next data may "
+                       "reverse. More folds, or repeated cross-validation, narrow the spread.")
+    if chosen == {normalise_label(best["run_name"])}:
+        return close(f"{best['run_name']} has the lowest {short_metric}, but is it alone? {line_text}; list every run "
+                     "at or below it.")
+    if chosen < set(tied):
+        left_out = sorted(tied[key] for key in set(tied) - chosen)
+        return close(f"you left out {', '.join(left_out)}: {line_text}.")
+    too_many = sorted(names[key] for key in chosen - set(tied))
+    return incorrect(f"{', '.join(too_many)} lie more than one spread above the best ({line_text}): "
+                     "cross-validation does tell them apart.")
 
 
 def check_signature_inputs(answer: Any, model: Any) -> Feedback:
