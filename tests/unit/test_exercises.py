@@ -99,23 +99,31 @@ def test_check_rows_removed(raw):
     assert_status(ex.check_rows_removed(total + 100, raw), ex.INCORRECT, "len()")
 
 
-def test_check_duplicate_rows(raw):
-    copies = int(raw.duplicated().sum())
-    every_member = int(raw.duplicated(keep=False).sum())
-    assert 0 < copies < every_member
-    assert_status(ex.check_duplicate_rows(None, raw), ex.NOT_ANSWERED, "duplicated()")
-    assert_status(ex.check_duplicate_rows(copies, raw), ex.CORRECT)
-    assert_status(ex.check_duplicate_rows(every_member, raw), ex.CLOSE, "keep=False")
-    assert_status(ex.check_duplicate_rows(copies + 1, raw), ex.INCORRECT, "duplicated().sum()")
+def test_check_repeated_flights(raw):
+    others = [column for column in raw.columns if column != "Price"]
+    repeats, exact = int(raw.duplicated(subset=others).sum()), int(raw.duplicated().sum())
+    every_member = int(raw.duplicated(subset=others, keep=False).sum())
+    assert 0 < exact < repeats < every_member  # the twin sells some flights again on the same day, at other fares
+    assert_status(ex.check_repeated_flights(None, raw), ex.NOT_ANSWERED, "duplicated(subset=...)")
+    assert_status(ex.check_repeated_flights(repeats, raw), ex.CORRECT, f"{exact:,} at the same fare",
+                  f"{repeats - exact:,} at another fare", "apart")
+    assert_status(ex.check_repeated_flights(exact, raw), ex.CLOSE, "equal in Price too")
+    assert_status(ex.check_repeated_flights(every_member, raw), ex.CLOSE, "keep=False")
+    assert_status(ex.check_repeated_flights(repeats + 1, raw), ex.INCORRECT, "duplicated(subset=")
+    with pytest.raises(ValueError, match="'Price' column"):
+        ex.check_repeated_flights(repeats, raw.drop(columns="Price"))
 
 
-def test_check_duplicate_rows_names_the_count_after_cleaning(raw):
-    # One more copy of a GoAir row: the rare-airline filter removes it, so the cleaned data holds one copy fewer.
-    loaded = pd.concat([raw, raw[raw["Airline"] == "GoAir"].head(1)], ignore_index=True)
-    after_cleaning = int(drop_rare_airlines(talk_dropna(loaded)).duplicated().sum())
-    assert after_cleaning == int(loaded.duplicated().sum()) - 1
-    assert_status(ex.check_duplicate_rows(after_cleaning + 1, loaded), ex.CORRECT)
-    assert_status(ex.check_duplicate_rows(after_cleaning, loaded), ex.CLOSE, "after the talk's cleaning", "as loaded")
+def test_check_repeated_flights_names_the_count_after_cleaning(raw):
+    # One more sale of a GoAir flight: the rare-airline filter removes it, so the cleaned data holds one fewer.
+    resold = raw[raw["Airline"] == "GoAir"].head(1).assign(Price=lambda rows: rows["Price"] + 1)
+    loaded = pd.concat([raw, resold], ignore_index=True)
+    others = [column for column in raw.columns if column != "Price"]
+    after_cleaning = int(drop_rare_airlines(talk_dropna(loaded)).duplicated(subset=others).sum())
+    assert after_cleaning == int(loaded.duplicated(subset=others).sum()) - 1
+    assert_status(ex.check_repeated_flights(after_cleaning + 1, loaded), ex.CORRECT)
+    assert_status(ex.check_repeated_flights(after_cleaning, loaded), ex.CLOSE, "after the talk's cleaning",
+                  "as loaded")
 
 
 def test_check_cheapest_airline(raw):

@@ -128,24 +128,33 @@ def check_rows_removed(answer: Any, raw: pd.DataFrame) -> Feedback:
     )
 
 
-def check_duplicate_rows(answer: Any, flights: pd.DataFrame) -> Feedback:
-    """Exercise: how many rows are exact copies of an earlier row (what drop_duplicates() would remove)?
-
-    Notebook 02 asks it of the data as loaded, so the count after the talk's two cleaning steps is a near miss.
-    """
-    extra_copies = int(flights.duplicated().sum())
-    all_copies = int(flights.duplicated(keep=False).sum())
-    after_cleaning = int(drop_rare_airlines(talk_dropna(flights)).duplicated().sum())
+def check_repeated_flights(answer: Any, flights: pd.DataFrame, price: str = "Price") -> Feedback:
+    """Exercise: how many rows repeat an earlier row in every column but the price (the same flight on the same
+    date, sold again)? Asked of the data as loaded: the exact duplicates and the count after cleaning are near
+    misses."""
+    if price not in flights.columns:
+        raise ValueError(f"the flights need a {price!r} column; they have {list(flights.columns)}")
+    others = [column for column in flights.columns if column != price]
+    repeats = int(flights.duplicated(subset=others).sum())
+    exact = int(flights.duplicated().sum())
+    members = flights[flights.duplicated(subset=others, keep=False)]
+    groups = members.groupby(others, dropna=False)[price]
+    spread = float((groups.std() / groups.mean()).median()) if len(members) else float("nan")
+    after_cleaning = int(drop_rare_airlines(talk_dropna(flights)).duplicated(subset=others).sum())
     return check_number(
-        answer, extra_copies,
-        hint="count the rows df.duplicated() marks True (every column equal to an earlier row)",
-        why=f"{extra_copies} rows repeat an earlier row; drop_duplicates() keeps the first of each group "
-            f"and removes these.",
-        look_at="Use df.duplicated().sum(): it compares all columns and keeps the first occurrence.",
+        answer, repeats,
+        hint=f"count the rows df.duplicated(subset=...) marks True, with every column but {price} in the subset",
+        why=f"{repeats:,} rows repeat the flight and date of an earlier row: {exact:,} at the same fare too (section "
+            f"5's duplicates), the other {repeats - exact:,} at another fare. The same flight on the same day sells at "
+            f"prices a median {spread:.0%} apart (booking time, fare class): no model of these columns can tell "
+            "those rows apart, so that spread is error that no feature removes.",
+        look_at=f"df.duplicated(subset=[c for c in df.columns if c != {price!r}]).sum(): it keeps the first row of "
+                "each group and marks the others.",
         near_misses=[
-            (all_copies, "you counted every member of a duplicate group (keep=False), first copies included; "
-                         "the question asks for the extra copies only."),
-            (len(flights) - extra_copies, "that is the number of distinct rows; the question asks for the copies."),
+            (exact, f"that counts rows equal in {price} too (section 5's duplicates); leave {price} out of the "
+                    "comparison with duplicated(subset=...)."),
+            (len(members), "you counted every member of a group (keep=False), first rows included; the question "
+                           "asks for the rows that repeat an earlier one."),
             (after_cleaning, "that is the count after the talk's cleaning (dropna() and the rare-airline filter); "
                              "the question asks about the data as loaded."),
         ],
