@@ -169,15 +169,22 @@ def test_check_runs_within_noise():
     # 806 + 11 = 817: lr0.05 (814) is inside, lr0.2 (844) is not; order, case and a tuple do not matter
     assert_status(check(["boosting-lr0.1", "boosting-lr0.05"], runs), ex.CORRECT, "₹817", "coin toss")
     assert_status(check(("Boosting LR0.05", "boosting-lr0.1"), runs), ex.CORRECT)
+    inside = runs.loc[runs["metrics.cv_MAE"] <= 817, "run_name"]
+    for form in (inside, inside.to_numpy(), inside.unique(), set(inside), iter(inside)):  # what pandas code gives
+        assert_status(check(form, runs), ex.CORRECT)
+    assert_status(check(["boosting-lr0.05"], runs), ex.CORRECT, "cannot tell boosting-lr0.05")  # the others only
+    assert_status(check(runs[runs["metrics.cv_MAE"] <= 817], runs), ex.INCORRECT, "run_name column")
     assert_status(check("boosting-lr0.1", runs), ex.CLOSE, "is it alone")
     assert_status(check(["boosting-lr0.1"], runs), ex.CLOSE, "is it alone")
     assert_status(check(["boosting-lr0.05", "boosting-lr0.1", "boosting-lr0.2"], runs), ex.INCORRECT,
-                  "boosting-lr0.2 lie more than one spread")
-    assert_status(check(["boosting-lr0.1", "knn"], runs), ex.INCORRECT, "not run names")
+                  "boosting-lr0.2: more than one spread")
+    assert_status(check(["boosting-lr0.1", "tree"], runs), ex.INCORRECT, "tree: more than one spread")
+    assert_status(check(["boosting-lr0.1", "knn"], runs), ex.INCORRECT, "knn: not a run name")
     assert_status(check(806, runs), ex.INCORRECT, "list of run names")
     clear = runs.assign(**{"metrics.cv_MAE_std": [np.nan, 9.0, 5.0, 12.0, 20.0]})  # the line is 811
     assert_status(check(["boosting-lr0.1"], clear), ex.CORRECT, "clear of the noise")
-    assert_status(check([], clear), ex.CLOSE, "you left out boosting-lr0.1")
+    assert_status(check([], clear), ex.CORRECT, "clear of the noise")  # no run beside the winner
+    assert_status(check(["boosting-lr0.05"], clear), ex.INCORRECT, "boosting-lr0.05: more than one spread")
     with pytest.raises(ValueError, match="cv_MAE_std"):
         check(["tree"], runs.drop(columns="metrics.cv_MAE_std"))
 

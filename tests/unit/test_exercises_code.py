@@ -158,15 +158,19 @@ def test_check_cv_function_catches_a_function_that_ignores_its_pipeline(improved
 # ---------------------------------------------------------------- 06: PSI of a numeric feature
 
 
-def _psi(p_values, q_values, right=True, equal_width=False, floor=1e-4, flip=False):
+def _psi(p_values, q_values, right=True, equal_width=False, floor=1e-4, flip=False, unique=True, closed=False):
     p_values, q_values = np.asarray(p_values, float), np.asarray(q_values, float)
     if equal_width:
         edges = np.linspace(p_values.min(), p_values.max(), 11)[1:-1]
     else:
-        edges = np.unique(np.quantile(p_values, np.linspace(0.1, 0.9, 9)))
-    bins = np.concatenate([[-np.inf], edges, [np.inf]])
-    p = pd.cut(pd.Series(p_values), bins, right=right).value_counts(normalize=True, sort=False).to_numpy()
-    q = pd.cut(pd.Series(q_values), bins, right=right).value_counts(normalize=True, sort=False).to_numpy()
+        edges = np.quantile(p_values, np.linspace(0.1, 0.9, 9))
+        edges = np.unique(edges) if unique else edges
+    outer = [p_values.min(), p_values.max()] if closed else [-np.inf, np.inf]  # closed: values beyond are dropped
+    bins = np.concatenate([[outer[0]], edges, [outer[1]]])
+    p = pd.cut(pd.Series(p_values), bins, right=right, include_lowest=True).value_counts(normalize=True,
+                                                                                         sort=False).to_numpy()
+    q = pd.cut(pd.Series(q_values), bins, right=right, include_lowest=True).value_counts(normalize=True,
+                                                                                         sort=False).to_numpy()
     p, q = np.maximum(p, floor), np.maximum(q, floor)
     return float(np.sum((q - p) * np.log(p / q if flip else q / p)))
 
@@ -194,6 +198,11 @@ def test_check_psi_function(durations):
     edge_up = lambda p, q: _psi(p, q, right=False)  # noqa: E731
     assert_status(ex.check_psi_function(edge_up, reference, current), ex.CLOSE, "notebook's feature", "side='left'")
     assert_status(ex.check_psi_function(edge_up, reference, reference), ex.CLOSE, "whole numbers", "side='left'")
+    # Bins closed at the training extremes drop what lies beyond; repeated deciles kept make pd.cut raise.
+    assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, closed=True), reference, current), ex.INCORRECT,
+                   "half beyond the training range", "open at both ends")
+    assert_status(ex.check_psi_function(lambda p, q: _psi(p, q, unique=False), reference, current), ex.INCORRECT,
+                   "mostly zeros", "raised ValueError")
     assert_status(ex.check_psi_function(lambda p, q: 0.1, reference, current), ex.INCORRECT, "deciles recipe")
     assert_status(ex.check_psi_function(_psi(reference, current), reference, current), ex.INCORRECT, "pass `psi`")
     assert_status(ex.check_psi_function(lambda p, q: p.nope, reference, current), ex.INCORRECT,

@@ -293,11 +293,19 @@ def _psi_cases(reference: Any, current: Any) -> dict[str, tuple[np.ndarray, np.n
     # (On the notebook's feature, durations in 5-minute steps, the same slip moves it far less.)
     steps = np.concatenate([np.zeros(25), np.repeat(np.arange(20.0), 50)])
     odd_heavy = np.repeat(np.arange(20.0), [20, 80] * 10)
+    # Half the month beyond the training range: bins closed at the training extremes drop that half and see
+    # the rest unchanged (PSI 0.03 instead of 1.11).
+    half_beyond = np.concatenate([rng.normal(0, 1, 500), rng.normal(4, 0.5, 500)])
+    # Mostly zeros: seven of the nine deciles are 0, so the edges must be merged (pd.cut refuses repeated ones).
+    mostly_zero = np.concatenate([np.zeros(1_500), rng.poisson(2, 500) + 1.0])
+    fewer_zeros = np.concatenate([np.zeros(1_000), rng.poisson(2, 1_000) + 1.0])
     return {"the notebook's feature": (np.asarray(reference, dtype=float), np.asarray(current, dtype=float)),
             "a sample against itself": (base, base.copy()),
             "a sample shifted by half a standard deviation": (base, rng.normal(0.5, 1, 1_000)),
             "a month beyond the training range": (base, rng.normal(3, 0.5, 500)),
-            "whole numbers, many on a bin edge": (steps, odd_heavy)}
+            "a month half beyond the training range": (base, half_beyond),
+            "whole numbers, many on a bin edge": (steps, odd_heavy),
+            "mostly zeros, so repeated deciles": (mostly_zero, fewer_zeros)}
 
 
 def check_psi_function(psi: Any, reference: Any, current: Any) -> Feedback:

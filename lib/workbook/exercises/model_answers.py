@@ -179,22 +179,28 @@ def check_runs_within_noise(answer: Any, runs: pd.DataFrame, metric: str = "metr
     if answer is None:
         return not_answered(f"take the best run's {short_metric} and {short_spread} from runs, and list the run_name "
                             f"of every run whose {short_metric} is at most the best {short_metric} + {short_spread}")
+    if isinstance(answer, pd.DataFrame):
+        return incorrect("expected run names, got a whole table: take its run_name column, e.g. "
+                         "runs.loc[..., \"run_name\"].")
     given = [answer] if isinstance(answer, str) else answer
-    if not isinstance(given, list | tuple | set | pd.Series | pd.Index):
+    try:
+        given = list(given)  # a list, tuple, set, Series, array, .unique(): any collection of names
+    except TypeError:
         return incorrect(f"expected a list of run names, got {type(answer).__name__}.")
     names = {normalise_label(name): name for name in scored["run_name"]}
     chosen = {normalise_label(name) for name in given}
     unknown = sorted(str(name) for name in given if normalise_label(name) not in names)
     if unknown:
-        return incorrect(f"{unknown} not run names here; the runs are {sorted(scored['run_name'])}.")
+        return incorrect(f"{', '.join(unknown)}: not a run name here; the runs are {sorted(scored['run_name'])}.")
     line_text = (f"{best['run_name']} at ₹{best[metric]:,.0f}, whose folds spread ±₹{best[spread]:,.0f}: "
                  f"the line is ₹{line:,.0f}")
-    if chosen == set(tied):
+    # The runs the winner cannot be told from, with or without the winner itself: both read the question right.
+    if chosen in (set(tied), set(tied) - {normalise_label(best["run_name"])}):
         others = sorted(tied[key] for key in tied if key != normalise_label(best["run_name"]))
         if not others:
             return correct(f"only {best['run_name']}: {line_text}, and every other run is above it. The winner is "
                            "clear of the noise.")
-        return correct(f"{', '.join(sorted(tied.values()))}: {line_text}. Three folds cannot tell {', '.join(others)} "
+        return correct(f"{', '.join(sorted(tied.values()))}: {line_text}. The folds cannot tell {', '.join(others)} "
                        f"from {best['run_name']}; the pick between them is a coin toss that the next data may "
                        "reverse. More folds, or repeated cross-validation, narrow the spread.")
     if chosen == {normalise_label(best["run_name"])}:
@@ -204,8 +210,8 @@ def check_runs_within_noise(answer: Any, runs: pd.DataFrame, metric: str = "metr
         left_out = sorted(tied[key] for key in set(tied) - chosen)
         return close(f"you left out {', '.join(left_out)}: {line_text}.")
     too_many = sorted(names[key] for key in chosen - set(tied))
-    return incorrect(f"{', '.join(too_many)} lie more than one spread above the best ({line_text}): "
-                     "cross-validation does tell them apart.")
+    return incorrect(f"{', '.join(too_many)}: more than one spread above the best ({line_text}); "
+                     "cross-validation does tell such a run apart.")
 
 
 def check_signature_inputs(answer: Any, model: Any) -> Feedback:

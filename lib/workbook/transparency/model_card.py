@@ -22,9 +22,9 @@ from workbook.transparency.markdown import format_number, markdown_table
 
 DEFAULT_INTENDED_USE = (
     "Estimate the one-way economy fare (rupees) of an Indian domestic flight on the five markets of the "
-    "training data (six route labels: Delhi and New Delhi are one city), from what a booking system knows "
-    "before departure: airline, date, itinerary, schedule and fare notes. Meant for teaching MLOps and for "
-    "rough fare guidance, not for pricing or refunds."
+    "training data (six Source → Destination pairs: Delhi and New Delhi are one city), from what a booking "
+    "system knows before departure: airline, date, itinerary, schedule and fare notes. Meant for teaching "
+    "MLOps and for rough fare guidance, not for pricing or refunds."
 )
 DEFAULT_LIMITATIONS = [
     ("Trained on past fares only (the rows named under Data); fares drift with season, fuel and competition, "
