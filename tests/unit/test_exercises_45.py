@@ -52,6 +52,10 @@ def test_check_feature_gain(table):
     assert_status(ex.check_feature_gain(gain + 0.6, table), ex.CORRECT)  # rounding differences are fine
     assert_status(ex.check_feature_gain(-gain, table), ex.CLOSE, "sign is flipped")
     assert_status(ex.check_feature_gain(500, table), ex.INCORRECT, "500 is not it", "features column")
+    # The table printed above the exercise is the cross-validated one: its gain is a near miss.
+    with_cv = table.assign(cv_mae_mean=[600.0, 820.0, 790.0, 1300.0, 2100.0])  # best talk 820, improved 600
+    assert_status(ex.check_feature_gain(220, with_cv), ex.CLOSE, "cross-validated MAE")
+    assert_status(ex.check_feature_gain(gain, with_cv), ex.CORRECT)
 
 
 def test_check_feature_gain_names_a_same_model_comparison():
@@ -89,6 +93,9 @@ def test_check_merged_band_recall(confusion):
     assert_status(ex.check_merged_band_recall(0.95, confusion), ex.CORRECT, "190 of the 200", "0.70 and 0.60")
     assert_status(ex.check_merged_band_recall(0.65, confusion), ex.CLOSE, "only the diagonal")
     assert_status(ex.check_merged_band_recall(95, confusion), ex.CLOSE, "percentage")
+    assert_status(ex.check_merged_band_recall(94.8, confusion), ex.CLOSE, "percentage")  # rounded otherwise
+    assert_status(ex.check_merged_band_recall(0.70, confusion), ex.CLOSE, "standard's own recall")
+    assert_status(ex.check_merged_band_recall(0.60, confusion), ex.CLOSE, "premium's own recall")
     assert_status(ex.check_merged_band_recall(0.5, confusion), ex.INCORRECT, "sum the cells")
     assert_status(ex.check_merged_band_recall(0.9, confusion, ("budget", "standard")), ex.CORRECT)  # 180 / 200
     with pytest.raises(ValueError, match="luxury"):

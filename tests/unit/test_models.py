@@ -353,6 +353,8 @@ def test_prediction_frames_and_plots(raw_split, good_model):
     frame = models.prediction_frame(y_test, predicted, X_test["Airline"], "Airline")
     assert list(frame.columns) == ["actual", "predicted", "residual", "abs_error", "Airline"]
     np.testing.assert_allclose(frame["residual"], y_test.to_numpy() - predicted)
+    assert frame.index.equals(y_test.index)  # a row's label finds its flight: X_test.loc[label]
+    assert models.prediction_frame(y_test.to_numpy(), predicted).index.equals(pd.RangeIndex(len(y_test)))
     summary = models.residuals_by_group(y_test, predicted, X_test["Airline"], "Airline")
     assert summary["rows"].sum() == len(X_test) and summary["MAE"].is_monotonic_decreasing
     ax = models.plot_predicted_vs_actual(y_test, predicted)

@@ -61,6 +61,13 @@ def check_feature_gain(answer: Any, table: pd.DataFrame) -> Feedback:
     same_model = table[(table["model"] == talk["model"]) & (table["target"] == talk["target"])
                        & (table["features"] == "improved")]
     near = [(-gain, "the sign is flipped: subtract the improved model's MAE from the talk model's MAE.")]
+    # The cross-validated table is the one printed above the exercise: its gain is the likely slip.
+    if "cv_mae_mean" in table.columns and table["cv_mae_mean"].notna().any():
+        cv_gain = round(float(table.loc[table["features"] == "talk", "cv_mae_mean"].min()
+                              - table.loc[table["features"] == "improved", "cv_mae_mean"].min()))
+        if cv_gain != gain:
+            near.append((cv_gain, "that is the gain in cross-validated MAE (cv_mae_mean); the question asks for the "
+                                  "test-split MAE column."))
     if not same_model.empty and round(float(talk["MAE"] - same_model["MAE"].iloc[0])) != gain:
         near.append((round(float(talk["MAE"] - same_model["MAE"].iloc[0])),
                      "that compares one model on both feature sets; the question compares the best row of each set."))
@@ -89,6 +96,9 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
     recall = hits / actual
     diagonal = sum(float(confusion.loc[band, band]) for band in bands) / actual
     apart = [float(confusion.loc[band, band]) / float(confusion.loc[band].sum()) for band in bands]
+    value = as_number(answer)
+    if value is not None and 1 < value <= 100 and abs(value / 100 - recall) <= 0.011:  # 96 or 96.2 for 0.96
+        return close("give it as a share between 0 and 1, not as a percentage.")
     return check_number(
         answer, round(recall, 2), tolerance=0.011,
         hint=f"merged, a {' or '.join(bands)} fare predicted {' or '.join(bands)} is a hit: add the 2 x 2 block of "
@@ -104,7 +114,8 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
                                  f"{bands[1]} is right too."),
             (round(sum(apart) / 2, 2), "that averages the two bands' own recalls; merged, a mistake between them is "
                                        "no mistake."),
-            (round(recall * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
+            *[(round(own, 2), f"that is {band}'s own recall, the band alone; merged, a fare of either band "
+                              "predicted as either is a hit.") for band, own in zip(bands, apart, strict=True)],
         ],
     )
 

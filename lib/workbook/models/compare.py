@@ -42,7 +42,8 @@ METRIC_COLUMNS = ["MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std", "fit
 TABLE_COLUMNS = ["model", "features", "target", "MAE", "RMSE", "R2", "MAPE", "cv_mae_mean", "cv_mae_std",
                  "fit_s", "latency_ms_per_1k", "size_kb", "explainability"]
 # Which comparison rows keep their fitted model in MLflow: the chosen row and the runner-up (the rows a learner
-# looks at), or all of them (~160 MB on the twin, mostly the random forests). Params and metrics are kept for all.
+# looks at), or all of them (~270 MB on the twin, mostly k-NN, the forest+boosting means and the forests).
+# Params and metrics are kept for all.
 LogModels = Literal["chosen", "all"]
 LOG_MODELS: tuple[LogModels, ...] = get_args(LogModels)
 # Dispatched first when the comparison runs in processes, so no long fit starts last (the tail stays short).

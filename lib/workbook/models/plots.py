@@ -16,13 +16,17 @@ from workbook.models.evaluate import regression_metrics
 
 
 def prediction_frame(y_true: Any, y_pred: Any, groups: Any = None, group_name: str = "group") -> pd.DataFrame:
-    """Tidy frame: actual, predicted, residual (actual - predicted), abs_error[, group]."""
+    """Tidy frame: actual, predicted, residual (actual - predicted), abs_error[, group].
+
+    Indexed like `y_true` when it is a Series, so a row's label finds its flight (`X_test.loc[label]`).
+    """
     actual = np.asarray(y_true, dtype=float)
     predicted = np.asarray(y_pred, dtype=float)
     if actual.shape != predicted.shape:
         raise ValueError(f"y_true has {actual.shape[0]} values but y_pred has {predicted.shape[0]}")
+    index = y_true.index if isinstance(y_true, pd.Series) else None
     frame = pd.DataFrame({"actual": actual, "predicted": predicted, "residual": actual - predicted,
-                          "abs_error": np.abs(actual - predicted)})
+                          "abs_error": np.abs(actual - predicted)}, index=index)
     if groups is not None:
         labels = np.asarray(groups)
         if len(labels) != len(frame):
