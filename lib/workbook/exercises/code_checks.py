@@ -368,9 +368,7 @@ def _edge_up_psi(p_values: np.ndarray, q_values: np.ndarray) -> float:
 
 
 def _psi_at(edges: np.ndarray, p_values: np.ndarray, q_values: np.ndarray, side: str = "left") -> float:
-    """PSI with bins between `edges` (open at both ends), empty shares floored at 1e-4."""
-    bins = len(edges) + 1
-    p = np.bincount(np.searchsorted(edges, p_values, side=side), minlength=bins) / len(p_values)
-    q = np.bincount(np.searchsorted(edges, q_values, side=side), minlength=bins) / len(q_values)
-    p, q = np.maximum(p, 1e-4), np.maximum(q, 1e-4)
-    return float(np.sum((q - p) * np.log(q / p)))
+    """PSI with the workbook's own binning and sum, at other edges or sides: what a slip computes."""
+    from workbook.monitoring.drift import binned_shares, psi_from_shares
+
+    return psi_from_shares(*binned_shares(edges, p_values, q_values, side=side))

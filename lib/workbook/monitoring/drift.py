@@ -33,7 +33,7 @@ def population_stability_index(reference: Any, current: Any, *, categorical: boo
         p, q = _category_shares(_labels(reference, "reference"), _labels(current, "current"))
     else:
         p, q = _numeric_shares(_numbers(reference, "reference"), _numbers(current, "current"), bins)
-    return _psi(p, q)
+    return psi_from_shares(p, q)
 
 
 def _present(values: Any, name: str) -> pd.Series:
@@ -78,13 +78,21 @@ def _shares_from_counts(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _numeric_shares(reference: np.ndarray, current: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Shares per bin, bins cut at the reference's inner quantiles (a bin holds values <= its edge)."""
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
+    return binned_shares(edges, reference, current)
+
+
+def binned_shares(edges: np.ndarray, reference: np.ndarray, current: np.ndarray,
+                  side: str = "left") -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's share per bin between `edges`, open at both ends. side="left": a value equal to an edge
+    joins the bin below it (np.searchsorted's sides)."""
     n_bins = len(edges) + 1
-    p = np.bincount(np.searchsorted(edges, reference, side="left"), minlength=n_bins) / len(reference)
-    q = np.bincount(np.searchsorted(edges, current, side="left"), minlength=n_bins) / len(current)
+    p = np.bincount(np.searchsorted(edges, reference, side=side), minlength=n_bins) / len(reference)
+    q = np.bincount(np.searchsorted(edges, current, side=side), minlength=n_bins) / len(current)
     return p, q
 
 
-def _psi(p: np.ndarray, q: np.ndarray) -> float:
+def psi_from_shares(p: np.ndarray, q: np.ndarray) -> float:
+    """Sum of (q - p) x ln(q / p) over the bins, an empty bin's share counted as PSI_EPSILON."""
     p, q = np.maximum(p, PSI_EPSILON), np.maximum(q, PSI_EPSILON)
     return float(np.sum((q - p) * np.log(q / p)))
 
@@ -111,7 +119,7 @@ def _compare(reference: pd.Series, current: pd.Series, categorical: bool) -> tup
     """Statistic, p-value and PSI of one feature; categories are counted once for both."""
     if categorical:
         counts = _category_counts(_labels(reference, "reference"), _labels(current, "current"))
-        return (*_chi_square_from_counts(counts), _psi(*_shares_from_counts(counts)))
+        return (*_chi_square_from_counts(counts), psi_from_shares(*_shares_from_counts(counts)))
     statistic, p_value = ks_test(reference, current)
     return statistic, p_value, population_stability_index(reference, current)
 
