@@ -50,9 +50,11 @@ $(STAMP): pyproject.toml $(LOCK) lib/workbook/setup_env.py
 # One kernel, registered inside the venv (JupyterLab, papermill and nbval all run this interpreter), and
 # matplotlib's font cache built now, or its first-use notice lands in a notebook's stderr.
 	$(BIN)/workbook setup >/dev/null
-# `git diff` of a notebook through nbdime (see .gitattributes), by absolute path: .venv/bin need not be on PATH.
+# `git diff` of a notebook through nbdime (see .gitattributes). .venv/bin need not be on PATH: git runs the driver
+# from the top of the working tree, so the relative path is each clone's or worktree's own .venv, and it still
+# holds after the folder moves (an absolute one broke then, and every worktree shared the last setup's path).
 	@git rev-parse --git-dir >/dev/null 2>&1 \
-	  && git config diff.jupyternotebook.command "$(CURDIR)/$(BIN)/git-nbdiffdriver diff" || true
+	  && git config diff.jupyternotebook.command "$(BIN)/git-nbdiffdriver diff" || true
 	touch $(STAMP)
 
 # The lock covers CPython >= 3.11 on Linux, macOS and Windows: one universal resolution,

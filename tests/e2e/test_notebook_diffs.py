@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -24,18 +25,33 @@ def git(folder: Path, *args: str) -> str:
 
 def test_the_projects_attributes_and_driver_give_a_cell_level_diff(tmp_path: Path) -> None:
     assert DRIVER.is_file(), "nbdime is not installed in this environment (it is in the lock)"
-    shutil.copy(PROJECT_ROOT / ".gitattributes", tmp_path / ".gitattributes")
-    git(tmp_path, "init", "-q")
-    # What make setup does: the driver by absolute path.
-    git(tmp_path, "config", "diff.jupyternotebook.command", f"{DRIVER} diff")
+    project = tmp_path / "clone"
+    (project / "notebooks").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / ".gitattributes", project / ".gitattributes")
+    (project / ".venv").symlink_to(DRIVER.parents[1], target_is_directory=True)  # this environment as the clone's
+    (project / ".gitignore").write_text(".venv\n")
+    git(project, "init", "-q")
+    git(project, "config", "diff.jupyternotebook.command", setup_driver_command())
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("fare = 100\nprint(fare)")])
-    nbformat.write(nb, tmp_path / "demo.ipynb")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "first")
+    nbformat.write(nb, project / "notebooks" / "demo.ipynb")
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "first")
     nb.cells[0].source = "fare = 120\nprint(fare)"
-    nbformat.write(nb, tmp_path / "demo.ipynb")
-    shown = git(tmp_path, "diff")
+    nbformat.write(nb, project / "notebooks" / "demo.ipynb")
+    shown = git(project, "diff")
     assert "modified /cells/0/source" in shown and "fare = 120" in shown
     assert '"cell_type"' not in shown  # not the JSON
-    plain = git(tmp_path, "diff", "--no-ext-diff")
+    plain = git(project, "diff", "--no-ext-diff")
     assert '"fare = 120\\n",' in plain or "fare = 120" in plain  # the raw diff is still there when asked for
+    # From a subfolder, and after the whole folder moved: git runs the driver from the top of the working tree.
+    assert "modified /cells/0/source" in git(project / "notebooks", "diff", "demo.ipynb")
+    moved = project.rename(tmp_path / "moved")
+    assert "modified /cells/0/source" in git(moved, "diff")
+
+
+def setup_driver_command() -> str:
+    """The driver command `make setup` configures, read from the Makefile (its $(BIN) is .venv/bin)."""
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    match = re.search(r'git config diff\.jupyternotebook\.command "([^"]+)"', makefile)
+    assert match, "make setup no longer configures the notebook diff driver"
+    return match.group(1).replace("$(BIN)", ".venv/bin")
