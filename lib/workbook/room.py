@@ -41,8 +41,12 @@ ADMIN_USERNAME = "admin"
 APP_NAME = "basic-auth"  # MLflow's own login and permissions app (the mlflow[auth] extra)
 # Read everything, change only what you created (the creator gets MANAGE on it).
 DEFAULT_PERMISSION = "READ"
-# Experiments the workbook's notebooks and sweeps log into under fixed names; attendees get EDIT on them.
-SHARED_EXPERIMENTS = ("Default", "04_model_comparison", "05_mlflow_tracking", "06_monitoring", "sweeps")
+# Experiments the workbook's notebooks, solutions, commands and sweeps log into under fixed names; attendees get EDIT
+# on them. One left out belongs to whoever logs there first, and everyone else's run fails with HTTP 403: `wine`
+# was, so 05's demo, 07 and train-wine stopped for all but the first attendee, and so was 05's solutions.
+# tests/unit/test_room.py collects the names from the notebooks and the package.
+SHARED_EXPERIMENTS = ("Default", "04_model_comparison", "05_mlflow_tracking", "05_mlflow_tracking_solutions",
+                      "06_monitoring", "wine", "sweeps")
 SHARED_PERMISSION = "EDIT"
 # MLflow refuses passwords shorter than 12 characters; 16 URL-safe characters are ~96 bits.
 PASSWORD_BYTES = 12
@@ -210,6 +214,10 @@ class Admin:
             raise RoomError(f"cannot create user {username!r}: {_message(response)}")
         return response.status_code == 200
 
+    def set_password(self, username: str, password: str) -> None:
+        """A new password for an existing account (the admin needs no old one); MLflow drops its cached login."""
+        self.call("PATCH", "/api/2.0/mlflow/users/update-password", json={"username": username, "password": password})
+
     def grant(self, username: str, experiment_id: str, permission: str = SHARED_PERMISSION) -> None:
         """`permission` on an experiment for `username`; a grant made by an earlier add-users stays as it is."""
         response = self.call("POST", "/api/3.0/mlflow/users/permissions/grant", ok=(200, 400),
@@ -289,22 +297,29 @@ def read_names(path: str | Path) -> list[str]:
     return names
 
 
-def add_users(admin: Admin, names: Sequence[str]) -> list[Account]:
-    """Create an account per name with a random password and EDIT on the shared experiments."""
+def add_users(admin: Admin, names: Sequence[str], reset_passwords: bool = False) -> list[Account]:
+    """Create an account per name with a random password and EDIT on the shared experiments.
+
+    An account that exists already keeps its password, unless `reset_passwords` (a lost handout line) gives it a
+    new one; either way it gets EDIT on every shared experiment, so a room set up before one was added catches up.
+    """
     shared = [admin.experiment_id(name) for name in SHARED_EXPERIMENTS]
     accounts = []
     for name in names:
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         created = admin.create_user(name, password)
+        if not created and reset_passwords:
+            admin.set_password(name, password)
         for experiment_id in shared:
             admin.grant(name, experiment_id)
-        accounts.append(Account(name, password if created else None))
+        accounts.append(Account(name, password if created or reset_passwords else None))
     return accounts
 
 
 def handout_line(account: Account, url: str) -> str:
     """The line an attendee gets: the three variables to set, or a note that the account exists already."""
     if account.password is None:
-        return f"{account.username}: exists already, password unchanged (the earlier handout still works)"
+        return (f"{account.username}: exists already, password unchanged (the earlier handout still works; "
+                "--reset-passwords gives it a new one)")
     return (f"{account.username}: MLFLOW_TRACKING_URI={url} MLFLOW_TRACKING_USERNAME={account.username} "
             f"MLFLOW_TRACKING_PASSWORD={account.password}")

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -113,7 +114,10 @@ def server(tmp_path_factory, new_store) -> dict:
         assert ready.startswith(f"workshop room on {url} "), stderr_path.read_text()[-2000:]
         names = folder / "names.txt"
         names.write_text("\n".join(["alice", "bob", "# the room", *CLIENTS]) + "\n")
-        added = _workbook("room", "add-users", str(names), "--url", url, "--room-dir", str(store))
+        # The command the ready line gives, as an instructor would copy it: this room's port and folder in it.
+        suggested = shlex.split(re.search(r"add attendees with `([^`]+)`", ready).group(1))
+        assert suggested[:4] == ["workbook", "room", "add-users", "NAMES.txt"] and "--url" in suggested, ready
+        added = _workbook(*[str(names) if word == "NAMES.txt" else word for word in suggested[1:]])
         assert added.returncode == 0, added.stderr
         passwords = dict(re.fullmatch(r"(\S+): MLFLOW_TRACKING_URI=\S+ MLFLOW_TRACKING_USERNAME=\S+ "
                                       r"MLFLOW_TRACKING_PASSWORD=(\S+)", line).groups()
@@ -199,6 +203,38 @@ def test_a_wrong_password_is_one_line_from_a_workbook_command(server, tmp_path):
     assert done.stderr.splitlines() == [f"error: tracking server {server['url']} refused user 'alice': check "
                                         "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (the instructor's "
                                         "handout line)"]
+
+
+HANDOUT = re.compile(r"(\S+): MLFLOW_TRACKING_URI=\S+ MLFLOW_TRACKING_USERNAME=\S+ MLFLOW_TRACKING_PASSWORD=(\S+)")
+
+
+def test_a_lost_password_is_replaced_and_an_account_logs_to_every_shared_experiment(server, tmp_path):
+    names = tmp_path / "latecomer.txt"
+    names.write_text("carol\n")
+    add = ["room", "add-users", str(names), "--url", server["url"], "--room-dir", str(server["store"])]
+    first = _workbook(*add)
+    assert first.returncode == 0, first.stderr
+    (_, old), = (HANDOUT.fullmatch(line).groups() for line in first.stdout.splitlines())
+    again = _workbook(*add)
+    assert again.stdout.startswith("carol: exists already, password unchanged"), again.stdout
+    reset = _workbook(*add, "--reset-passwords")
+    assert reset.returncode == 0, reset.stderr
+    (_, new), = (HANDOUT.fullmatch(line).groups() for line in reset.stdout.splitlines())
+    assert new != old
+
+    session = requests.Session()
+    session.trust_env = False
+    api = f"{server['url']}/api/2.0/mlflow"
+    login = {"auth": ("carol", old), "timeout": 30}
+    assert session.get(f"{api}/experiments/search?max_results=1", **login).status_code == 401  # the lost one
+    login["auth"] = ("carol", new)
+    for name in room.SHARED_EXPERIMENTS:  # created by add-users, EDIT for every attendee: none is first come
+        found = session.get(f"{api}/experiments/get-by-name", params={"experiment_name": name}, **login)
+        assert found.status_code == 200, (name, found.text)
+        experiment_id = found.json()["experiment"]["experiment_id"]
+        created = session.post(f"{api}/runs/create", json={"experiment_id": experiment_id, "run_name": "carol"},
+                               **login)
+        assert created.status_code == 200, (name, created.text)
 
 
 def _server_memory_mb(process: subprocess.Popen) -> tuple[float, float]:

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 import base64
 import http.server
+import inspect
+import json
 import os
+import re
 import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from workbook import leaderboard, room, tracking
+from workbook import leaderboard, projects, room, tracking, wine
 from workbook.leaderboard import Entry
+from workbook.paths import NOTEBOOKS_DIR
+from workbook.sweep import SWEEP_EXPERIMENT
+
+# An experiment a notebook names: setup_tracking("name", ...), or the value of an EXPERIMENT/experiment variable.
+EXPERIMENT_IN_CODE = re.compile(r"""setup_tracking\(\s*["']([^"']+)["']"""
+                                r"""|^\s*(?:EXPERIMENT|experiment)\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def experiments_the_notebooks_log_to() -> set[str]:
+    found = set()
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted((NOTEBOOKS_DIR / "solutions").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                found |= {a or b for a, b in EXPERIMENT_IN_CODE.findall("".join(cell["source"]))}
+    return found
+
+
+def test_every_experiment_the_workbook_logs_to_is_shared_with_the_room():
+    """An attendee without EDIT on one of them fails with HTTP 403 as soon as someone else created it."""
+    from_notebooks = experiments_the_notebooks_log_to()
+    assert {"04_model_comparison", "05_mlflow_tracking", "06_monitoring", "wine"} <= from_notebooks  # the scan works
+    from_package = {projects.WINE_EXPERIMENT, projects.FLIGHTS_EXPERIMENT, SWEEP_EXPERIMENT,
+                    inspect.signature(wine.run_wine_demo).parameters["experiment"].default}
+    assert from_notebooks | from_package <= set(room.SHARED_EXPERIMENTS)
 
 
 def test_names_are_read_one_a_line_skipping_blanks_and_comments(tmp_path):

@@ -49,17 +49,20 @@ def add_users(
                                                     "http://10.0.0.5:5000. Default: --url.",
                                                     show_default=False)] = None,
     room_dir: RoomDirOption = None,
+    reset_passwords: Annotated[bool, typer.Option("--reset-passwords", help="Give the listed accounts that exist "
+                                                  "already a new password (a lost handout line).")] = False,
 ) -> None:
     """Create an account per attendee with a random password; print one line per attendee to hand out.
 
     Attendees read everything, log runs into the workbook's experiments, and change only what they created.
-    The lines hold passwords: hand each out privately (e.g. `> handout.txt`, then slips of paper).
+    The lines hold passwords, printed only here: hand each out privately (e.g. `> handout.txt`, then slips of
+    paper; `>> handout.txt` when adding names later, or the earlier lines are gone).
     """
     from workbook import room
 
     names = room.read_names(names_file)
     admin = room.admin_for(url, room_dir or room.DEFAULT_ROOM_DIR)
-    for account in room.add_users(admin, names):
+    for account in room.add_users(admin, names, reset_passwords):
         typer.echo(room.handout_line(account, handout_url or url))
 
 

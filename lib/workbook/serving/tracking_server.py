@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.errors import ServingError, TrackingServerError
-from workbook.paths import DEFAULT_HOST, DEFAULT_UI_PORT
+from workbook.paths import DEFAULT_HOST, DEFAULT_SERVER_URL, DEFAULT_UI_PORT, SERVER_DIR
 from workbook.serving import process as server_process
 from workbook.serving.backend import (
     SERVED_ARTIFACT_ROOT,
@@ -230,11 +231,21 @@ def exposure_warning(host: str) -> str:
             "headers other than localhost and private-network addresses unless allowed_hosts names them")
 
 
+def add_users_command(server: TrackingServer) -> str:
+    """`workbook room add-users NAMES.txt` as this room needs it: --url and --room-dir when not the defaults."""
+    command = ["workbook", "room", "add-users", "NAMES.txt"]
+    if server.url != DEFAULT_SERVER_URL:
+        command += ["--url", server.url]
+    if server.room_dir is not None and Path(server.room_dir).resolve() != SERVER_DIR.resolve():
+        command += ["--room-dir", str(server.room_dir)]
+    return shlex.join(command)
+
+
 def ready_line(server: TrackingServer) -> str:
     """The line `workbook server` prints once the server answers: where it is and how clients use it."""
     if server.room_dir is not None:
         return (f"workshop room on {server.url} (MLflow logins; admin password in {server.room_dir}/"
-                "room-secrets.json); add attendees with `workbook room add-users NAMES.txt`; Ctrl-C stops it")
+                f"room-secrets.json); add attendees with `{add_users_command(server)}`; Ctrl-C stops it")
     return (f"MLflow tracking server on {server.url} (store {redacted(server.backend_uri)}, artifacts "
             f"{server.artifacts_dir}); MLFLOW_TRACKING_URI={server.url} points notebooks and sweeps at it; "
             "Ctrl-C stops it")
