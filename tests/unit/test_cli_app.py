@@ -45,6 +45,30 @@ def test_a_usage_error_exits_2_from_every_command() -> None:
         assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["server", "--bogus"], "error: No such option: --bogus"),
+    (["server", "--port", "0"], "error: Invalid value for '--port'"),
+    (["server", "--workers", "abc"], "error: Invalid value for '--workers'"),
+    (["server", "--workers", "0"], "error: Invalid value for '--workers'"),
+    (["leaderboard", "--rows", "x"], "error: Invalid value for '--rows'"),
+    (["room", "add-users"], "error: Missing argument 'names_file'"),
+    (["diff"], "error: Missing argument 'A'"),
+    (["nosuch"], "error: No such command 'nosuch'"),
+    (["--bogus"], "error: No such option: --bogus"),
+])
+def test_an_option_typer_refuses_is_one_line_pointing_at_help_and_status_2(args, line) -> None:
+    """Not typer's five-line usage box: the same one `error:` line as every other refused request."""
+    done = invoke(*args)
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(line) and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.rstrip().endswith("--help`") and "╭" not in done.stderr
+
+
+def test_a_command_group_alone_still_shows_its_help() -> None:
+    done = invoke("room")
+    assert "add-users" in done.output and "error:" not in done.output
+
+
 def test_ctrl_c_is_error_interrupted_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt

@@ -18,6 +18,13 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+try:  # typer (0.29) parses with its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError
+    from typer._click.exceptions import UsageError as OptionError
+except ImportError:  # a typer on the installed click
+    from click.exceptions import NoArgsIsHelpError
+    from click.exceptions import UsageError as OptionError
+
 from workbook.errors import WorkbookError
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
@@ -45,15 +52,33 @@ def expected(*kinds: type[Exception]) -> Iterator[None]:
 
 
 class WorkbookGroup(TyperGroup):
-    """The `workbook` command: every subcommand's WorkbookError and Ctrl-C end here, in one line."""
+    """The `workbook` command: every subcommand's WorkbookError, bad option and Ctrl-C end here, in one line."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WorkbookError as error:
             fail(str(error), error.exit_code)
+        except NoArgsIsHelpError:
+            raise  # `workbook room` alone shows its help
+        except OptionError as error:  # a subcommand's unknown option, a value of the wrong type
+            fail_on_usage(error)
         except KeyboardInterrupt:
             fail("interrupted", INTERRUPTED)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> typer.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except NoArgsIsHelpError:
+            raise  # `workbook` alone shows its help
+        except OptionError as error:  # `workbook --bogus`
+            fail_on_usage(error)
+
+
+def fail_on_usage(error: OptionError) -> NoReturn:
+    """A usage error as one `error:` line pointing at the command's --help, not typer's five-line box; status 2."""
+    where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
+    fail(f"{error.format_message().rstrip('.')}{where}", error.exit_code)
 
 
 app = typer.Typer(

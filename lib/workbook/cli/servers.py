@@ -51,7 +51,8 @@ def server(
     port: PortOption = DEFAULT_UI_PORT,
     room: Annotated[bool, typer.Option("--room", help="Workshop room: MLflow's logins and permissions "
                                        "(then `workbook room add-users`).")] = False,
-    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes (a room: 1 is enough).")] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1,
+                                         help="uvicorn worker processes (a room: 1 is enough).")] = 2,
 ) -> None:
     """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
 
