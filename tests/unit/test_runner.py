@@ -367,18 +367,29 @@ def test_default_out_dir_is_a_new_timestamped_folder_under_runs(
 
 def test_prepare_out_dir_refuses_a_folder_with_a_run(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("{}")
-    with pytest.raises(WorkbookError, match="already holds a run \\(run.json\\)"):
+    with pytest.raises(UsageError, match="already holds a run \\(run.json\\)"):
         folders.prepare_out_dir(tmp_path, FIXTURES)
 
 
+def test_prepare_out_dir_refuses_a_sweeps_folder(tmp_path: Path) -> None:
+    """A run written beside sweep.json left a folder the sweep could not resume and `workbook diff` not read."""
+    from workbook.sweep.store import SWEEP_FILE
+
+    assert folders.SWEEP_RECORD == SWEEP_FILE
+    (tmp_path / SWEEP_FILE).write_text("{}")
+    with pytest.raises(UsageError, match="holds a sweep \\(sweep.json\\), not a run; choose another --out"):
+        folders.prepare_out_dir(tmp_path, FIXTURES)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [SWEEP_FILE]
+
+
 def test_prepare_out_dir_refuses_the_notebooks_folder() -> None:
-    with pytest.raises(WorkbookError, match="is the notebooks folder; use --in-place"):
+    with pytest.raises(UsageError, match="is the notebooks folder; use --in-place"):
         folders.prepare_out_dir(FIXTURES, FIXTURES)
 
 
 def test_prepare_out_dir_refuses_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    with pytest.raises(WorkbookError, match="is a file, not a folder"):
+    with pytest.raises(UsageError, match="is a file, not a folder"):
         folders.prepare_out_dir(tmp_path / "file", FIXTURES)
 
 
@@ -531,7 +542,7 @@ def test_unreadable_results_file_fails_the_notebook(
         ({"params": {"n_rows": "many"}}, "bad value for parameter 'n_rows' of 01_alpha", 2),
         ({"params": {"n_rows": "2"}, "in_place": True}, "parameters cannot be combined with --in-place", 2),
         ({"selectors": ["99"]}, "unknown notebook '99'", 2),
-        ({"in_place": True, "out_dir": FIXTURES}, "is the notebooks folder", 1),  # as a sweep's out dir: 1
+        ({"in_place": True, "out_dir": FIXTURES}, "is the notebooks folder", 2),  # as a sweep's out dir: 2
     ],
 )
 def test_bad_requests_fail_before_any_kernel_or_folder(

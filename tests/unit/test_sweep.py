@@ -301,13 +301,13 @@ def test_only_folders_with_a_good_point_json_and_notebook_count_as_complete(tmp_
 
 def test_out_dir_checks_refuse_files_runs_and_unwritable_places(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    with pytest.raises(SweepError, match=r"cannot create out dir .*/file/sub: .*/file is a file"):
+    with pytest.raises(SweepUsageError, match=r"cannot create out dir .*/file/sub: .*/file is a file"):
         folders.check_out_dir(tmp_path / "file" / "sub", kind="sweep")
-    with pytest.raises(SweepError, match=r"is a file, not a folder"):
+    with pytest.raises(SweepUsageError, match=r"is a file, not a folder"):
         folders.check_out_dir(tmp_path / "file", kind="sweep")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "run.json").write_text("{}")
-    with pytest.raises(SweepError, match=r"holds a workbook run \(run\.json\), not a sweep"):
+    with pytest.raises(SweepUsageError, match=r"holds a workbook run \(run\.json\), not a sweep"):
         folders.check_out_dir(tmp_path / "run", kind="sweep")
     assert folders.check_out_dir(tmp_path / "new" / "sweep", kind="sweep") == tmp_path / "new" / "sweep"
     assert not (tmp_path / "new").exists()  # checking creates nothing
@@ -477,8 +477,15 @@ def test_a_folder_holding_another_notebooks_sweep_is_refused(store, fake_pool, t
     out = tmp_path / "out"
     sweep.run_sweep(toy_plan({"x": ["1"]}), out)
     wine = sweep.plan_sweep(SweepRequest(str(FIXTURES / "02_wine.ipynb"), {"alpha": ["0.1"]}))
-    with pytest.raises(SweepError, match=r"holds a sweep of 01_toy, not 02_wine; choose another --out"):
+    with pytest.raises(SweepUsageError, match=r"holds a sweep of 01_toy, not 02_wine; choose another --out"):
         sweep.run_sweep(wine, out)
+
+
+@pytest.mark.parametrize("experiment", ["", "  "])
+def test_an_empty_experiment_name_is_a_usage_error_naming_the_option(experiment, tmp_path) -> None:
+    with pytest.raises(SweepUsageError, match=r"--experiment must name an MLflow experiment"):
+        sweep.run_sweep(toy_plan({"x": ["1"]}), tmp_path / "out", experiment=experiment)
+    assert not (tmp_path / "out").exists()
 
 
 # --- the summary ------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The folders runs and sweeps write to: checking a chosen one, naming and creating a new one under runs/.
 
 One implementation for `workbook run` and `workbook sweep`; only their wording differs (a run suggests
---in-place for the notebooks folder, a sweep --out), and a sweep's errors are SweepErrors.
+--in-place for the notebooks folder, a sweep --out), and a sweep's errors are SweepErrors. An --out the command
+cannot take (a file, the notebooks folder, another kind of folder) is refused before anything runs, with status 2
+as any other bad request.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from itertools import count
 from pathlib import Path
 from typing import Literal
 
-from workbook.errors import SweepError, WorkbookError
+from workbook.errors import SweepError, SweepUsageError, UsageError, WorkbookError
 from workbook.paths import NOTEBOOKS_DIR, RUNS_DIR
 
 OutDirKind = Literal["run", "sweep"]
@@ -27,10 +29,17 @@ HOLDS_A_RUN: dict[OutDirKind, str] = {
     "run": "already holds a run (run.json); choose another or remove it",
     "sweep": "holds a workbook run (run.json), not a sweep; choose another --out",
 }
+# A sweep's record (workbook.sweep.store.SWEEP_FILE): a run written beside it would leave a folder that neither
+# command can resume or `workbook diff` can read.
+SWEEP_RECORD = "sweep.json"
 
 
 def _error(kind: OutDirKind) -> type[WorkbookError]:
     return SweepError if kind == "sweep" else WorkbookError
+
+
+def _refusal(kind: OutDirKind) -> type[UsageError]:
+    return SweepUsageError if kind == "sweep" else UsageError
 
 
 def new_run_dir(runs_dir: str | Path | None = None, now: datetime | None = None, prefix: str = "") -> Path:
@@ -49,11 +58,10 @@ def new_run_dir(runs_dir: str | Path | None = None, now: datetime | None = None,
 
 
 def check_out_dir(out_dir: str | Path, notebooks_dir: str | Path = NOTEBOOKS_DIR, kind: OutDirKind = "run") -> Path:
-    """The resolved out dir if it can be created and written; not the notebooks folder, a file, or a run's.
-
-    Nothing is created here.
+    """The resolved out dir if it can be created and written; not the notebooks folder, a file, or a run's
+    (or, for a run, a sweep's). Nothing is created here.
     """
-    error = _error(kind)
+    error = _refusal(kind)
     path = Path(out_dir).expanduser().resolve()
     if path == Path(notebooks_dir).resolve():
         raise error(f"out dir {path} is the notebooks folder; {NOTEBOOKS_FOLDER_HINT[kind]}")
@@ -61,6 +69,8 @@ def check_out_dir(out_dir: str | Path, notebooks_dir: str | Path = NOTEBOOKS_DIR
         raise error(f"out dir {path} is a file, not a folder")
     if (path / "run.json").exists():
         raise error(f"out dir {path} {HOLDS_A_RUN[kind]}")
+    if kind == "run" and (path / SWEEP_RECORD).exists():
+        raise error(f"out dir {path} holds a sweep ({SWEEP_RECORD}), not a run; choose another --out")
     existing = next(parent for parent in (path, *path.parents) if parent.exists())
     if not existing.is_dir():
         raise error(f"cannot create out dir {path}: {existing} is a file")

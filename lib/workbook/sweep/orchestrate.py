@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from workbook.errors import SweepError
+from workbook.errors import SweepError, SweepUsageError
 from workbook.execution import pool
 from workbook.execution.kernel import check_kernel
 from workbook.messages import first_line
@@ -69,10 +69,12 @@ def run_sweep(
     `on_message` gets the opening line, `on_point` each point's report as it finishes.
     """
     chosen = check_executor_options(executor, workers, scheduler)
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise SweepUsageError(f"--experiment must name an MLflow experiment, got {experiment!r}")
     out = check_out_dir(out_dir, notebooks_dir, "sweep") if out_dir is not None else None
     previous = read_sweep_json(out) if out is not None and out.is_dir() else None
     if previous and previous.get("notebook") != plan.stem:
-        raise SweepError(f"out dir {out} holds a sweep of {previous.get('notebook')}, not {plan.stem}; "
+        raise SweepUsageError(f"out dir {out} holds a sweep of {previous.get('notebook')}, not {plan.stem}; "
                          "choose another --out")
     sweep_key = previous["sweep_key"] if previous else uuid.uuid4().hex
     check_kernel(kernel_name)
