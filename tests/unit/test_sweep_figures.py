@@ -37,6 +37,24 @@ def test_two_parameters_give_a_heat_map_with_the_best_cell_framed() -> None:
     assert texts == ["0.72", "0.73", "0.734", "0.754", "0.7932", "—"]  # the failed point's cell stays empty
 
 
+def test_a_null_in_the_grid_is_a_row_of_its_own() -> None:
+    """The summary table holds a grid's null as NaN: the heat map used to fail on it (KeyError 'nan') after
+    every point had run, and the sweep lost its summary."""
+    grid = {"wine_csv": [None, "data/winequality-red.csv"], "alpha": [0.5, 0.1]}
+    table = frame(grid, [0.75, 0.71, 0.74, 0.70])
+    table["params.wine_csv"] = table["params.wine_csv"].astype(object).where(table["params.wine_csv"].notna(),
+                                                                             float("nan"))
+    figure = sweep_figures.sweep_figure(table, grid, "rmse", "min")
+    assert figure.kind == "heat map" and figure.best_label == "wine_csv=data/winequality-red.csv, alpha=0.1"
+    axes = sweep_figures.heat_map(sweep_figures.completed(table, "rmse"), grid, "rmse", "min").axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["None", "data/winequality-red.csv"]
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["0.1", "0.5"]  # numbers ascending, not as given
+    assert [t.get_text() for t in axes.texts] == ["0.71", "0.75", "0.7", "0.74"]
+    three = grid | {"seed": [1, 2]}
+    assert sweep_figures.sweep_figure(frame(three, [0.7 + i / 100 for i in range(8)]), three, "rmse").kind == (
+        "parallel coordinates")
+
+
 def test_the_goal_decides_the_best_point() -> None:
     figure = sweep_figures.sweep_figure(frame(WINE_GRID, WINE_SCORES), WINE_GRID, "rmse", "max")
     assert figure.best_label == "alpha=0.5, l1_ratio=0.5"

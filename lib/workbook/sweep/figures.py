@@ -57,15 +57,26 @@ def sweep_figure(frame: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric:
     if ok.empty or len(grid) < 2 or metric is None:
         return None
     best = best_row(ok, metric, goal)
-    label = ", ".join(f"{name}={short_text(best[f'params.{name}'])}" for name in grid)
+    label = ", ".join(f"{name}={_label(best[f'params.{name}'])}" for name in grid)
     if len(grid) == 2:
         return SweepFigure("heat map", png_bytes(heat_map(ok, grid, metric, goal)), label)
     return SweepFigure("parallel coordinates", png_bytes(parallel_coordinates(ok, grid, metric, goal)), label)
 
 
+def _label(value: Any) -> str:
+    """A grid value's text on an axis. The summary table holds a grid's null as NaN: both read "None"."""
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return "None" if missing else short_text(value)
+
+
 def _positions(values: Sequence[Any]) -> dict[str, int]:
-    """Each grid value's place on its axis, by its text (a table cell and the grid's value meet there)."""
-    return {short_text(value): index for index, value in enumerate(values)}
+    """Each grid value's place on its axis, by its text (a table cell and the grid's value meet there).
+
+    Numbers go in ascending order, whatever order the grid gave them in; anything else keeps the grid's order.
+    """
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        values = sorted(values)
+    return {_label(value): index for index, value in enumerate(values)}
 
 
 def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, goal: str) -> Figure:
@@ -77,7 +88,7 @@ def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, g
     rows, cols = _positions(row_values), _positions(col_values)
     column = f"metrics.{metric}"
     surface = np.full((len(rows), len(cols)), np.nan)
-    cells = ok.groupby([ok[f"params.{row_name}"].map(short_text), ok[f"params.{col_name}"].map(short_text)],
+    cells = ok.groupby([ok[f"params.{row_name}"].map(_label), ok[f"params.{col_name}"].map(_label)],
                        sort=False)[column].mean()  # a sampled grid may repeat nothing, but a rerun may
     for (row_text, col_text), value in cells.items():
         surface[rows[row_text], cols[col_text]] = value
@@ -95,14 +106,14 @@ def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, g
         axes.text(j, i, f"{value:.4g}", ha="center", va="center", fontsize=8,
                   color="black" if dark_text else "white")
     best = best_row(ok, metric, goal)
-    i, j = rows[short_text(best[f"params.{row_name}"])], cols[short_text(best[f"params.{col_name}"])]
+    i, j = rows[_label(best[f"params.{row_name}"])], cols[_label(best[f"params.{col_name}"])]
     axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=BEST_COLOUR, linewidth=2.5))
     axes.set_xticks(range(len(cols)), list(cols))
     axes.set_yticks(range(len(rows)), list(rows))
     axes.set_xlabel(col_name)
     axes.set_ylabel(row_name)
-    axes.set_title(f"{metric} ({goal}); best framed: {row_name}={short_text(best[f'params.{row_name}'])}, "
-                   f"{col_name}={short_text(best[f'params.{col_name}'])}", fontsize=9)
+    axes.set_title(f"{metric} ({goal}); best framed: {row_name}={_label(best[f'params.{row_name}'])}, "
+                   f"{col_name}={_label(best[f'params.{col_name}'])}", fontsize=9)
     figure.colorbar(image, ax=axes, label=metric)
     figure.tight_layout()
     return figure
@@ -124,7 +135,7 @@ def _axis(values: pd.Series, grid_values: Sequence[Any]) -> tuple[np.ndarray, li
     order = _positions(grid_values)
     span = max(len(order) - 1, 1)
     ticks = [(index / span, text) for text, index in order.items()]
-    return np.asarray([order[short_text(v)] / span for v in values]), ticks
+    return np.asarray([order[_label(v)] / span for v in values]), ticks
 
 
 def parallel_coordinates(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, goal: str) -> Figure:
@@ -165,7 +176,7 @@ def parallel_coordinates(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], me
     axes.set_ylim(-0.05, 1.05)
     axes.set_xlim(-0.2, x[-1] + 0.5)
     best = best_row(ok, metric, goal)
-    label = ", ".join(f"{name}={short_text(best[f'params.{name}'])}" for name in names)
+    label = ", ".join(f"{name}={_label(best[f'params.{name}'])}" for name in names)
     axes.set_title(f"{metric} ({goal}), one line per point; best in red: {label}", fontsize=9)
     figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=metric)
     figure.tight_layout()
