@@ -230,6 +230,10 @@ def test_coerce_value(type_name: str, value: object, expected: object) -> None:
         ("int", None, "None"),
         ("float", "fast", "'fast'"),
         ("float", False, "False (bool)"),
+        ("float", "nan", "'nan'"),  # NaN passes any range check: every comparison with it is false
+        ("float", " -inf", "' -inf'"),
+        ("float", float("nan"), "nan (float)"),  # YAML's .nan
+        ("float", float("inf"), "inf (float)"),
         ("bool", "maybe", "'maybe'"),
         ("bool", 1, "1 (int)"),
         ("str", 7, "7 (int)"),

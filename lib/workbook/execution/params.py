@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import io
+import math
 import re
 import tokenize
 from collections.abc import Mapping, Sequence
@@ -174,7 +175,7 @@ def _coerce_text(param: Param, text: str, notebook: str) -> Any:
         return int(stripped)
     if base == "float":
         try:
-            return float(stripped)
+            return _finite(param, float(stripped), notebook, text)
         except ValueError:
             pass
     if base == "bool" and stripped.lower() in TRUE_WORDS | FALSE_WORDS:
@@ -195,7 +196,7 @@ def _check_typed(param: Param, value: Any, notebook: str) -> Any:
     if base == "int" and is_number(value) and isinstance(value, int):
         return value
     if base == "float" and is_number(value):
-        return float(value)
+        return _finite(param, float(value), notebook, value)
     if base == "bool" and isinstance(value, bool):
         return value
     if base == "list" and isinstance(value, (list, tuple)):
@@ -206,6 +207,14 @@ def _check_typed(param: Param, value: Any, notebook: str) -> Any:
         return value
     hint = "; quote it in the YAML file" if base in ("str", "any") else ""
     raise _bad_value(param, value, notebook, hint)
+
+
+def _finite(param: Param, number: float, notebook: str, given: Any) -> float:
+    """`number`, unless it is NaN or infinite: no notebook's float means either, and NaN passes any range check
+    (every comparison with it is false), to fail later inside the kernel."""
+    if not math.isfinite(number):
+        raise _bad_value(param, given, notebook, "; NaN and infinity are not allowed")
+    return number
 
 
 def _bad_value(param: Param, value: Any, notebook: str, hint: str = "") -> UsageError:
