@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in tracebacks and error values
 
@@ -17,3 +18,14 @@ def first_line(error: BaseException | str) -> str:
         if line.strip():
             return line.strip()
     return type(error).__name__ if isinstance(error, BaseException) else ""
+
+
+def redacted(uri: str) -> str:
+    """`uri` with any password replaced by ***, fit to print (database URLs often carry one)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))

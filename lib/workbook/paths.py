@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 # lib/workbook/paths.py -> the repository root is two folders above the package.
@@ -20,3 +21,19 @@ DEFAULT_SERVE_PORT = 5001  # a served model (`workbook serve`): next to the UI's
 # that store keeps artifacts at file:// paths a client on another machine cannot reach. Git-ignored with mlruns/.
 SERVER_DIR = PROJECT_ROOT / "mlruns" / "server"
 DEFAULT_SERVER_URL = f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}"  # `workbook server [--room]` with its defaults
+# The learner's own MLflow store. Here, not in workbook.tracking, so a command can say where runs go without
+# importing MLflow (~1.7 s).
+TRACKING_DIR = PROJECT_ROOT / "mlruns"
+DEFAULT_DB = TRACKING_DIR / "mlflow.db"
+
+
+def default_tracking_uri() -> str:
+    """The project's own store: `sqlite:///<project>/mlruns/mlflow.db`."""
+    return f"sqlite:///{DEFAULT_DB.as_posix()}"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """The store to use: the `uri` argument, else `MLFLOW_TRACKING_URI`, else the project's database."""
+    if uri:
+        return str(uri)
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()

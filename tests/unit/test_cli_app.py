@@ -95,3 +95,20 @@ def test_split_param_args_separates_pairs_from_selectors() -> None:
         split_param_args(["-p", "n"])
     with pytest.raises(UsageError, match="no such option"):
         split_param_args(["--colour", "red"])
+
+
+def test_workbook_run_says_where_its_runs_go_and_as_whom(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal without the room's variables logs to the local store: the first line says so."""
+    from workbook.cli.run import tracking_target
+    from workbook.paths import default_tracking_uri
+
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert tracking_target(None) == default_tracking_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://10.0.0.5:5000")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret-handout")
+    assert tracking_target(None) == "http://10.0.0.5:5000 as alice"
+    assert tracking_target("postgresql://team:pw@db:5432/mlflow") == "postgresql://team:***@db:5432/mlflow"
+    done = invoke("run", "99")  # refused, but after saying where runs would have gone
+    assert done.stdout == "tracking:   http://10.0.0.5:5000 as alice\n" and "s3cret" not in done.output

@@ -25,7 +25,7 @@ def store(tmp_path, new_store, monkeypatch) -> str:
     db = new_store(tmp_path / "store" / "mlflow.db")
     uri = f"sqlite:///{db.as_posix()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr("workbook.paths.DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     tracking.setup_tracking("exercise", uri)
     yield uri
     tracking.forget_tracking_state()

@@ -62,7 +62,7 @@ def store(tmp_path, monkeypatch, logged) -> str:
     db.parent.mkdir()
     shutil.copyfile(logged["db"], db)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _uri(db))
-    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr("workbook.paths.DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield _uri(db)
     tracking.forget_tracking_state()
 

@@ -25,7 +25,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
-from workbook import __version__, tracking
+from workbook import __version__, paths, tracking
 from workbook.paths import PROJECT_ROOT
 from workbook.tracking import TrackingError
 
@@ -39,7 +39,7 @@ def isolated_mlflow(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     # Anything that falls back to the default store lands here instead of in the project.
-    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr("workbook.paths.DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield
     tracking.forget_tracking_state()
 
@@ -83,9 +83,9 @@ def _frame(n: int = 40, seed: int = 42) -> tuple[pd.DataFrame, pd.Series]:
 
 def test_default_store_is_a_sqlite_database_in_the_project():
     assert REAL_DEFAULT_DB == PROJECT_ROOT / "mlruns" / "mlflow.db"
-    assert tracking.default_tracking_uri() == f"sqlite:///{tracking.store.DEFAULT_DB.as_posix()}"
-    assert tracking.sqlite_path(tracking.default_tracking_uri()) == tracking.store.DEFAULT_DB
-    assert tracking.artifact_root(tracking.default_tracking_uri()) == tracking.store.DEFAULT_DB.parent / "artifacts"
+    assert tracking.default_tracking_uri() == f"sqlite:///{paths.DEFAULT_DB.as_posix()}"
+    assert tracking.sqlite_path(tracking.default_tracking_uri()) == paths.DEFAULT_DB
+    assert tracking.artifact_root(tracking.default_tracking_uri()) == paths.DEFAULT_DB.parent / "artifacts"
     assert tracking.ui_command().startswith(f"mlflow ui --backend-store-uri {tracking.default_tracking_uri()} ")
 
 

@@ -28,7 +28,7 @@ def store(tmp_path, monkeypatch) -> str:
     uri = f"sqlite:///{(tmp_path / 'store' / 'mlflow.db').as_posix()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    monkeypatch.setattr(tracking.store, "DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
+    monkeypatch.setattr("workbook.paths.DEFAULT_DB", tmp_path / "default-store" / "mlflow.db")
     yield uri
     tracking.forget_tracking_state()
 

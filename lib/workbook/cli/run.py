@@ -86,6 +86,7 @@ def run(
     selectors, pairs = split_param_args(args or [])
     params: dict[str, Any] = load_params_file(params_file) if params_file else {}
     params.update(pairs)
+    typer.echo(f"tracking:   {tracking_target(params.get('tracking_uri'))}")
     result = run_notebooks(
         selectors,
         params,
@@ -100,6 +101,22 @@ def run(
     print_outputs(result, in_place)
     if not result.ok:
         raise WorkbookError(result.error or "the run failed")
+
+
+def tracking_target(uri: Any) -> str:
+    """Where the notebooks' MLflow runs go, and as whom: a terminal without the room's variables logs locally.
+
+    The notebooks' `tracking_uri` parameter when given, else MLFLOW_TRACKING_URI, else the project's store;
+    the user when MLFLOW_TRACKING_USERNAME is set (never the password).
+    """
+    import os
+
+    from workbook.messages import redacted
+    from workbook.paths import resolve_tracking_uri
+
+    where = redacted(resolve_tracking_uri(str(uri) if uri else None))
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    return f"{where} as {user}" if user and where.startswith("http") else where
 
 
 def print_notebook_run(run: NotebookRun) -> None:

@@ -7,11 +7,11 @@ import os
 import re
 import sqlite3
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from workbook import tracking
 from workbook.errors import TrackingError, TrackingServerError
-from workbook.messages import first_line
+from workbook.messages import first_line, redacted  # noqa: F401 - redacted: re-exported here as ever
 from workbook.paths import SERVER_DIR as DEFAULT_SERVER_DIR
 
 # Every experiment's artifacts go through the server (`--serve-artifacts`), never to a client's own disk.
@@ -54,17 +54,6 @@ def check_backend_uri(uri: str) -> str:
     if not uri.split("://", 1)[1].strip("/"):
         raise TrackingServerError(f"backend store URI {uri!r} names no database server; {expected}")
     return uri
-
-
-def redacted(uri: str) -> str:
-    """`uri` with any password replaced by ***, fit to print (database URLs often carry one)."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 def prepare_sqlite_store(backend_uri: str) -> None:

@@ -27,27 +27,20 @@ from mlflow.tracking import MlflowClient
 
 from workbook.errors import TrackingError
 from workbook.messages import first_line
-from workbook.paths import DEFAULT_UI_PORT, PROJECT_ROOT
+from workbook.paths import (  # noqa: F401 - the project's store, re-exported here as ever
+    DEFAULT_DB,
+    DEFAULT_UI_PORT,
+    PROJECT_ROOT,
+    TRACKING_DIR,
+    default_tracking_uri,
+    resolve_tracking_uri,
+)
 from workbook.tracking.quiet import quiet_mlflow_logs, without_noisy_warnings
 
-TRACKING_DIR = PROJECT_ROOT / "mlruns"
-DEFAULT_DB = TRACKING_DIR / "mlflow.db"
 REMOTE_TIMEOUT_S = 3.0
 
 ready_stores: set[Path] = set()  # databases this process already found ready (tests clear it)
 _accepted_logins: set[str] = set()  # (server, user, password) digests a server accepted in this process
-
-
-def default_tracking_uri() -> str:
-    """The project's own store: `sqlite:///<project>/mlruns/mlflow.db`."""
-    return f"sqlite:///{DEFAULT_DB.as_posix()}"
-
-
-def resolve_tracking_uri(uri: str | None = None) -> str:
-    """The store to use: the `uri` argument, else `MLFLOW_TRACKING_URI`, else the project's database."""
-    if uri:
-        return str(uri)
-    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
 
 
 def sqlite_path(uri: str) -> Path | None:
