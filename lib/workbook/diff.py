@@ -21,6 +21,7 @@ from typing import Any
 from workbook.errors import DiffError, DiffInputError, WorkbookError
 from workbook.execution.catalog import read_notebook_info
 from workbook.messages import first_line
+from workbook.paths import NOTEBOOKS_DIR
 from workbook.values import is_finite_number
 
 SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration")
@@ -257,7 +258,11 @@ def _flat(section: str, values: Any, prefix: str = "") -> Fields:
 
 
 def _load_mlflow_run(run_id: str, ref: str) -> Side:
-    """An MLflow run of the workbook's store (or MLFLOW_TRACKING_URI): params, metrics, tags, duration."""
+    """An MLflow run of the workbook's store (or MLFLOW_TRACKING_URI): params, metrics, tags, duration.
+
+    A sweep point's own run (the one its notebook logged, e.g. in `wine`) stands for the point's record: the
+    child run the sweep logged under its parent, with the point's results under the notebook's result names.
+    """
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -269,22 +274,43 @@ def _load_mlflow_run(run_id: str, ref: str) -> Side:
         raise DiffInputError(f"{ref}: no MLflow store at {db} to look the run up in (set MLFLOW_TRACKING_URI?)")
     try:
         client = MlflowClient(uri)
-        run = client.get_run(run_id)
+        run = _point_record(client, client.get_run(run_id))
         experiment = client.get_experiment(run.info.experiment_id).name
     except MlflowException as error:
         if error.error_code == "RESOURCE_DOES_NOT_EXIST":
             raise DiffInputError(f"{ref}: no MLflow run with this id in {uri}") from None
         raise DiffError(f"{ref}: tracking store {uri}: {first_line(error)}") from None
-    tags = run.data.tags
-    seconds = (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else None
+    tags, metrics = run.data.tags, dict(run.data.metrics)
+    notebook = tags.get("workbook.notebook")
+    params = {k: _param(v) for k, v in run.data.params.items()}
+    if tags.get(ROLE_TAG) == "point":
+        # The sweep's record of a point: its run time is the `seconds` metric (the record itself was logged in
+        # milliseconds), and its parameters meet the notebook's defaults as a point folder's do.
+        seconds = metrics.pop("seconds", None)
+        params = _effective(NOTEBOOKS_DIR / f"{notebook}.ipynb", params)
+    else:
+        seconds = (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else None
     version = tags.get("workbook.version")
-    fields = _fields(status=run.info.status, params={k: _param(v) for k, v in run.data.params.items()},
-                     results=run.data.metrics, seconds=seconds,
+    fields = _fields(status=run.info.status, params=params, results=metrics, seconds=seconds,
                      data={k.removeprefix("workbook."): v for k, v in tags.items() if k.startswith("workbook.data")},
                      source={"git_commit": tags.get("mlflow.source.git.commit")},
                      packages={"mlops-workbook": version} if version else None)
-    notebook = tags.get("workbook.notebook") or f"experiment {experiment}"
-    return Side("MLflow run", ref, {notebook: fields})
+    return Side("MLflow run", ref, {notebook or f"experiment {experiment}": fields})
+
+
+# A sweep's tags (workbook.sweep.tracker; spelled here so a diff of folders imports no sweep code).
+SWEEP_TAG, POINT_TAG, ROLE_TAG = "workbook.sweep_key", "workbook.point_key", "workbook.sweep_role"
+
+
+def _point_record(client: Any, run: Any) -> Any:
+    """The sweep's child run for a point's own run (same sweep and point keys); any other run as it is."""
+    tags = run.data.tags
+    if tags.get(ROLE_TAG) or not (tags.get(SWEEP_TAG) and tags.get(POINT_TAG)):
+        return run
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    found = client.search_runs(experiments, f"tags.`{SWEEP_TAG}` = '{tags[SWEEP_TAG]}' AND "
+                                            f"tags.`{POINT_TAG}` = '{tags[POINT_TAG]}' AND tags.`{ROLE_TAG}` = 'point'")
+    return found[0] if found else run
 
 
 def _param(text: str) -> Any:

@@ -112,6 +112,25 @@ def test_a_sweep_point_and_its_mlflow_child_run_compare_with_a_run(runs) -> None
     done = diff(child.info.run_id, "a", runs=runs)
     assert done.returncode == 0, done.stderr
     assert table_rows(done.stdout)[("results", "rmse")][:2] == ["0.7574", "0.7932"]
+    # The child's duration is the point's run time (not the milliseconds its record took to log), not a result.
+    rows = table_rows(diff(child.info.run_id, runs["point"], "--all", runs=runs).stdout)
+    assert ("results", "seconds") not in rows
+    assert float(rows[("duration", "seconds")][0]) == float(rows[("duration", "seconds")][1]) == point["seconds"]
+
+
+def test_a_sweep_points_own_run_stands_for_its_record(runs) -> None:
+    """The run id a user copies from the notebook's experiment (07 logs to `wine`, tagged with its point)."""
+    point = json.loads((runs["point"] / "point.json").read_text())
+    client = MlflowClient(f"sqlite:///{runs['store']}")
+    experiment = client.create_experiment("points-own-runs")
+    own = client.create_run(experiment, run_name="elasticnet", tags={"workbook.sweep_key": point["sweep_key"],
+                                                                    "workbook.point_key": point["key"]})
+    client.log_metric(own.info.run_id, "rmse_under_another_name", 1.0)
+    done = diff(own.info.run_id, "a", runs=runs)
+    assert done.returncode == 0, done.stderr
+    rows = table_rows(done.stdout)
+    assert rows[("results", "rmse")][:2] == ["0.7574", "0.7932"]  # the point's results, by the notebook's names
+    assert ("results", "rmse_under_another_name") not in rows
 
 
 def test_two_sweeps_compare_point_by_point(runs) -> None:
