@@ -500,13 +500,26 @@ def reports_for(plan: sweep.SweepPlan, scores: list[float | None]) -> list[sweep
     ]
 
 
-def test_summary_frame_has_one_row_per_point_with_params_and_numeric_results() -> None:
+def test_summary_frame_has_one_row_per_point_with_params_and_results() -> None:
     plan = toy_plan({"x": ["1", "2", "3"]}, {"mode": "squared"})
     frame = sweep_report.summary_frame(reports_for(plan, [4.0, None, 0.0]), plan)
-    assert list(frame.columns) == ["point", "key", "status", "params.x", "params.mode", "metrics.score", "seconds",
-                                   "notebook", "error"]
+    assert list(frame.columns) == ["point", "key", "status", "params.x", "params.mode", "metrics.score",
+                                   "results.note", "seconds", "notebook", "error"]
     assert list(frame["params.x"]) == [1.0, 2.0, 3.0] and set(frame["params.mode"]) == {"squared"}
     assert frame["metrics.score"].isna().tolist() == [False, True, False]
+    assert frame["results.note"].fillna("").tolist() == ["n", "", "n"]  # text results too: which model won where
+
+
+def test_text_and_flag_results_are_columns_and_lists_are_not() -> None:
+    plan = toy_plan({"x": ["1", "2"]})
+    reports = [sweep.PointReport(p, "ok", 1.0, None, {"best_model": f"model-{p.index}", "passed": p.index == 1,
+                                                       "params": {"depth": 3}, "mae": 10.0 * p.index},
+                                 f"points/{p.folder}", None) for p in plan.points]
+    frame = sweep_report.summary_frame(reports, plan)
+    assert frame["results.best_model"].tolist() == ["model-1", "model-2"]
+    assert frame["results.passed"].tolist() == [True, False]
+    assert "results.params" not in frame.columns and frame["metrics.mae"].tolist() == [10.0, 20.0]
+    assert sweep_report.choose_metric(frame, None) == ("mae", True)  # a text result never ranks the points
 
 
 def test_best_points_follow_the_goal_and_skip_failures() -> None:

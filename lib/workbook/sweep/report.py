@@ -21,29 +21,33 @@ from workbook.render import render_page
 from workbook.results import to_jsonable
 from workbook.sweep.figures import SweepFigure, png_bytes, sweep_figure
 from workbook.sweep.plan import SweepPlan, short_text
-from workbook.sweep.result import PointReport, SweepResult, numeric_results
+from workbook.sweep.result import PointReport, SweepResult, label_results, numeric_results
 from workbook.sweep.store import SUMMARY_CSV, SUMMARY_HTML, SUMMARY_PNG, SWEEP_FILE
 
 BEST_ROWS = 5
 
 
 def summary_frame(reports: Sequence[PointReport], plan: SweepPlan) -> pd.DataFrame:
-    """One row per point: point, key, status, params.*, metrics.* (numeric results), seconds, notebook, error."""
+    """One row per point: point, key, status, params.*, metrics.* (numeric results), results.* (text and flags,
+    such as 04's best_model), seconds, notebook, error."""
 
     names = list(plan.grid) + [name for name in plan.fixed if name not in plan.grid]
     metrics: list[str] = []
+    labels: list[str] = []
     for report in sorted(reports, key=lambda r: r.point.index):
         metrics += [name for name in numeric_results(report.results) if name not in metrics]
+        labels += [name for name in label_results(report.results) if name not in labels]
     rows = []
     for report in sorted(reports, key=lambda r: r.point.index):
-        numbers = numeric_results(report.results)
+        numbers, words = numeric_results(report.results), label_results(report.results)
         row: dict[str, Any] = {"point": report.point.index, "key": report.point.key8, "status": report.status}
         row |= {f"params.{name}": _cell(report.point.params.get(name)) for name in names}
         row |= {f"metrics.{name}": numbers.get(name) for name in metrics}
+        row |= {f"results.{name}": words.get(name) for name in labels}
         row |= {"seconds": report.seconds, "notebook": report.notebook, "error": report.error}
         rows.append(row)
     columns = (["point", "key", "status"] + [f"params.{n}" for n in names] + [f"metrics.{n}" for n in metrics]
-               + ["seconds", "notebook", "error"])
+               + [f"results.{n}" for n in labels] + ["seconds", "notebook", "error"])
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -71,3 +71,8 @@ class SweepResult:
 def numeric_results(results: Mapping[str, Any]) -> dict[str, float]:
     """The results that are finite numbers (not booleans): what MLflow can log as metrics."""
     return {name: float(value) for name, value in results.items() if is_number(value) and math.isfinite(value)}
+
+
+def label_results(results: Mapping[str, Any]) -> dict[str, str | bool]:
+    """The results that are one word or flag (04's best_model, robustness_passed): a column each in summary.csv."""
+    return {name: value for name, value in results.items() if isinstance(value, (str, bool))}
