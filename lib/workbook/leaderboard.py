@@ -187,7 +187,8 @@ def _cells(position: int, entry: Entry) -> list[str]:
 def text_table(board: Sequence[Entry]) -> str:
     """The board as aligned text, one line per submission (a reason runs past its columns)."""
     if not board:
-        return f"no submissions yet: register a model and set its alias '{ALIAS}'"
+        return (f"no submissions yet: register a model and set its alias '{ALIAS}' "
+                "(`workbook room submit <model>` does it for its champion)")
     rows = [list(COLUMNS)] + [_cells(position, entry) for position, entry in enumerate(board, start=1)]
     widths = [max(len(row[column]) for row in rows if not (row[3] == "cannot score:" and column == 4))
               for column in range(len(COLUMNS))]

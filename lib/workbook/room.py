@@ -323,3 +323,40 @@ def handout_line(account: Account, url: str) -> str:
                 "--reset-passwords gives it a new one)")
     return (f"{account.username}: MLFLOW_TRACKING_URI={url} MLFLOW_TRACKING_USERNAME={account.username} "
             f"MLFLOW_TRACKING_PASSWORD={account.password}")
+
+
+# --- an attendee's side ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What `submit` pointed the leaderboard at."""
+
+    model: str
+    version: int
+    uri: str
+
+
+def submit(model: str, from_alias: str = "champion") -> Submission:
+    """Point `model@submission` at the version `model@from_alias` points at, as the attendee logged in.
+
+    The store and login are MLFLOW_TRACKING_URI/USERNAME/PASSWORD, as for every workbook command. The call
+    itself is MLflow's `set_registered_model_alias(model, "submission", version)`; here every failure is one
+    line: the login, a model or alias that is not there yet, a model that belongs to someone else.
+    """
+    from workbook import tracking
+    from workbook.leaderboard import ALIAS
+
+    version = tracking.alias_version(model, from_alias)  # checks the server and the login first
+    uri = tracking.active_uri()
+    if version is None:
+        raise RoomError(f"registered model {model!r} at {uri} has no version with alias {from_alias!r}; run notebook "
+                        f"05 with -p model_name {model} first (it sets {from_alias!r}), or name another --from-alias")
+    try:
+        tracking.set_alias(model, ALIAS, version)
+    except tracking.TrackingError as error:
+        if "403" in str(error) or "Permission denied" in str(error):
+            raise RoomError(f"{model!r} at {uri} belongs to another attendee: submit a model you registered "
+                            "(run notebook 05 with -p model_name <your-name>-flights)") from None
+        raise
+    return Submission(model, version, uri)

@@ -237,6 +237,34 @@ def test_a_lost_password_is_replaced_and_an_account_logs_to_every_shared_experim
         assert created.status_code == 200, (name, created.text)
 
 
+def test_an_attendee_submits_a_champion_in_one_command_and_not_anothers_model(server, as_user):
+    alice = as_user("alice")
+    experiment = alice.get_experiment_by_name("05_mlflow_tracking")
+    run = alice.create_run(experiment.experiment_id, run_name="alice-for-the-board")
+    alice.create_registered_model("alice-board")
+    for _ in range(2):
+        alice.create_model_version("alice-board", f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
+    alice.set_registered_model_alias("alice-board", "champion", "2")
+
+    def submit(user: str, *args: str) -> subprocess.CompletedProcess:
+        return _workbook("room", "submit", *args, env=_env(MLFLOW_TRACKING_URI=server["url"],
+                                                           MLFLOW_TRACKING_USERNAME=user,
+                                                           MLFLOW_TRACKING_PASSWORD=server["passwords"][user]))
+
+    done = submit("alice", "alice-board")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"alice-board version 2 (champion) is your submission on {server['url']}")
+    assert as_user("admin").get_registered_model("alice-board").aliases == {"champion": "2", "submission": "2"}
+    refused = submit("bob", "alice-board")
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [f"error: 'alice-board' at {server['url']} belongs to another attendee: "
+                                           "submit a model you registered (run notebook 05 with "
+                                           "-p model_name <your-name>-flights)"]
+    no_alias = submit("alice", "alice-board", "--from-alias", "challenger")
+    assert no_alias.returncode == 1 and len(no_alias.stderr.splitlines()) == 1
+    assert "has no version with alias 'challenger'" in no_alias.stderr
+
+
 def _server_memory_mb(process: subprocess.Popen) -> tuple[float, float]:
     """(RSS, PSS) in MB of the room command's server: every process below it (MLflow's CLI, uvicorn, worker).
 

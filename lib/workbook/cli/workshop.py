@@ -1,4 +1,4 @@
-"""The workshop's commands: `workbook setup`, `workbook room add-users`, `workbook leaderboard`.
+"""The workshop's commands: `workbook setup`, `workbook room add-users`/`submit`, `workbook leaderboard`.
 
 Each imports its module inside the command (room and leaderboard load MLflow), so `workbook --help` stays fast.
 """
@@ -64,6 +64,23 @@ def add_users(
     admin = room.admin_for(url, room_dir or room.DEFAULT_ROOM_DIR)
     for account in room.add_users(admin, names, reset_passwords):
         typer.echo(room.handout_line(account, handout_url or url))
+
+
+@room_app.command("submit")
+def submit(
+    model: Annotated[str, typer.Argument(help="Your registered model, e.g. flights-alice.", show_default=False)],
+    from_alias: Annotated[str, typer.Option("--from-alias", help="The alias whose version to submit.")] = "champion",
+) -> None:
+    """As an attendee: enter the leaderboard with MODEL@champion (its alias `submission` points there).
+
+    Logs in as MLFLOW_TRACKING_USERNAME on MLFLOW_TRACKING_URI (your handout line); run it again after a better
+    champion to resubmit.
+    """
+    from workbook import room
+
+    entry = room.submit(model, from_alias)
+    typer.echo(f"{entry.model} version {entry.version} ({from_alias}) is your submission on {entry.uri}; "
+               "the next leaderboard scores it")
 
 
 @app.command()
