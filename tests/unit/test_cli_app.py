@@ -112,3 +112,21 @@ def test_workbook_run_says_where_its_runs_go_and_as_whom(monkeypatch: pytest.Mon
     assert tracking_target("postgresql://team:pw@db:5432/mlflow") == "postgresql://team:***@db:5432/mlflow"
     done = invoke("run", "99")  # refused, but after saying where runs would have gone
     assert done.stdout == "tracking:   http://10.0.0.5:5000 as alice\n" and "s3cret" not in done.output
+
+
+def test_server_passes_each_allowed_host_to_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow's own start-up line tells a room to configure allowed hosts: the command can."""
+    from workbook.serving import tracking_server
+
+    seen = {}
+
+    def fake_run_server(*args, **kwargs):
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(tracking_server, "run_server", fake_run_server)
+    done = invoke("server", "--host", "0.0.0.0", "--allowed-host", "classroom.local", "--allowed-host", "lab.lan")
+    assert done.exit_code == 0, done.output
+    assert list(seen["allowed_hosts"]) == ["classroom.local", "lab.lan"]
+    invoke("server")
+    assert list(seen["allowed_hosts"]) == []

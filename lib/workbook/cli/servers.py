@@ -53,6 +53,9 @@ def server(
                                        "(then `workbook room add-users`).")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1,
                                          help="uvicorn worker processes (a room: 1 is enough).")] = 2,
+    allowed_hosts: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="A host name clients may reach the server by, besides localhost and private "
+        "IP addresses, e.g. classroom.local (repeatable).", show_default=False)] = None,
 ) -> None:
     """Start an MLflow tracking server for a team or a workshop room until Ctrl-C.
 
@@ -62,5 +65,6 @@ def server(
 
     # run_server warns about a non-loopback host and reports a server that dies, each in one line
     code = tracking_server.run_server(backend_store_uri, artifacts_dir, host, port, workers=workers, room=room,
-                                      say=typer.echo, warn=lambda line: typer.echo(line, err=True))
+                                      allowed_hosts=allowed_hosts or (), say=typer.echo,
+                                      warn=lambda line: typer.echo(line, err=True))
     raise typer.Exit(code)

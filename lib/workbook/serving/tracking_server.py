@@ -228,7 +228,7 @@ def exposure_warning(host: str) -> str:
     """The one-line warning for a server other machines can reach."""
     return (f"warning: listening on {host} lets other machines reach this tracking server, and anyone who can "
             "reach it may read and write every run (MLflow asks for no login); MLflow still refuses Host "
-            "headers other than localhost and private-network addresses unless allowed_hosts names them")
+            "headers other than localhost and private-network addresses unless --allowed-host names them")
 
 
 def add_users_command(server: TrackingServer) -> str:
