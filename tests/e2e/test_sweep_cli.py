@@ -304,7 +304,7 @@ BAD_INPUTS = [
     ("wrong type", 2, "bad value for parameter 'x' of 01_toy: expected float, got 'abc'"),
     ("out of declared range", 2, "value 11.0 for parameter 'x' of 01_toy is outside its declared range 0..10"),
     ("bad YAML", 2, "grid file {base}/bad.yaml is not valid YAML: while parsing a flow mapping"),
-    ("unwritable out", 1, "cannot create out dir {base}/a-file/sweep: {base}/a-file is a file"),
+    ("unwritable out", 2, "cannot create out dir {base}/a-file/sweep: {base}/a-file is a file"),
     ("unreachable scheduler", 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:"),
     ("unreachable tracking server", 1, "tracking server http://127.0.0.1:"),
 ]
