@@ -39,10 +39,12 @@ def fitted() -> tuple[Ridge, pd.DataFrame, pd.Series]:
     return Ridge().fit(X, y), X, y
 
 
-def _log(fitted, *, dataset: bool = True, signature: bool = True, example: bool = True) -> str:
+def _log(fitted, *, dataset: bool = True, signature: bool = True, example: bool = True, cv_mae: bool = True) -> str:
     """Log the model in a new run with the pieces asked for; return its model URI."""
     model, X, y = fitted
     with mlflow.start_run():
+        if cv_mae:
+            mlflow.log_metric("cv_MAE", 812.5)
         if dataset:
             tracking.log_dataset(X.assign(Price=y), "flights-train", "test rows", targets="Price")
         info = mlflow.sklearn.log_model(
@@ -69,7 +71,7 @@ def test_a_complete_challenger_is_correct_and_names_no_version(fitted):
     _champion(fitted)
     version = _challenger(fitted)
     feedback = ex.check_mlflow_challenger(version=version)
-    assert_status(feedback, ex.CORRECT, "flights@challenger", "signature", "input example", "dataset input")
+    assert_status(feedback, ex.CORRECT, "flights@challenger", "cv_MAE", "signature", "input example", "dataset input")
     assert str(version) not in feedback.message  # the correct message is the same in every store
     assert ex.check_mlflow_challenger().correct  # without the version too
 
@@ -120,6 +122,12 @@ def test_a_version_without_a_run(fitted, tmp_path):
 def test_a_run_without_a_dataset_input(fitted):
     _challenger(fitted, dataset=False)
     assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no dataset input", "mlflow.log_input")
+
+
+def test_a_run_without_cv_mae(fitted):
+    """promote_if_better judges the challenger by it: without it the exercise's next step fails."""
+    _challenger(fitted, cv_mae=False)
+    assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, "no metric cv_MAE", "mlflow.log_metric('cv_MAE'")
 
 
 def test_a_run_that_was_deleted(fitted):

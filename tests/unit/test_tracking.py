@@ -300,6 +300,20 @@ def test_log_dataset_records_an_input_of_the_active_run(store):
     assert {(tag.key, tag.value) for tag in inputs[0].tags} == {("mlflow.data.context", "training")}
 
 
+def test_whole_number_targets_are_logged_as_float_so_rows_logged_by_hand_get_the_same_digest(store):
+    """Notebook 05 logs its tree's rows by hand with Price as float, the other runs through log_dataset."""
+    tracking.setup_tracking("data", store)
+    X, _ = _frame()
+    rows = X.assign(Price=np.arange(len(X)) * 100 + 3_000)  # whole rupees, as the flight file's
+    assert pd.api.types.is_integer_dtype(rows["Price"])
+    with mlflow.start_run():
+        helper = tracking.log_dataset(rows, "flights-train", source="synthetic twin", targets="Price")
+        by_hand = mlflow.data.from_pandas(rows.astype({"Price": float}), source="synthetic twin",
+                                          name="flights-train", targets="Price")
+    assert helper.digest == by_hand.digest
+    assert pd.api.types.is_integer_dtype(rows["Price"])  # the caller's frame is left as it was
+
+
 def test_the_same_dataset_logged_again_is_described_once_and_a_different_one_is_not_mixed_up(store):
     tracking.setup_tracking("data", store)
     X, y = _frame()

@@ -16,8 +16,8 @@ CHAMPION = "champion"
 
 def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenger", tracking_uri: str | None = None,
                             *, version: int | str | None = None) -> Feedback:
-    """Exercise: your own model, logged in a run with a signature, an input example and its training rows as a
-    dataset input, registered as `model_name` and aliased `alias` (a version other than the champion).
+    """Exercise: your own model, logged in a run with its `cv_MAE`, a signature, an input example and its training
+    rows as a dataset input, registered as `model_name` and aliased `alias` (a version other than the champion).
 
     `version` (optional) is the version you registered: the alias must then point at it.
     """
@@ -45,9 +45,9 @@ def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenge
         lines = "".join(f"\n- {problem}" for problem in problems)
         return incorrect(f"{model_name}@{alias} (version {found.version}) is not a complete challenger yet:{lines}")
     beside = f"a version of its own, not @{CHAMPION}'s," if CHAMPION in registered.aliases else "a version"
-    return correct(f"{model_name}@{alias} is {beside} logged from a run with a signature, an input example and "
-                   "its training rows as a dataset input: what a reviewer needs to compare it with the champion "
-                   "before promoting it.")
+    return correct(f"{model_name}@{alias} is {beside} logged from a run with its cv_MAE, a signature, an input "
+                   "example and its training rows as a dataset input: what a reviewer needs to compare it with the "
+                   "champion before promoting it.")
 
 
 def _client(uri: str) -> Any:
@@ -87,18 +87,23 @@ def _alias_problems(found: str, aliases: dict[str, Any], alias: str, version: in
 
 
 def _run_problems(client: Any, found: Any) -> list[str]:
-    """The version was not logged from a run, or its run has no dataset input."""
+    """The version was not logged from a run, or its run lacks a dataset input or the `cv_MAE` it is judged by."""
     if not found.run_id:
         return [f"version {found.version} was not logged from a run (it has no run id): log the model inside "
                 "`with mlflow.start_run():` and register the model_uri that log_model returns."]
     run = client.get_run(found.run_id)
     if run.info.lifecycle_stage == "deleted":
         return [f"the run behind version {found.version} ({run.info.run_name}) is deleted: restore it, or log again."]
+    problems = []
     if not run.inputs.dataset_inputs:
-        return [f"its run ({run.info.run_name}) has no dataset input: log the training rows inside the run with "
-                "mlflow.log_input(mlflow.data.from_pandas(X_train.assign(Price=y_train.astype(float)), "
-                "name='flights-train', targets='Price'), context='training')."]
-    return []
+        problems.append(f"its run ({run.info.run_name}) has no dataset input: log the training rows inside the run "
+                        "with mlflow.log_input(mlflow.data.from_pandas(X_train.assign(Price=y_train.astype(float)), "
+                        "name='flights-train', targets='Price'), context='training').")
+    if "cv_MAE" not in run.data.metrics:  # promote_if_better compares challenger and champion by it
+        problems.append(f"its run ({run.info.run_name}) has no metric cv_MAE: log "
+                        "models.cross_validate_model(pipeline, X_train, y_train, 3, random_state)['cv_mae_mean'] "
+                        "with mlflow.log_metric('cv_MAE', ...) inside the run.")
+    return problems
 
 
 def _model_problems(client: Any, name: str, version: str) -> list[str]:

@@ -114,8 +114,14 @@ def _require_active_run(action: str) -> None:
 def log_dataset(
     df: pd.DataFrame, name: str, source: str, context: str = "training", targets: str | None = None
 ) -> mlflow.data.Dataset:
-    """Record `df` as an input of the active run (schema, digest, source) under `context`."""
+    """Record `df` as an input of the active run (schema, digest, source) under `context`.
+
+    A whole-number `targets` column is recorded as float, as notebook 05 logs its tree's rows by hand: MLflow
+    warns that an integer column cannot hold missing values, and the same rows then get one digest, not two.
+    """
     _require_active_run("log_dataset")
+    if targets is not None and targets in df.columns and pd.api.types.is_integer_dtype(df[targets]):
+        df = df.astype({targets: float})
     with without_noisy_warnings():
         dataset = _described_dataset(mlflow.data.from_pandas(df, source=source, name=name, targets=targets))
         mlflow.log_input(dataset, context=context)
