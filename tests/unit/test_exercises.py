@@ -159,5 +159,5 @@ def test_check_batch_width(flights):
     assert width == 9  # one row: every get_dummies column is dropped by drop_first
     assert_status(ex.check_batch_width(None, batch, 24), ex.NOT_ANSWERED, "talk_feature_frame")
     assert_status(ex.check_batch_width(width, batch, 24), ex.CORRECT, "not 24")
-    assert_status(ex.check_batch_width(24, batch, 24), ex.CLOSE, "training width")
+    assert_status(ex.check_batch_width(24, batch, 24), ex.INCORRECT, "training width")  # section 3's mistake
     assert_status(ex.check_batch_width(12, batch, 24), ex.INCORRECT, "present in this batch")

@@ -110,6 +110,26 @@ def test_check_encoding_pipeline(train_rows):
     assert_status(ex.check_encoding_pipeline(missing, train_rows), ex.INCORRECT, "fitting it on the training rows")
 
 
+def test_check_encoding_pipeline_wants_one_hot_columns_of_the_three_text_columns_only(train_rows):
+    """Answers that keep their width but are not what was asked: each named, none called correct."""
+    from sklearn.preprocessing import OrdinalEncoder
+
+    everything = OneHotEncoder(handle_unknown="ignore")  # every raw column, dates and times included
+    assert_status(ex.check_encoding_pipeline(everything, train_rows), ex.INCORRECT, "other columns are encoded")
+    codes = ColumnTransformer([("text", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                                TEXT)])
+    assert_status(ex.check_encoding_pipeline(codes, train_rows), ex.INCORRECT, "other than 0 and 1")
+    passthrough = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), TEXT)],
+                                    remainder="passthrough")
+    assert_status(ex.check_encoding_pipeline(passthrough, train_rows), ex.INCORRECT, "passed through")
+    dropped = ColumnTransformer([("text", OneHotEncoder(drop="first", handle_unknown="ignore"), TEXT)])
+    assert_status(ex.check_encoding_pipeline(dropped, train_rows), ex.INCORRECT, "drop='first'")
+    rare = ColumnTransformer([("text", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5),
+                               TEXT)])  # section 4's settings: no airline is rare in the training rows here
+    assert all(train_rows[column].value_counts().min() >= 5 for column in TEXT)
+    assert_status(ex.check_encoding_pipeline(rare, train_rows), ex.CORRECT, "all zeros")
+
+
 def test_check_encoding_pipeline_catches_a_width_that_follows_the_batch(train_rows):
     from sklearn.preprocessing import FunctionTransformer
 

@@ -167,9 +167,10 @@ def check_encoding_pipeline(answer: Any, train_rows: pd.DataFrame, unseen_airlin
         width = encoder.transform(rows.head(50)).shape[1]
     except Exception as error:
         return _raised("fitting it on the training rows", error, "Try encoder.fit(train_rows) yourself.")
-    problem = _width_problem(encoder, rows, width, unseen_airline)
-    if problem is not None:
-        return problem
+    for find_problem in (_width_problem, _one_hot_problem):  # Feedback is falsy unless correct: no `or` here
+        problem = find_problem(encoder, rows, width, unseen_airline)
+        if problem is not None:
+            return problem
     return correct(
         f"{width} columns for the training rows, for one booking and for a batch flown by {unseen_airline!r}: "
         "the encoder fixed its columns when it was fitted, so every batch has the model's width, and an "
@@ -207,6 +208,28 @@ def _width_problem(encoder: Any, rows: pd.DataFrame, width: int, unseen_airline:
         if np.array_equal(encoded[0], encoded[1]):
             return incorrect("two flights that differ only in their airline are encoded the same: "
                              f"encode {TEXT_COLUMNS}, Airline included.")
+    return None
+
+
+def _one_hot_problem(encoder: Any, rows: pd.DataFrame, width: int, unseen_airline: str) -> Feedback | None:
+    """Not 0/1 columns, not one per training label of the three columns, or an unseen airline not all zeros."""
+    try:
+        encoded = np.asarray(_dense(encoder.transform(rows.head(50))), dtype=float)
+    except (TypeError, ValueError):
+        encoded = None
+    if encoded is None or not np.isin(encoded, (0.0, 1.0)).all():
+        return incorrect("its output holds values other than 0 and 1 (integer codes, or raw columns passed "
+                         "through): one-hot encode the three columns with a OneHotEncoder, and leave the others out.")
+    labels = sum(rows[column].nunique() for column in TEXT_COLUMNS)
+    if width != labels:
+        return incorrect(f"{width} columns, but {TEXT_COLUMNS} hold {labels} labels in the training rows: one column "
+                         "per label of these three columns and nothing else. Fewer: drop='first' left one label of "
+                         "each out, and an unseen airline (all zeros) would read as the dropped one. More: other "
+                         "columns are encoded too.")
+    unseen = np.asarray(_dense(encoder.transform(rows.head(1).assign(Airline=unseen_airline))), dtype=float)
+    if unseen.sum() != len(TEXT_COLUMNS) - 1:  # one 1 for Source, one for Destination, none for the airline
+        return incorrect(f"a flight by {unseen_airline!r} is not all zeros in the Airline columns: use "
+                         "OneHotEncoder(handle_unknown='ignore'), so a label the encoder never saw matches no column.")
     return None
 
 

@@ -214,6 +214,7 @@ def check_batch_width(answer: Any, batch: pd.DataFrame, train_width: int) -> Fee
         why=f"{width} columns, not {train_width}: get_dummies only knows the labels it sees in this batch, "
             "so the model's input changes shape.",
         look_at="get_dummies makes a column per label *present in this batch*, minus the first (drop_first).",
-        near_misses=[(train_width, f"{train_width} is the training width; get_dummies on the new batch does not "
-                                   "know the training labels, so its width differs.")],
+        # The training width is section 3's very mistake (the batch's shape taken for the model's), not a slip.
+        misconceptions=[(train_width, f"{train_width} is the training width; get_dummies on the new batch does "
+                                      "not know the training labels, so its width differs.")],
     )

@@ -69,9 +69,11 @@ def check_number(
     why: str,
     look_at: str,
     near_misses: list[tuple[float, str]] = (),
+    misconceptions: list[tuple[float, str]] = (),
     tolerance: float = 0.0,
 ) -> Feedback:
-    """Compare a numeric answer with `expected`; known wrong values (near_misses) get their own explanation."""
+    """Compare a numeric answer with `expected`; known wrong values get their own explanation: near_misses as
+    "Close" (a small slip), misconceptions as "Not yet" (the very mistake the notebook teaches against)."""
     if answer is None:
         return not_answered(hint)
     value = as_number(answer)
@@ -82,6 +84,9 @@ def check_number(
     for wrong_value, explanation in near_misses:
         if within(value, wrong_value, tolerance):
             return close(explanation)
+    for wrong_value, explanation in misconceptions:
+        if within(value, wrong_value, tolerance):
+            return incorrect(explanation)
     return incorrect(f"{format_number(value)} is not it. {look_at}")
 
 
