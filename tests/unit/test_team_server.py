@@ -61,9 +61,18 @@ def test_servers_bind_the_loopback_address_unless_told_otherwise():
 
 
 def test_allowed_hosts_are_added_but_a_wildcard_is_refused(tmp_path):
+    from mlflow.server.security_utils import is_allowed_host_header
+
     command = tracking_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000,
-                                         allowed_hosts=["mlflow.example.org", "10.1.2.3:5000"])
-    assert _option(command, "--allowed-hosts") == "mlflow.example.org,10.1.2.3:5000"
+                                         allowed_hosts=["classroom.local", "10.1.2.3:5000"])
+    allowed = _option(command, "--allowed-hosts").split(",")
+    # MLflow's own matcher on the list the server gets: the name is added, nothing MLflow allowed is lost
+    # (--allowed-hosts replaces MLflow's defaults; `classroom.local` alone refused 127.0.0.1 and the name's port).
+    for header in ("classroom.local", "classroom.local:5000", "127.0.0.1:5000", "localhost:5000", "10.0.0.5:5000",
+                   "192.168.1.20:5000", "10.1.2.3:5000"):
+        assert is_allowed_host_header(allowed, header), header
+    for header in ("evil.example.com:5000", "classroom.local.evil.example.com:5000"):
+        assert not is_allowed_host_header(allowed, header), header
     with pytest.raises(TrackingServerError, match=r"allowed_hosts: '\*' would switch off") as caught:
         tracking_server.server_command("sqlite:////x.db", tmp_path, "0.0.0.0", 5000, allowed_hosts=["*"])
     assert "\n" not in str(caught.value)

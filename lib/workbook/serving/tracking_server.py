@@ -85,14 +85,24 @@ def _check_allowed_hosts(allowed_hosts: Sequence[str]) -> list[str]:
     return [host.strip() for host in hosts]
 
 
+def _with_defaults(hosts: Sequence[str]) -> list[str]:
+    """MLflow's own allowed Host headers plus `hosts`, each with any port: --allowed-hosts replaces MLflow's
+    list rather than adding to it, and matches a name without a wildcard exactly, port included, so
+    `classroom.local` alone would have refused 127.0.0.1, every private address and `classroom.local:5000`."""
+    from mlflow.server.security_utils import get_default_allowed_hosts
+
+    extra = [pattern for host in hosts for pattern in ([host] if ":" in host else [host, f"{host}:*"])]
+    return list(dict.fromkeys(get_default_allowed_hosts() + extra))
+
+
 def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, *,
                    workers: int = DEFAULT_WORKERS, allowed_hosts: Sequence[str] = (),
                    app_name: str | None = None) -> list[str]:
     """`mlflow server` in this environment: SQL backend, artifacts served from `artifacts_dir`, bound to host:port.
 
     MLflow's security middleware stays at its defaults (localhost and private-network Host headers, localhost
-    CORS origins); `allowed_hosts` adds Host headers. uvicorn's per-request access log is off: with a
-    sweep logging through the server, it would bury the warnings and errors that matter. `app_name`
+    CORS origins); `allowed_hosts` adds host names to them, with any port. uvicorn's per-request access log is
+    off: with a sweep logging through the server, it would bury the warnings and errors that matter. `app_name`
     ("basic-auth" for a room) puts MLflow's login and permissions in front of everything.
     """
     command = [sys.executable, "-m", "mlflow", "server",
@@ -103,7 +113,7 @@ def server_command(backend_uri: str, artifacts_dir: Path, host: str, port: int, 
                "--uvicorn-opts", "--no-access-log"]
     hosts = _check_allowed_hosts(allowed_hosts)
     if hosts:
-        command += ["--allowed-hosts", ",".join(hosts)]
+        command += ["--allowed-hosts", ",".join(_with_defaults(hosts))]
     if app_name:
         command += ["--app-name", app_name]
     return command
