@@ -50,6 +50,13 @@ def test_a_null_in_the_grid_is_a_row_of_its_own() -> None:
     assert [t.get_text() for t in axes.get_yticklabels()] == ["None", "data/winequality-red.csv"]
     assert [t.get_text() for t in axes.get_xticklabels()] == ["0.1", "0.5"]  # numbers ascending, not as given
     assert [t.get_text() for t in axes.texts] == ["0.71", "0.75", "0.7", "0.74"]
+    depth = {"max_depth": [None, 3, 6], "alpha": [0.1, 0.5]}  # whole numbers beside a null: a float column
+    table = frame(depth, [0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    table["params.max_depth"] = table["params.max_depth"].astype(float)
+    assert sweep_figures.sweep_figure(table, depth, "rmse", "min").best_label == "max_depth=6, alpha=0.5"  # not 6.0
+    mixed = {"n": [3, 6.5], "alpha": [0.1, 0.5]}
+    assert sweep_figures.sweep_figure(frame(mixed, [0.9, 0.8, 0.7, 0.6]), mixed, "rmse").best_label == (
+        "n=6.5, alpha=0.5")
     three = grid | {"seed": [1, 2]}
     assert sweep_figures.sweep_figure(frame(three, [0.7 + i / 100 for i in range(8)]), three, "rmse").kind == (
         "parallel coordinates")

@@ -57,26 +57,42 @@ def sweep_figure(frame: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric:
     if ok.empty or len(grid) < 2 or metric is None:
         return None
     best = best_row(ok, metric, goal)
-    label = ", ".join(f"{name}={_label(best[f'params.{name}'])}" for name in grid)
+    label = ", ".join(f"{name}={_shown(values, best[f'params.{name}'])}" for name, values in grid.items())
     if len(grid) == 2:
         return SweepFigure("heat map", png_bytes(heat_map(ok, grid, metric, goal)), label)
     return SweepFigure("parallel coordinates", png_bytes(parallel_coordinates(ok, grid, metric, goal)), label)
 
 
-def _label(value: Any) -> str:
-    """A grid value's text on an axis. The summary table holds a grid's null as NaN: both read "None"."""
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    return "None" if missing else short_text(value)
+def _key(value: Any) -> str:
+    """Where a grid value and the summary table's cell of it meet. The table holds a grid's null as NaN, and
+    whole numbers beside a null as floats (3 as 3.0): numbers meet by value, a null as "None"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "None"
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return repr(float(value))
+    return short_text(value)
+
+
+def _text(value: Any) -> str:
+    """A grid value as its axis shows it: as the grid wrote it, a null as None."""
+    return "None" if _key(value) == "None" else short_text(value)
+
+
+def _shown(grid_values: Sequence[Any], cell: Any) -> str:
+    """The grid's own text for a table cell (3, not the table's 3.0)."""
+    return next((_text(value) for value in grid_values if _key(value) == _key(cell)), _text(cell))
+
+
+def _ordered(values: Sequence[Any]) -> list[Any]:
+    """Numbers in ascending order, whatever order the grid gave them in; anything else in the grid's order."""
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return sorted(values)
+    return list(values)
 
 
 def _positions(values: Sequence[Any]) -> dict[str, int]:
-    """Each grid value's place on its axis, by its text (a table cell and the grid's value meet there).
-
-    Numbers go in ascending order, whatever order the grid gave them in; anything else keeps the grid's order.
-    """
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        values = sorted(values)
-    return {_label(value): index for index, value in enumerate(values)}
+    """Each grid value's place on its axis, by its key (a table cell and the grid's value meet there)."""
+    return {_key(value): index for index, value in enumerate(_ordered(values))}
 
 
 def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, goal: str) -> Figure:
@@ -88,7 +104,7 @@ def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, g
     rows, cols = _positions(row_values), _positions(col_values)
     column = f"metrics.{metric}"
     surface = np.full((len(rows), len(cols)), np.nan)
-    cells = ok.groupby([ok[f"params.{row_name}"].map(_label), ok[f"params.{col_name}"].map(_label)],
+    cells = ok.groupby([ok[f"params.{row_name}"].map(_key), ok[f"params.{col_name}"].map(_key)],
                        sort=False)[column].mean()  # a sampled grid may repeat nothing, but a rerun may
     for (row_text, col_text), value in cells.items():
         surface[rows[row_text], cols[col_text]] = value
@@ -106,14 +122,14 @@ def heat_map(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, g
         axes.text(j, i, f"{value:.4g}", ha="center", va="center", fontsize=8,
                   color="black" if dark_text else "white")
     best = best_row(ok, metric, goal)
-    i, j = rows[_label(best[f"params.{row_name}"])], cols[_label(best[f"params.{col_name}"])]
+    i, j = rows[_key(best[f"params.{row_name}"])], cols[_key(best[f"params.{col_name}"])]
     axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=BEST_COLOUR, linewidth=2.5))
-    axes.set_xticks(range(len(cols)), list(cols))
-    axes.set_yticks(range(len(rows)), list(rows))
+    axes.set_xticks(range(len(cols)), [_text(value) for value in _ordered(col_values)])
+    axes.set_yticks(range(len(rows)), [_text(value) for value in _ordered(row_values)])
     axes.set_xlabel(col_name)
     axes.set_ylabel(row_name)
-    axes.set_title(f"{metric} ({goal}); best framed: {row_name}={_label(best[f'params.{row_name}'])}, "
-                   f"{col_name}={_label(best[f'params.{col_name}'])}", fontsize=9)
+    axes.set_title(f"{metric} ({goal}); best framed: {row_name}={_shown(row_values, best[f'params.{row_name}'])}, "
+                   f"{col_name}={_shown(col_values, best[f'params.{col_name}'])}", fontsize=9)
     figure.colorbar(image, ax=axes, label=metric)
     figure.tight_layout()
     return figure
@@ -134,8 +150,8 @@ def _axis(values: pd.Series, grid_values: Sequence[Any]) -> tuple[np.ndarray, li
         return place(values.astype(float)), [(float(place(v)), short_text(v)) for v in grid_values]
     order = _positions(grid_values)
     span = max(len(order) - 1, 1)
-    ticks = [(index / span, text) for text, index in order.items()]
-    return np.asarray([order[_label(v)] / span for v in values]), ticks
+    ticks = [(index / span, _text(value)) for index, value in enumerate(_ordered(grid_values))]
+    return np.asarray([order[_key(v)] / span for v in values]), ticks
 
 
 def parallel_coordinates(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, goal: str) -> Figure:
@@ -176,7 +192,7 @@ def parallel_coordinates(ok: pd.DataFrame, grid: Mapping[str, Sequence[Any]], me
     axes.set_ylim(-0.05, 1.05)
     axes.set_xlim(-0.2, x[-1] + 0.5)
     best = best_row(ok, metric, goal)
-    label = ", ".join(f"{name}={_label(best[f'params.{name}'])}" for name in names)
+    label = ", ".join(f"{name}={_shown(grid[name], best[f'params.{name}'])}" for name in names)
     axes.set_title(f"{metric} ({goal}), one line per point; best in red: {label}", fontsize=9)
     figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=metric)
     figure.tight_layout()
