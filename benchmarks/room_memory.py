@@ -83,7 +83,7 @@ def measure(workers: int, clients: int, folder: Path) -> dict:
     try:
         idle = group_memory_mb(server.process.pid)
         admin = room.admin_for(server.url, store)
-        accounts = room.add_users(admin, [f"bench{index:02d}" for index in range(clients)])
+        accounts = list(room.add_users(admin, [f"bench{index:02d}" for index in range(clients)]))
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env.update(MLFLOW_TRACKING_URI=server.url, PYTHONPATH=str(PROJECT_ROOT / "lib"))
         started = time.monotonic()

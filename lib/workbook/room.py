@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,23 +297,22 @@ def read_names(path: str | Path) -> list[str]:
     return names
 
 
-def add_users(admin: Admin, names: Sequence[str], reset_passwords: bool = False) -> list[Account]:
-    """Create an account per name with a random password and EDIT on the shared experiments.
+def add_users(admin: Admin, names: Sequence[str], reset_passwords: bool = False) -> Iterator[Account]:
+    """Create an account per name with a random password and EDIT on the shared experiments, yielding each as
+    it is done: a failure on a later name never loses the passwords already set (they are shown only once).
 
     An account that exists already keeps its password, unless `reset_passwords` (a lost handout line) gives it a
     new one; either way it gets EDIT on every shared experiment, so a room set up before one was added catches up.
     """
     shared = [admin.experiment_id(name) for name in SHARED_EXPERIMENTS]
-    accounts = []
     for name in names:
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         created = admin.create_user(name, password)
         if not created and reset_passwords:
             admin.set_password(name, password)
+        yield Account(name, password if created or reset_passwords else None)  # before the grants can fail
         for experiment_id in shared:
             admin.grant(name, experiment_id)
-        accounts.append(Account(name, password if created or reset_passwords else None))
-    return accounts
 
 
 def handout_line(account: Account, url: str) -> str:
@@ -340,23 +339,34 @@ class Submission:
 def submit(model: str, from_alias: str = "champion") -> Submission:
     """Point `model@submission` at the version `model@from_alias` points at, as the attendee logged in.
 
-    The store and login are MLFLOW_TRACKING_URI/USERNAME/PASSWORD, as for every workbook command. The call
-    itself is MLflow's `set_registered_model_alias(model, "submission", version)`; here every failure is one
-    line: the login, a model or alias that is not there yet, a model that belongs to someone else.
+    The store and login are MLFLOW_TRACKING_URI/USERNAME/PASSWORD, as for every workbook command, and must be a
+    server: the board never sees a laptop's own store. The call itself is MLflow's
+    `set_registered_model_alias(model, "submission", version)`; here every failure is one line: the login, a
+    model or alias that is not there yet, a model that belongs to someone else.
     """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
     from workbook import tracking
     from workbook.leaderboard import ALIAS
+    from workbook.messages import first_line, redacted
 
+    where = tracking.resolve_tracking_uri()
+    if not where.startswith(("http://", "https://")):
+        raise RoomError(f"the tracking store is {redacted(where)}, this machine's own, which the leaderboard never "
+                        "reads: set MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD from "
+                        "your handout line, run notebook 05 against the room, then submit")
     version = tracking.alias_version(model, from_alias)  # checks the server and the login first
     uri = tracking.active_uri()
     if version is None:
-        raise RoomError(f"registered model {model!r} at {uri} has no version with alias {from_alias!r}; run notebook "
-                        f"05 with -p model_name {model} first (it sets {from_alias!r}), or name another --from-alias")
+        raise RoomError(f"registered model {model!r} at {redacted(uri)} has no version with alias {from_alias!r}; "
+                        f"run notebook 05 with -p model_name {model} first (it sets 'champion'), or name another "
+                        "--from-alias")
     try:
-        tracking.set_alias(model, ALIAS, version)
-    except tracking.TrackingError as error:
-        if "403" in str(error) or "Permission denied" in str(error):
-            raise RoomError(f"{model!r} at {uri} belongs to another attendee: submit a model you registered "
-                            "(run notebook 05 with -p model_name <your-name>-flights)") from None
-        raise
-    return Submission(model, version, uri)
+        MlflowClient(uri).set_registered_model_alias(model, ALIAS, str(version))
+    except MlflowException as error:
+        if error.error_code == "PERMISSION_DENIED":
+            raise RoomError(f"{model!r} at {redacted(uri)} belongs to another attendee: submit a model you "
+                            "registered (notebook 05 with -p model_name flights-<your name>)") from None
+        raise RoomError(f"cannot set alias {ALIAS!r} of {model!r} at {redacted(uri)}: {first_line(error)}") from None
+    return Submission(model, version, redacted(uri))

@@ -215,18 +215,18 @@ def test_a_lost_password_is_replaced_and_an_account_logs_to_every_shared_experim
     first = _workbook(*add)
     assert first.returncode == 0, first.stderr
     (_, old), = (HANDOUT.fullmatch(line).groups() for line in first.stdout.splitlines())
+    session = requests.Session()
+    session.trust_env = False
+    api = f"{server['url']}/api/2.0/mlflow"
+    login = {"auth": ("carol", old), "timeout": 30}
+    assert session.get(f"{api}/experiments/search?max_results=1", **login).status_code == 200  # now in the login cache
     again = _workbook(*add)
     assert again.stdout.startswith("carol: exists already, password unchanged"), again.stdout
     reset = _workbook(*add, "--reset-passwords")
     assert reset.returncode == 0, reset.stderr
     (_, new), = (HANDOUT.fullmatch(line).groups() for line in reset.stdout.splitlines())
     assert new != old
-
-    session = requests.Session()
-    session.trust_env = False
-    api = f"{server['url']}/api/2.0/mlflow"
-    login = {"auth": ("carol", old), "timeout": 30}
-    assert session.get(f"{api}/experiments/search?max_results=1", **login).status_code == 401  # the lost one
+    assert session.get(f"{api}/experiments/search?max_results=1", **login).status_code == 401  # cached, yet refused
     login["auth"] = ("carol", new)
     for name in room.SHARED_EXPERIMENTS:  # created by add-users, EDIT for every attendee: none is first come
         found = session.get(f"{api}/experiments/get-by-name", params={"experiment_name": name}, **login)
@@ -258,8 +258,8 @@ def test_an_attendee_submits_a_champion_in_one_command_and_not_anothers_model(se
     refused = submit("bob", "alice-board")
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == [f"error: 'alice-board' at {server['url']} belongs to another attendee: "
-                                           "submit a model you registered (run notebook 05 with "
-                                           "-p model_name <your-name>-flights)"]
+                                           "submit a model you registered (notebook 05 with "
+                                           "-p model_name flights-<your name>)"]
     no_alias = submit("alice", "alice-board", "--from-alias", "challenger")
     assert no_alias.returncode == 1 and len(no_alias.stderr.splitlines()) == 1
     assert "has no version with alias 'challenger'" in no_alias.stderr

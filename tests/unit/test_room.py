@@ -204,3 +204,11 @@ def test_a_room_server_runs_mlflows_basic_auth_app_and_ignores_auth_variables_le
     monkeypatch.setenv("MLFLOW_AUTH_CONFIG_PATH", "/elsewhere.ini")
     env = tracking_server.server_env("sqlite:///x.db")
     assert "MLFLOW_AUTH_ADMIN_PASSWORD" not in env and "MLFLOW_AUTH_CONFIG_PATH" not in env
+
+
+def test_submit_refuses_this_machines_own_store(tmp_path, monkeypatch):
+    """The board reads the room's server only: a submission to a laptop's store would be lost silently."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}")
+    with pytest.raises(room.RoomError, match=r"this machine's own, which the leaderboard never reads"):
+        room.submit("flights-alice")
+    assert not (tmp_path / "mlflow.db").exists()  # refused before any store is made
