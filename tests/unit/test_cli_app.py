@@ -61,12 +61,19 @@ def test_an_option_typer_refuses_is_one_line_pointing_at_help_and_status_2(args,
     done = invoke(*args)
     assert done.exit_code == 2, done.output
     assert done.stderr.startswith(line) and done.stderr.count("\n") == 1, done.stderr
-    assert done.stderr.rstrip().endswith("--help`") and "╭" not in done.stderr
+    assert done.stderr.rstrip().endswith("--help`)") and "╭" not in done.stderr
 
 
 def test_a_command_group_alone_still_shows_its_help() -> None:
     done = invoke("room")
     assert "add-users" in done.output and "error:" not in done.output
+    assert done.exit_code == 2  # as before: click's status for a group called without a command
+
+
+def test_a_suggestion_reads_as_one_sentence() -> None:
+    done = invoke("test-modle")
+    assert done.stderr == ("error: No such command 'test-modle'. Did you mean 'test-model'? "
+                           "(see `workbook --help`)\n")
 
 
 def test_ctrl_c_is_error_interrupted_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,6 +117,7 @@ def test_workbook_run_says_where_its_runs_go_and_as_whom(monkeypatch: pytest.Mon
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret-handout")
     assert tracking_target(None) == "http://10.0.0.5:5000 as alice"
     assert tracking_target("postgresql://team:pw@db:5432/mlflow") == "postgresql://team:***@db:5432/mlflow"
+    assert tracking_target("None") == "http://10.0.0.5:5000 as alice"  # -p tracking_uri None: the default
     done = invoke("run", "99")  # refused, but after saying where runs would have gone
     assert done.stdout == "tracking:   http://10.0.0.5:5000 as alice\n" and "s3cret" not in done.output
 

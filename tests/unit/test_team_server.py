@@ -359,3 +359,23 @@ def test_run_server_prints_only_its_line_and_sigterm_stops_the_server_with_statu
             runner.wait()
         if server is not None and _group_alive(server):
             os.killpg(server, signal.SIGKILL)  # only when the test failed: never leave a server behind
+
+
+def test_the_room_ready_line_gives_add_users_with_what_this_room_needs(tmp_path, monkeypatch):
+    """The instructor copies it: a port, a folder or a room-wide address other than the defaults are in it."""
+    from types import SimpleNamespace
+
+    from workbook.paths import DEFAULT_SERVER_URL, SERVER_DIR
+
+    default = SimpleNamespace(url=DEFAULT_SERVER_URL, room_dir=SERVER_DIR)
+    assert tracking_server.add_users_command(default) == "workbook room add-users NAMES.txt"
+    elsewhere = SimpleNamespace(url="http://127.0.0.1:45123", room_dir=tmp_path / "my room")
+    assert tracking_server.add_users_command(elsewhere) == (
+        f"workbook room add-users NAMES.txt --url http://127.0.0.1:45123 --room-dir '{tmp_path / 'my room'}'")
+    monkeypatch.setattr(tracking_server, "lan_address", lambda: "10.0.0.5")
+    room_wide = tracking_server.add_users_command(default, host="0.0.0.0")
+    assert room_wide.endswith("--handout-url http://10.0.0.5:5000")  # attendees cannot use 127.0.0.1
+    monkeypatch.setattr(tracking_server, "lan_address", lambda: None)
+    assert tracking_server.add_users_command(default, host="0.0.0.0").endswith("http://YOUR-IP-ADDRESS:5000")
+    assert "add attendees with `workbook room add-users NAMES.txt --handout-url" in tracking_server.ready_line(
+        default, "0.0.0.0")

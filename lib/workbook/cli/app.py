@@ -18,14 +18,16 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-try:  # typer (0.29) parses with its own copy of click
-    from typer._click.exceptions import NoArgsIsHelpError
-    from typer._click.exceptions import UsageError as OptionError
-except ImportError:  # a typer on the installed click
-    from click.exceptions import NoArgsIsHelpError
-    from click.exceptions import UsageError as OptionError
-
 from workbook.errors import WorkbookError
+
+try:  # typer (0.29) parses with its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # a typer on the installed click
+    from click import exceptions as click_exceptions
+
+OptionError = click_exceptions.UsageError
+# click >= 8.2 raises it when a group is called alone (its help is shown); an older one has no such class.
+NoArgsIsHelpError = getattr(click_exceptions, "NoArgsIsHelpError", type("NoArgsIsHelpError", (Exception,), {}))
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
@@ -77,7 +79,7 @@ class WorkbookGroup(TyperGroup):
 
 def fail_on_usage(error: OptionError) -> NoReturn:
     """A usage error as one `error:` line pointing at the command's --help, not typer's five-line box; status 2."""
-    where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
+    where = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
     fail(f"{error.format_message().rstrip('.')}{where}", error.exit_code)
 
 

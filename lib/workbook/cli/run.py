@@ -114,7 +114,8 @@ def tracking_target(uri: Any) -> str:
     from workbook.messages import redacted
     from workbook.paths import resolve_tracking_uri
 
-    where = redacted(resolve_tracking_uri(str(uri) if uri else None))
+    given = None if uri is None or str(uri).strip() in ("", "None", "none", "null", "~") else str(uri)  # -p text
+    where = redacted(resolve_tracking_uri(given))
     user = os.environ.get("MLFLOW_TRACKING_USERNAME")
     return f"{where} as {user}" if user and where.startswith("http") else where
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from workbook.errors import ServingError, TrackingServerError
 from workbook.paths import DEFAULT_HOST, DEFAULT_SERVER_URL, DEFAULT_UI_PORT, SERVER_DIR
@@ -241,21 +242,38 @@ def exposure_warning(host: str) -> str:
             "headers other than localhost and private-network addresses unless --allowed-host names them")
 
 
-def add_users_command(server: TrackingServer) -> str:
-    """`workbook room add-users NAMES.txt` as this room needs it: --url and --room-dir when not the defaults."""
+def add_users_command(server: TrackingServer, host: str = DEFAULT_HOST) -> str:
+    """`workbook room add-users NAMES.txt` as this room needs it: --url and --room-dir when not the defaults,
+    and --handout-url when the room listens beyond this machine (attendees cannot use its 127.0.0.1)."""
     command = ["workbook", "room", "add-users", "NAMES.txt"]
     if server.url != DEFAULT_SERVER_URL:
         command += ["--url", server.url]
     if server.room_dir is not None and Path(server.room_dir).resolve() != SERVER_DIR.resolve():
         command += ["--room-dir", str(server.room_dir)]
+    if not server_process.is_loopback(host):
+        command += ["--handout-url", f"http://{lan_address() or 'YOUR-IP-ADDRESS'}:{urlsplit(server.url).port}"]
     return shlex.join(command)
 
 
-def ready_line(server: TrackingServer) -> str:
+def lan_address() -> str | None:
+    """This machine's address on the network its default route uses, or None (no network, loopback only).
+
+    A UDP socket's connect sends nothing: it only makes the system pick the interface a packet would leave by.
+    """
+    import socket
+
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("10.255.255.255", 1))
+        address = probe.getsockname()[0]
+        return None if address.startswith("127.") else address
+    return None
+
+
+def ready_line(server: TrackingServer, host: str = DEFAULT_HOST) -> str:
     """The line `workbook server` prints once the server answers: where it is and how clients use it."""
     if server.room_dir is not None:
         return (f"workshop room on {server.url} (MLflow logins; admin password in {server.room_dir}/"
-                f"room-secrets.json); add attendees with `{add_users_command(server)}`; Ctrl-C stops it")
+                f"room-secrets.json); add attendees with `{add_users_command(server, host)}`; Ctrl-C stops it")
     return (f"MLflow tracking server on {server.url} (store {redacted(server.backend_uri)}, artifacts "
             f"{server.artifacts_dir}); MLFLOW_TRACKING_URI={server.url} points notebooks and sweeps at it; "
             "Ctrl-C stops it")
@@ -288,7 +306,7 @@ def run_server(backend_uri: str | None = None, artifacts_dir: str | Path | None 
             server = start_tracking_server(backend, artifacts_dir, host, port, timeout, workers=workers,
                                            allowed_hosts=allowed_hosts, capture_output=False, room=room)
             with server:  # stopped with its whole process group however the block ends
-                say(ready_line(server))
+                say(ready_line(server, host))
                 code = server.wait()
     except KeyboardInterrupt as interrupt:  # start_tracking_server stops a half-started server itself
         if server is None:
