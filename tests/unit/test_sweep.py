@@ -522,6 +522,21 @@ def test_text_and_flag_results_are_columns_and_lists_are_not() -> None:
     assert sweep_report.choose_metric(frame, None) == ("mae", True)  # a text result never ranks the points
 
 
+def test_whole_number_results_stay_whole_in_summary_csv_and_still_rank_and_plot(tmp_path: Path) -> None:
+    plan = toy_plan({"x": ["1", "2"], "mode": ["plain", "squared"]})
+    counts = [1000, None, 998, 1003]  # rows_raw-like counts; the second point failed
+    reports = [sweep.PointReport(p, "ok" if n is not None else "failed", 1.0, None if n is not None else "boom",
+                                 {"rows": n, "share": 0.5} if n is not None else {}, f"points/{p.folder}", None)
+               for p, n in zip(plan.points, counts)]
+    result = sweep.SweepResult(tmp_path, plan, reports)
+    sweep_report.write_summary(result)
+    text = (tmp_path / "summary.csv").read_text()
+    assert ",1000,0.5," in text and "1000.0" not in text and ",998," in text
+    assert sweep_report.choose_metric(result.frame, None) == ("rows", True)
+    assert list(sweep_report.best_points(result.frame, "rows", "min")["point"]) == [3, 1, 4]
+    assert (tmp_path / "summary.png").is_file() and "heat map" in (tmp_path / "summary.html").read_text()
+
+
 def test_best_points_follow_the_goal_and_skip_failures() -> None:
     plan = toy_plan({"x": ["1", "2", "3", "4"]})
     frame = sweep_report.summary_frame(reports_for(plan, [4.0, None, 0.5, 0.5]), plan)

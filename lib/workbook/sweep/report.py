@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbook.files import atomic_write
@@ -48,7 +49,15 @@ def summary_frame(reports: Sequence[PointReport], plan: SweepPlan) -> pd.DataFra
         rows.append(row)
     columns = (["point", "key", "status"] + [f"params.{n}" for n in names] + [f"metrics.{n}" for n in metrics]
                + [f"results.{n}" for n in labels] + ["seconds", "notebook", "error"])
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    # A count stays a count (rows_raw 1000, not 1000.0) even where a failed point leaves its cell empty.
+    counts = [name for name in metrics if all(_whole(report.results.get(name)) for report in reports)]
+    return frame.astype({f"metrics.{name}": "Int64" for name in counts})
+
+
+def _whole(value: Any) -> bool:
+    """True for an integer result or none at all (a point that failed or did not record it)."""
+    return value is None or (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)))
 
 
 def _cell(value: Any) -> Any:
