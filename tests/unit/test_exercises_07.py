@@ -63,7 +63,9 @@ def test_check_cv_choice_takes_any_way_of_asking_for_five_unshuffled_folds(rows)
         assert_status(ex.check_cv_choice(model, X_train, y_train, ALPHAS, L1_RATIOS), ex.CORRECT)
     shuffled = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=KFold(5, shuffle=True, random_state=1))
     assert_status(ex.check_cv_choice(shuffled.fit(X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS),
-                  ex.INCORRECT, "unshuffled folds")
+                  ex.CLOSE, "honest too", "cv=5")  # not accused of using the test rows
+    reversed_grid = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS[::-1], cv=5).fit(X_train, y_train)
+    assert_status(ex.check_cv_choice(reversed_grid, X_train, y_train, ALPHAS, L1_RATIOS), ex.CORRECT)
     assert_status(ex.check_cv_choice(ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=KFold(3)).fit(
         X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS), ex.INCORRECT, "(3 folds)")
     leave_one_out = ElasticNetCV(alphas=ALPHAS, l1_ratio=L1_RATIOS, cv=LeaveOneOut()).fit(X_train.head(20),
@@ -115,7 +117,9 @@ def test_check_beyond_the_edge_reads_the_run_as_a_batch_run_does(tmp_path):
     assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.65), EDGE_SCORES), ex.CORRECT,
                   "test RMSE 0.6500 from its results file", "0.6600", "0.0100 lower", "widen the grid")
     assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.659), EDGE_SCORES), ex.CORRECT,
-                  "+0.0010", "little left to give")
+                  "0.0010 lower", "little left to give")
+    assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.661), EDGE_SCORES), ex.CORRECT,
+                  "0.0010 higher", "little left to give")
 
 
 def test_check_beyond_the_edge_names_each_slip(tmp_path):

@@ -79,8 +79,14 @@ def check_cv_choice(model: Any, X_train: pd.DataFrame, y_train: pd.Series, alpha
         return incorrect("cv_model searches another grid: pass alphas=alphas and l1_ratio=l1_ratios")
     if getattr(model, "n_features_in_", None) != X_train.shape[1]:
         return incorrect(f"cv_model was fitted on {model.n_features_in_} columns; X_train has {X_train.shape[1]}")
-    reference = ElasticNetCV(alphas=alphas, l1_ratio=l1_ratios, cv=5).fit(X_train, y_train)
-    if not np.allclose(model.mse_path_, reference.mse_path_):
+    reference = ElasticNetCV(alphas=alphas, l1_ratio=sorted(l1_ratios), cv=5).fit(X_train, y_train)
+    paths = np.asarray(model.mse_path_)
+    if paths.ndim == 3:  # one path per l1_ratio, in the order the learner listed them: compare in sorted order
+        paths = paths[np.argsort(np.ravel(model.l1_ratio), kind="stable")]
+    if getattr(model.cv, "shuffle", False):  # honest cross-validation, only not the folds the check rebuilds
+        return close(f"cv_model shuffles its folds (cv={model.cv!r}): that is honest too, but pass cv=5, five "
+                     "unshuffled folds, so the check can rebuild them and compare")
+    if paths.shape != np.shape(reference.mse_path_) or not np.allclose(paths, reference.mse_path_):
         return incorrect("its cross-validation errors differ from 5 unshuffled folds of X_train, y_train: fit on "
                          "the training rows only (the test rows must stay unseen until the end)")
     chosen = (float(model.alpha_), float(model.l1_ratio_))
@@ -165,5 +171,6 @@ def _edge_verdict(alpha: float, l1_ratio: Any, results: Path, best: pd.Series) -
                f"{best['rmse']:.4f} at the grid's best point (alpha={best['alpha']:g}); ")
     if gain > 0.005:
         return correct(verdict + f"{gain:.4f} lower: the edge was hiding better points, so widen the grid that way")
-    return correct(verdict + f"{gain:+.4f}: with the penalty already almost off, a smaller alpha has little left "
+    change = f"{abs(gain):.4f} {'lower' if gain > 0 else 'higher'}"  # a signed gain beside two RMSEs misread
+    return correct(verdict + f"{change}: with the penalty already almost off, a smaller alpha has little left "
                    "to give. The next grid should move something else (the features, or another model)")
