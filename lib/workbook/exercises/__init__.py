@@ -21,12 +21,12 @@ from workbook.exercises.code_checks import (
 from workbook.exercises.data_answers import (
                                             SCENARIO_HINTS,
                                             check_batch_width,
-                                            check_cheapest_airline,
                                             check_deferred_share,
                                             check_dummy_count,
                                             check_problem_kinds,
                                             check_repeated_flights,
                                             check_rows_removed,
+                                            check_steadiest_airline,
                                             check_stops_price_ratio,
 )
 from workbook.exercises.feedback import (
@@ -57,7 +57,7 @@ from workbook.exercises.model_answers import (
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",
     "check_batch_width", "check_best_grid_point", "check_beyond_the_edge",
-    "check_cheapest_airline", "check_cleaning_function", "check_cv_choice",
+    "check_steadiest_airline", "check_cleaning_function", "check_cv_choice",
     "check_cv_function", "check_deferred_share", "check_departure_disparity", "check_dummy_count",
     "check_encoding_pipeline", "check_feature_gain", "check_log_target_gain", "check_merged_band_recall",
     "check_mlflow_challenger",

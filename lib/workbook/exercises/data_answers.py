@@ -161,30 +161,33 @@ def check_repeated_flights(answer: Any, flights: pd.DataFrame, price: str = "Pri
     )
 
 
-def check_cheapest_airline(answer: Any, flights: pd.DataFrame) -> Feedback:
-    """Exercise: after the talk's cleaning, which airline has the lowest median fare?"""
+def check_steadiest_airline(answer: Any, flights: pd.DataFrame) -> Feedback:
+    """Exercise: after the talk's cleaning, which airline's fares are most alike *relative to their level*: the
+    smallest ratio of its 75 % quantile to its 25 % quantile (what the boxes' heights show on a log axis)?"""
     cleaned = drop_rare_airlines(talk_dropna(flights))
-    medians = cleaned.groupby("Airline")["Price"].median().sort_values()
-    means = cleaned.groupby("Airline")["Price"].mean().sort_values()
-    expected = medians.index[0]
-    hint = "group the cleaned flights by Airline, take the median Price and pick the smallest"
+    quartiles = cleaned.groupby("Airline")["Price"].quantile([0.25, 0.75]).unstack()
+    ratios = (quartiles[0.75] / quartiles[0.25]).sort_values()
+    gaps = (quartiles[0.75] - quartiles[0.25]).sort_values()
+    expected = ratios.index[0]
+    hint = ("group the cleaned flights by Airline, take quantile([0.25, 0.75]) of Price, divide the 75 % by the "
+            "25 % and pick the smallest")
     if answer is None:
         return not_answered(hint)
     given = normalise_label(answer)
     if given == normalise_label(expected):
-        return correct(f"{expected}, median ₹{medians.iloc[0]:,.0f}; the median resists the few very dear "
-                       "fares that pull a mean up.")
-    if given == normalise_label(means.index[0]):
-        return close(f"{answer} has the lowest mean; the question asks for the median "
-                     "(groupby('Airline')['Price'].median()).")
-    rare = {normalise_label(a) for a in flights["Airline"].unique()} - {normalise_label(a) for a in medians.index}
+        return correct(f"{expected}: its middle half of fares spans x{ratios.iloc[0]:.2f} from bottom to top, the "
+                       f"next airline x{ratios.iloc[1]:.2f}. In rupees the narrowest is {gaps.index[0]}: a cheap "
+                       "airline's fares are close in rupees and still far apart in proportion.")
+    if given == normalise_label(gaps.index[0]):
+        return close(f"{answer} has the narrowest spread in rupees (₹{gaps.iloc[0]:,.0f} from 25 % to 75 %); the "
+                     "question is relative to the level: divide the quantiles instead of subtracting them.")
+    rare = {normalise_label(a) for a in flights["Airline"].unique()} - {normalise_label(a) for a in ratios.index}
     if given in rare:
         return close(f"{answer} was removed by the talk's rare-airline filter; look only at the cleaned data.")
-    if given not in {normalise_label(a) for a in medians.index}:
-        return incorrect(f"{answer!r} is not an airline in the cleaned data; the airlines are {list(medians.index)}.")
-    return incorrect(f"{answer} has median ₹{medians[match_label(answer, medians.index)]:,.0f}; sort the "
-                     "medians and look at the top of the list.")
-
+    if given not in {normalise_label(a) for a in ratios.index}:
+        return incorrect(f"{answer!r} is not an airline in the cleaned data; the airlines are {list(ratios.index)}.")
+    return incorrect(f"{answer}'s 75 % quantile is x{ratios[match_label(answer, ratios.index)]:.2f} its 25 % one; "
+                     "compute that ratio for every airline and take the smallest.")
 
 
 # --- notebook 03 --------------------------------------------------------------------------------------
