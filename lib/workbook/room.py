@@ -31,6 +31,7 @@ import requests
 
 from workbook import tracking
 from workbook.errors import RoomError
+from workbook.messages import first_line, redacted
 from workbook.paths import DEFAULT_SERVER_URL
 from workbook.paths import SERVER_DIR as DEFAULT_ROOM_DIR  # the room is the tracking server's folder
 
@@ -347,9 +348,7 @@ def submit(model: str, from_alias: str = "champion") -> Submission:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from workbook import tracking
     from workbook.leaderboard import ALIAS
-    from workbook.messages import first_line, redacted
 
     where = tracking.resolve_tracking_uri()
     if not where.startswith(("http://", "https://")):
