@@ -236,3 +236,13 @@ def test_mlflow_runs_are_read_from_the_store_and_unknown_ids_refused(tmp_path: P
     assert ("data", "data_hash") not in rows  # equal
     with pytest.raises(DiffInputError, match=f"{'0' * 32}: no MLflow run with this id in {uri}"):
         diff.load_side("0" * 32)
+
+
+def test_the_names_diff_spells_itself_are_the_ones_runs_and_sweeps_write():
+    """diff reads folders without importing the sweep's code, so it spells these again: they must agree."""
+    from workbook.run import folders
+    from workbook.sweep import store, tracker
+
+    assert (diff.SWEEP_TAG, diff.POINT_TAG, diff.ROLE_TAG) == (tracker.SWEEP_TAG, tracker.POINT_TAG, tracker.ROLE_TAG)
+    assert (diff.SWEEP_FILE, diff.POINT_FILE) == (store.SWEEP_FILE, store.POINT_FILE) == (folders.SWEEP_RECORD,
+                                                                                         store.POINT_FILE)
