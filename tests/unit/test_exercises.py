@@ -109,6 +109,8 @@ def test_check_repeated_flights(raw):
                   f"{repeats - exact:,} at another fare", "apart")
     assert_status(ex.check_repeated_flights(exact, raw), ex.CLOSE, "equal in Price too")
     assert_status(ex.check_repeated_flights(every_member, raw), ex.CLOSE, "keep=False")
+    assert repeats - exact not in (exact, every_member)  # distinct here, so its own message shows
+    assert_status(ex.check_repeated_flights(repeats - exact, raw), ex.CLOSE, "only the repeats at another fare")
     assert_status(ex.check_repeated_flights(repeats + 1, raw), ex.INCORRECT, "duplicated(subset=")
     with pytest.raises(ValueError, match="'Price' column"):
         ex.check_repeated_flights(repeats, raw.drop(columns="Price"))

@@ -38,6 +38,11 @@ def test_check_best_grid_point():
     assert_status(ex.check_best_grid_point("0.1", scores), ex.INCORRECT, "tuple of two numbers")
     with pytest.raises(ValueError, match="columns"):
         ex.check_best_grid_point((0.1, 0.8), scores.drop(columns="rmse"))
+    # Points the printed three decimals cannot tell apart (07's alpha=0.001 row): Close, with the fourth decimal.
+    tied = scores.assign(rmse=[0.66262, 0.66258, 0.75, 0.83])
+    assert_status(ex.check_best_grid_point((0.1, 0.2), tied), ex.CLOSE, "ties the best at three decimals",
+                  "0.66262 against 0.66258")
+    assert_status(ex.check_best_grid_point((0.1, 0.8), tied), ex.CORRECT)
 
 
 def test_check_cv_choice_accepts_the_search_on_the_training_rows(rows):

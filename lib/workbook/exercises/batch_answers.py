@@ -33,6 +33,10 @@ def check_best_grid_point(answer: Any, scores: pd.DataFrame) -> Feedback:
         return close("the two numbers are swapped: alpha first, then l1_ratio")
     if np.allclose(point, (worst["alpha"], worst["l1_ratio"])):
         return close("that point has the largest RMSE: for an error, lower is better")
+    chosen = ranked[np.isclose(ranked["alpha"], point[0]) & np.isclose(ranked["l1_ratio"], point[1])]
+    if not chosen.empty and round(float(chosen["rmse"].iloc[0]), 3) == round(float(best["rmse"]), 3):
+        return close(f"({point[0]:g}, {point[1]:g}) ties the best at three decimals ({best['rmse']:.3f}); with more "
+                     f"it is {float(chosen['rmse'].iloc[0]):.5f} against {best['rmse']:.5f}: sort `scores` by rmse")
     return incorrect(f"({point[0]:g}, {point[1]:g}) is not the point with the lowest rmse; {hint}")
 
 

@@ -157,6 +157,8 @@ def check_repeated_flights(answer: Any, flights: pd.DataFrame, price: str = "Pri
                            "asks for the rows that repeat an earlier one."),
             (after_cleaning, "that is the count after the talk's cleaning (dropna() and the rare-airline filter); "
                              "the question asks about the data as loaded."),
+            (repeats - exact, "that counts only the repeats at another fare, as after removing the exact duplicates "
+                              "first; the question counts the same-fare repeats too, on the data as loaded."),
         ],
     )
 
