@@ -386,8 +386,9 @@ def _equal_width_psi(p_values: np.ndarray, q_values: np.ndarray, bins: int = 10)
 
 def _edge_up_psi(p_values: np.ndarray, q_values: np.ndarray) -> float:
     """PSI at the deciles with a value equal to an edge counted in the bin above it: the slip of side='right'."""
-    edges = np.unique(np.quantile(p_values, np.linspace(0.1, 0.9, 9)))
-    return _psi_at(edges, p_values, q_values, side="right")
+    from workbook.monitoring.drift import quantile_edges
+
+    return _psi_at(quantile_edges(p_values), p_values, q_values, side="right")
 
 
 def _psi_at(edges: np.ndarray, p_values: np.ndarray, q_values: np.ndarray, side: str = "left") -> float:

@@ -77,8 +77,12 @@ def _shares_from_counts(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _numeric_shares(reference: np.ndarray, current: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Shares per bin, bins cut at the reference's inner quantiles (a bin holds values <= its edge)."""
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    return binned_shares(edges, reference, current)
+    return binned_shares(quantile_edges(reference, bins), reference, current)
+
+
+def quantile_edges(reference: np.ndarray, bins: int = 10) -> np.ndarray:
+    """The reference's inner quantiles cutting it into `bins` equal parts (deciles for 10), repeats merged."""
+    return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
 
 
 def binned_shares(edges: np.ndarray, reference: np.ndarray, current: np.ndarray,

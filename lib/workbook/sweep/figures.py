@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbook.sweep.plan import short_text
+from workbook.values import is_number
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,7 +69,7 @@ def _key(value: Any) -> str:
     whole numbers beside a null as floats (3 as 3.0): numbers meet by value, a null as "None"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "None"
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+    if is_number(value):
         return repr(float(value))
     return short_text(value)
 
@@ -85,7 +86,7 @@ def _shown(grid_values: Sequence[Any], cell: Any) -> str:
 
 def _ordered(values: Sequence[Any]) -> list[Any]:
     """Numbers in ascending order, whatever order the grid gave them in; anything else in the grid's order."""
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    if all(is_number(v) for v in values):
         return sorted(values)
     return list(values)
 
@@ -140,7 +141,7 @@ def _axis(values: pd.Series, grid_values: Sequence[Any]) -> tuple[np.ndarray, li
 
     Returns each point's position and the (position, label) ticks of the grid's values.
     """
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid_values)
+    numeric = all(is_number(v) for v in grid_values)
     if numeric and len(set(grid_values)) > 1:
         numbers = np.asarray(grid_values, dtype=float)
         use_log = bool((numbers > 0).all() and numbers.max() / numbers.min() >= 100)
