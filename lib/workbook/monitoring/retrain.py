@@ -125,17 +125,18 @@ def _log_and_register(challenger: Any, production: pd.DataFrame, train_months: l
     import mlflow  # here, not at the top: workbook.tracking imports it first (it quiets MLflow)
 
     train_rows = labelled_rows(production, train_months)
+    learned = train_rows.drop(columns=["month"])  # the rows as the model saw them: tagged, hashed and logged
     tags = {str(k): str(v) for k, v in (tags or {}).items()}
     # The run's data tags describe what this model learned (a model card reads them), not the parent's data.
     origin = tags.get("workbook.data_source")
     tags["workbook.data_source"] = f"{origin + ': ' if origin else ''}production months {', '.join(train_months)}"
-    tags["workbook.data_hash"] = tracking.frame_hash(train_rows.drop(columns=["month"]))
+    tags["workbook.data_hash"] = tracking.frame_hash(learned)
     with mlflow.start_run(run_name="challenger", nested=mlflow.active_run() is not None, tags=tags):
         mlflow.log_params({**recipe_params(challenger), "features": "improved",
                            "train_months": ", ".join(train_months), "eval_month": eval_month,
                            "n_train_rows": len(train_rows)})
         mlflow.log_metrics({"newest_month_mae": challenger_mae, "champion_newest_month_mae": champion_mae})
-        tracking.log_dataset(train_rows.drop(columns=["month"]), name="production months",
+        tracking.log_dataset(learned, name="production months",
                              source=f"production {', '.join(train_months)}", context="training", targets="Price")
         with models.fitting_context():  # MLflow predicts on the example rows: one native thread, as when fitting
             info = tracking.log_sklearn_model(challenger, "model", train_rows[models.RAW_COLUMNS])

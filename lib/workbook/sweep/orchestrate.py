@@ -75,7 +75,7 @@ def run_sweep(
     previous = read_sweep_json(out) if out is not None and out.is_dir() else None
     if previous and previous.get("notebook") != plan.stem:
         raise SweepUsageError(f"out dir {out} holds a sweep of {previous.get('notebook')}, not {plan.stem}; "
-                         "choose another --out")
+                              "choose another --out")
     sweep_key = previous["sweep_key"] if previous else uuid.uuid4().hex
     check_kernel(kernel_name)
     client = None
