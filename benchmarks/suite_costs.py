@@ -1,6 +1,6 @@
 """What `make test` is made of: each test file's wall time and CPU time (its processes and their children).
 
-Usage: .venv/bin/python benchmarks/suite_costs.py [--top 25] [pytest targets ...]
+Usage: .venv/bin/python benchmarks/suite_costs.py [--top 25] [--tests 30] [pytest targets ...]
 
 Runs the suite as `make test` does (`pytest -n 2 --dist loadfile`), with this file loaded into every test
 worker as a pytest plugin. Each worker moves itself into a control group of its own (Linux, as root), so
@@ -164,6 +164,21 @@ def methods(folder: Path) -> str:
     return ", ".join(sorted({path.read_text() for path in folder.glob("*.method")})) or "none"
 
 
+def costliest_tests(folder: Path, count: int) -> list[dict]:
+    """The `count` single tests (fixtures they first needed included) that took the most CPU time."""
+    entries = [json.loads(line) for path in folder.glob("*.jsonl")
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    return sorted(entries, key=lambda entry: entry["cpu"], reverse=True)[:count]
+
+
+def report_tests(entries: list[dict]) -> None:
+    if not entries:
+        return
+    print(f"\n{'the costliest single tests (with the fixtures they first needed)':<96}{'wall s':>9}{'CPU s':>8}")
+    for entry in entries:
+        print(f"{entry['nodeid'][:95]:<96}{entry['wall']:>9.1f}{entry['cpu']:>8.1f}")
+
+
 def read_ledger(folder: Path) -> dict[str, dict[str, float]]:
     """Per row: tests, wall, CPU and system seconds, summed over the workers' ledgers; plus OUTSIDE_TESTS_ROW,
     what the test processes spent outside any test (start-up, collection, session teardown)."""
@@ -219,12 +234,14 @@ def _part(row: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=25, help="rows to list before 'the other files'")
+    parser.add_argument("--tests", type=int, default=0, help="also list this many of the costliest single tests")
     parser.add_argument("targets", nargs="*", help="pytest targets (default: the whole suite)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="suite-costs-") as folder:
         wall, busy, summary, code = run_suite(args.targets, Path(folder))
         remove_groups(Path(folder))
         report(read_ledger(Path(folder)), wall, busy, summary, args.top, methods(Path(folder)))
+        report_tests(costliest_tests(Path(folder), args.tests))
     if code:
         sys.exit(f"the suite failed (exit {code}): the figures above are of a failed session")
 

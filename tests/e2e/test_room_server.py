@@ -69,6 +69,9 @@ CLIENT_PROGRAM = textwrap.dedent("""
         MlflowClient().set_registered_model_alias(f"{name}-flights", "submission", info.registered_model_version)
 
     if __name__ == "__main__":
+        # What each attendee's first model would import (skops walks all of scikit-learn, MLflow records git):
+        # imported once before the fork. Twenty children importing it each spent 35 CPU-s, and this tests the server.
+        import git, mlflow.pyfunc, skops.io  # noqa: F401
         context = multiprocessing.get_context("fork")
         barrier = context.Barrier(len(accounts))
         clients = [context.Process(target=attend, args=(i, name, password, barrier))
