@@ -9,7 +9,6 @@ the command line shows and the HTML page it writes beside B's folder.
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 import re
@@ -20,8 +19,8 @@ from typing import Any
 
 from workbook.errors import DiffError, DiffInputError, WorkbookError
 from workbook.execution.catalog import read_notebook_info
+from workbook.execution.params import literal_default
 from workbook.messages import first_line
-from workbook.paths import NOTEBOOKS_DIR
 from workbook.values import is_finite_number
 
 SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration")
@@ -218,17 +217,9 @@ def _effective(executed: Path, given: Mapping[str, Any]) -> dict[str, Any]:
             params = read_notebook_info(executed).parameters
         except WorkbookError:
             params = {}
-        defaults = {name: _literal(param.default) for name, param in params.items()}
+        defaults = {name: literal_default(param) for name, param in params.items()}
     merged = defaults | dict(given)
     return {name: value for name, value in merged.items() if name not in RUNNER_PARAMETERS}
-
-
-def _literal(text: str) -> Any:
-    """A default as a Python value; its source text when it is an expression."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
 
 
 def _fields(*, status: Any, params: Mapping[str, Any], results: Mapping[str, Any], data: Any, source: Any,
@@ -285,9 +276,9 @@ def _load_mlflow_run(run_id: str, ref: str) -> Side:
     params = {k: _param(v) for k, v in run.data.params.items()}
     if tags.get(ROLE_TAG) == "point":
         # The sweep's record of a point: its run time is the `seconds` metric (the record itself was logged in
-        # milliseconds), and its parameters meet the notebook's defaults as a point folder's do.
+        # milliseconds). Its parameters are every value the point ran with, the notebook's defaults of that day
+        # included, as the sweep logged them: not today's defaults, nor those of a notebook in notebooks/.
         seconds = metrics.pop("seconds", None)
-        params = _effective(NOTEBOOKS_DIR / f"{notebook}.ipynb", params)
     else:
         seconds = (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else None
     version = tags.get("workbook.version")

@@ -109,9 +109,12 @@ def test_a_sweep_point_and_its_mlflow_child_run_compare_with_a_run(runs) -> None
     client = MlflowClient(f"sqlite:///{runs['store']}")
     child = client.search_runs([e.experiment_id for e in client.search_experiments()],
                                f"tags.`workbook.point_key` = '{point['key']}'")[0]
+    assert child.data.params == {"alpha": "0.3", "l1_ratio": "0.5", "wine_csv": "null"}  # the defaults of that day
     done = diff(child.info.run_id, "a", runs=runs)
     assert done.returncode == 0, done.stderr
-    assert table_rows(done.stdout)[("results", "rmse")][:2] == ["0.7574", "0.7932"]
+    rows = table_rows(done.stdout)
+    assert rows[("results", "rmse")][:2] == ["0.7574", "0.7932"]
+    assert set(rows) & {("params", "l1_ratio"), ("params", "wine_csv")} == set()  # equal on both sides
     # The child's duration is the point's run time (not the milliseconds its record took to log), not a result.
     rows = table_rows(diff(child.info.run_id, runs["point"], "--all", runs=runs).stdout)
     assert ("results", "seconds") not in rows

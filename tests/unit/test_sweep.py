@@ -17,6 +17,7 @@ from mlflow.tracking import MlflowClient
 from workbook import execution, sweep, tracking
 from workbook.errors import WorkbookError
 from workbook.execution import Param
+from workbook.results import save_results
 from workbook.run import folders
 from workbook.sweep import Executor, PointOutcome, SweepError, SweepRequest, SweepUsageError, executors
 from workbook.sweep import report as sweep_report
@@ -375,6 +376,18 @@ def test_child_logging_is_idempotent_and_replaces_unfinished_leftovers(store: st
     assert run.data.tags[sweep.PARENT_TAG] == parent
 
 
+def test_a_points_run_logs_the_notebooks_defaults_of_that_day_beside_its_own_values(store: str) -> None:
+    """diff reads a point's run without the notebook: its parameters must all be in the run."""
+    plan = toy_plan({"x": ["1", "2"]}, {"mode": "squared"})
+    defaults = sweep.effective_parameters(plan.notebook, {})
+    assert defaults["y"] == 0 and defaults["mode"] == "plain" and "results_path" not in defaults
+    tracker = sweep.SweepTracker("sweeps", "d" * 32, "01_toy", store, defaults=defaults)
+    tracker.start(plan)
+    run = tracker.client.get_run(tracker.ensure_child(plan.points[1], {"score": 1.0}, 1.0, "points/b"))
+    assert run.data.params == {"x": "2.0", "y": "0", "mode": "squared", "fail": "false", "sleep_s": "0.0",
+                               "log_run": "false"}
+
+
 def test_the_parent_run_is_found_again_and_leftovers_of_points_to_rerun_are_deleted(store: str) -> None:
     import mlflow
 
@@ -520,6 +533,22 @@ def test_text_and_flag_results_are_columns_and_lists_are_not() -> None:
     assert frame["results.passed"].tolist() == [True, False]
     assert "results.params" not in frame.columns and frame["metrics.mae"].tolist() == [10.0, 20.0]
     assert sweep_report.choose_metric(frame, None) == ("mae", True)  # a text result never ranks the points
+
+
+def test_the_default_metric_is_the_first_result_the_notebook_recorded_not_the_first_alphabetically(
+        tmp_path: Path) -> None:
+    """07 records wine_rmse, then wine_mae: its sweeps rank by RMSE unless --metric says otherwise."""
+    plan = toy_plan({"x": ["1", "2"]})
+    records = []
+    for point in plan.points:
+        path = tmp_path / f"{point.index}.json"
+        save_results(path, wine_rmse=0.6 + point.index, wine_mae=0.5 - point.index)
+        records.append(json.loads(path.read_text()))  # as the sweep reads a point's results file back
+    reports = [sweep.PointReport(p, "ok", 1.0, None, results, f"points/{p.folder}", None)
+               for p, results in zip(plan.points, records, strict=True)]
+    frame = sweep_report.summary_frame(reports, plan)
+    assert sweep_report.choose_metric(frame, None) == ("wine_rmse", True)
+    assert list(sweep_report.best_points(frame, "wine_rmse", "min")["point"]) == [1, 2]
 
 
 def test_whole_number_results_stay_whole_in_summary_csv_and_still_rank_and_plot(tmp_path: Path) -> None:

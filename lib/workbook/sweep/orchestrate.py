@@ -24,7 +24,7 @@ from workbook.paths import KERNEL_NAME, NOTEBOOKS_DIR
 from workbook.results import to_jsonable, write_json_atomic
 from workbook.run.folders import check_out_dir, create_out_dir, new_run_dir
 from workbook.sweep.executors import POOL_PRELOAD, Executor, check_executor_options, connect_dask, run_points
-from workbook.sweep.plan import Point, SweepPlan
+from workbook.sweep.plan import Point, SweepPlan, effective_parameters
 from workbook.sweep.point import PointOutcome, PointTask
 from workbook.sweep.result import PointReport, SweepResult
 from workbook.sweep.store import (
@@ -85,7 +85,7 @@ def run_sweep(
         # Starts the workers' server, which imports papermill while MLflow is set up here.
         pool.pool_context(POOL_PRELOAD)
     try:
-        tracker = SweepTracker(experiment, sweep_key, plan.stem)
+        tracker = SweepTracker(experiment, sweep_key, plan.stem, defaults=effective_parameters(plan.notebook, {}))
         # A new folder is made by mkdir, which fails when taken: two sweeps started together get two folders.
         out = create_out_dir(out if out is not None else new_run_dir(prefix=f"sweep-{plan.stem}-"), "sweep")
         with sweep_lock(out):

@@ -28,7 +28,10 @@ RunEnd = Literal["FINISHED", "FAILED", "KILLED"]
 class SweepTracker:
     """The sweep's runs in MLflow: find or create the parent, log each point's child run exactly once."""
 
-    def __init__(self, experiment: str, sweep_key: str, stem: str, uri: str | None = None):
+    def __init__(self, experiment: str, sweep_key: str, stem: str, uri: str | None = None, *,
+                 defaults: Mapping[str, Any] | None = None):
+        """`defaults`: the notebook's parameters as it declares them, logged with each point's own values so a
+        point's run says everything it ran with, even after the notebook's defaults change."""
         from mlflow.tracking import MlflowClient
 
         from workbook import tracking
@@ -40,6 +43,7 @@ class SweepTracker:
         self.uri = tracking.resolve_tracking_uri(uri)  # what setup_tracking just checked
         self.client = MlflowClient(self.uri)
         self.experiment, self.sweep_key, self.stem = experiment, sweep_key, stem
+        self.defaults = dict(defaults or {})
         self.parent_id: str | None = None
 
     def _search(self, filter_string: str, experiment_ids: list[str] | None = None) -> list[Any]:
@@ -103,7 +107,8 @@ class SweepTracker:
         metrics = [Metric(name, value, now, 0) for name, value in numeric_results(results).items()]
         if seconds is not None:
             metrics.append(Metric("seconds", float(seconds), now, 0))
-        params = [MlflowParam(name, _param_text(value)) for name, value in point.params.items()]
+        values = self.defaults | point.params
+        params = [MlflowParam(name, _param_text(value)) for name, value in values.items()]
         self.client.log_batch(run_id, metrics=metrics, params=params)
         self.client.set_terminated(run_id, "FINISHED")
         return run_id
