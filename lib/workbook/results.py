@@ -36,9 +36,13 @@ def to_jsonable(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that readers see either the old file or the new one, never half of it."""
+    """Write JSON so that readers see either the old file or the new one, never half of it.
+
+    Keys keep the order they were given: a notebook's results stay in the order it recorded them, and a sweep
+    ranks its points by the first numeric one (07's `wine_rmse`, not the alphabetically first `wine_mae`).
+    """
     with atomic_write(path) as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+        json.dump(data, handle, indent=2)
         handle.write("\n")
 
 
