@@ -160,3 +160,13 @@ def test_a_default_offline_run_shows_every_lesson(default_run) -> None:
     assert ("feature_drift", "Airline") in shifted  # covariate shift: the inputs
     comparison = results["04_model_comparison"]
     assert comparison["time_ordered_mae"] > comparison["best_mae"]  # shared journey dates flatter the split
+
+
+def test_each_notebooks_headline_result_comes_first_as_a_sweep_ranks_by_it(default_run) -> None:
+    """A sweep without --metric ranks by a notebook's first numeric result: the run keeps the notebook's order."""
+    _, out = default_run
+    results = json.loads((out / "results.json").read_text())
+    first = {stem: next(iter(recorded)) for stem, recorded in results.items()}
+    assert first["01_motivation"] == "supervised_mae"
+    assert first["04_model_comparison"] == "best_mae"
+    assert first["07_batch_runs"] == "wine_rmse"

@@ -67,6 +67,8 @@ def test_check_stops_price_ratio(flights):
     assert_status(ex.check_stops_price_ratio(round(ratio, 2), flights), ex.CORRECT, f"{ratio:.2f}")
     assert_status(ex.check_stops_price_ratio(round(1 / ratio, 2), flights), ex.CLOSE, "other way round")
     assert_status(ex.check_stops_price_ratio(ratio + 1, flights), ex.INCORRECT, "median_price")
+    for off_by_a_hundredth in (round(ratio, 2) - 0.01, round(ratio, 2) + 0.01):  # two decimals are asked for
+        assert_status(ex.check_stops_price_ratio(off_by_a_hundredth, flights), ex.INCORRECT, "is not it")
 
 
 def test_check_deferred_share():
@@ -78,6 +80,10 @@ def test_check_deferred_share():
     assert_status(ex.check_deferred_share(0.25, table, 0.9), ex.CORRECT, "25%", "90%")
     assert_status(ex.check_deferred_share(0.75, table, 0.9), ex.CLOSE, "decides itself")
     assert_status(ex.check_deferred_share(25, table, 0.9), ex.CLOSE, "not as a percentage")
+    assert_status(ex.check_deferred_share(0.24, table, 0.9), ex.INCORRECT, "is not it")
+    table.loc[0.9, "deferred to a person"] = 0.5857  # a percentage typed to one decimal is still a percentage
+    assert_status(ex.check_deferred_share(58.6, table, 0.9), ex.CLOSE, "not as a percentage")
+    assert_status(ex.check_deferred_share(0.59, table, 0.9), ex.CORRECT)
     assert_status(ex.check_deferred_share(0.4, table, 0.9), ex.INCORRECT, "threshold 0.9")
     with pytest.raises(ValueError, match="0.7"):
         ex.check_deferred_share(0.1, table, 0.7)

@@ -82,3 +82,9 @@ def test_check_new_category_alerts():
     # The notebook's own months (no unseen airline) are not the scenario the exercise asks for.
     assert_status(ex.check_new_category_alerts(["feature_drift"], _new_category_report(fired, unseen=0)),
                   ex.INCORRECT, "never saw")
+
+
+def test_check_new_category_alerts_names_a_frame_of_months_passed_for_the_report():
+    months = pd.DataFrame({"month": ["2019-09"], "Airline": ["Akasa Air"], "Price": [5000]})
+    assert_status(ex.check_new_category_alerts(["feature_drift"], months), ex.INCORRECT, "not a drift report",
+                  "report_new")

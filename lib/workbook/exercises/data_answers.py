@@ -68,18 +68,18 @@ def check_stops_price_ratio(answer: Any, flights: pd.DataFrame) -> Feedback:
     means = table.groupby("stops")["Price"].mean()
     expected = medians[1] / medians[0]
     return check_number(
-        answer, round(expected, 2), tolerance=0.011,
+        answer, expected, decimals=2,
         hint="divide the median price of 1-stop flights by that of non-stop flights "
              "(median_price_by_stops gives both), rounded to 2 decimals",
         why=f"a 1-stop fare is {expected:.2f} times a non-stop one at the median "
             f"(₹{medians[1]:,.0f} vs ₹{medians[0]:,.0f}): stops are a strong price signal.",
         look_at="Look at the median_price column for stops 0 and 1 and divide the second by the first.",
         near_misses=[
-            (round(medians[0] / medians[1], 2), "you divided the other way round: 1-stop over non-stop."),
-            (round(means[1] / means[0], 2), "that is the ratio of the means; the question asks for medians, "
-                                            "which a few very dear fares do not pull up."),
-            (round(medians[1] - medians[0], 2), "that is the difference in rupees; the question asks for the "
-                                                "ratio (how many times dearer)."),
+            (medians[0] / medians[1], "you divided the other way round: 1-stop over non-stop."),
+            (means[1] / means[0], "that is the ratio of the means; the question asks for medians, "
+                                  "which a few very dear fares do not pull up."),
+            (medians[1] - medians[0], "that is the difference in rupees; the question asks for the "
+                                      "ratio (how many times dearer)."),
         ],
     )
 
@@ -91,16 +91,15 @@ def check_deferred_share(answer: Any, deferral_table: pd.DataFrame, threshold: f
     row = deferral_table.loc[threshold]
     expected = row["deferred to a person"]
     return check_number(
-        answer, round(expected, 2), tolerance=0.011,
+        answer, expected, decimals=2, share=True,
         hint=f"read the 'deferred to a person' column at threshold {threshold} (a share between 0 and 1, "
              "2 decimals)",
         why=f"at {threshold} the model hands {expected:.0%} of cases to a person and is right on "
             f"{row['accuracy, automated cases']:.0%} of the rest: the price of accuracy is human time.",
         look_at=f"Find the row for threshold {threshold} and the column 'deferred to a person'.",
         near_misses=[
-            (round(1 - expected, 2), "that is the share the model decides itself; the question asks for the "
-                                     "share deferred to a person."),
-            (round(expected * 100, 2), "give it as a share between 0 and 1, not as a percentage."),
+            (1 - expected, "that is the share the model decides itself; the question asks for the "
+                           "share deferred to a person."),
         ],
     )
 

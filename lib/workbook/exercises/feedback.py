@@ -71,9 +71,18 @@ def check_number(
     near_misses: list[tuple[float, str]] = (),
     misconceptions: list[tuple[float, str]] = (),
     tolerance: float = 0.0,
+    decimals: int | None = None,
+    share: bool = False,
 ) -> Feedback:
     """Compare a numeric answer with `expected`; known wrong values get their own explanation: near_misses as
-    "Close" (a small slip), misconceptions as "Not yet" (the very mistake the notebook teaches against)."""
+    "Close" (a small slip), misconceptions as "Not yet" (the very mistake the notebook teaches against).
+
+    `decimals`: the answer is asked for at that many decimals; pass the unrounded values, and an answer within
+    half a unit of the last decimal counts (2.27 for 2.2727, not 2.26 or 2.28). `share`: the answer is a share
+    between 0 and 1, and the same number as a percentage gets a "Close" saying so.
+    """
+    if decimals is not None:
+        tolerance = max(tolerance, 0.5 * 10**-decimals + 1e-9)
     if answer is None:
         return not_answered(hint)
     value = as_number(answer)
@@ -81,6 +90,8 @@ def check_number(
         return incorrect(f"expected a number, got {answer!r}. {look_at}")
     if within(value, expected, tolerance):
         return correct(why)
+    if share and 1 < value <= 100 and within(value / 100, expected, tolerance):
+        return close("give it as a share between 0 and 1, not as a percentage.")
     for wrong_value, explanation in near_misses:
         if within(value, wrong_value, tolerance):
             return close(explanation)

@@ -97,11 +97,14 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
     recall = hits / actual
     diagonal = sum(float(confusion.loc[band, band]) for band in bands) / actual
     apart = [float(confusion.loc[band, band]) / float(confusion.loc[band].sum()) for band in bands]
-    value = as_number(answer)
-    if value is not None and 1 < value <= 100 and within(value / 100, round(recall, 2), 0.011):  # 96 for 0.96
-        return close("give it as a share between 0 and 1, not as a percentage.")
+    precision = hits / float(confusion[bands].to_numpy().sum())
+    average = sum(apart) / 2
+    # With bands of equal size (the fare bands are terciles) the diagonal share and the mean of the two recalls
+    # are the same number: one message names both slips.
+    same = abs(diagonal - average) < 0.005
+    also_average = " (or averages the two bands' own recalls, the same number here)" if same else ""
     return check_number(
-        answer, round(recall, 2), tolerance=0.011,
+        answer, recall, decimals=2, share=True,
         hint=f"merged, a {' or '.join(bands)} fare predicted {' or '.join(bands)} is a hit: add the 2 x 2 block of "
              "those rows and columns and divide by the two rows' total (2 decimals)",
         why=f"{hits:,.0f} of the {actual:,.0f} actual {' and '.join(bands)} fares were predicted as one of the two: "
@@ -111,12 +114,13 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
         look_at=f"Rows are the actual bands, columns the predicted ones: sum the cells whose row and column are both "
                 f"{' or '.join(bands)}, over the sum of those two rows.",
         near_misses=[
-            (round(diagonal, 2), f"that counts only the diagonal cells: once merged, a {bands[0]} fare predicted "
-                                 f"{bands[1]} is right too."),
-            (round(sum(apart) / 2, 2), "that averages the two bands' own recalls; merged, a mistake between them is "
-                                       "no mistake."),
-            *[(round(own, 2), f"that is {band}'s own recall, the band alone; merged, a fare of either band "
-                              "predicted as either is a hit.") for band, own in zip(bands, apart, strict=True)],
+            (diagonal, f"that counts only the diagonal cells{also_average}: once merged, a {bands[0]} fare "
+                       f"predicted {bands[1]} is right too."),
+            (average, "that averages the two bands' own recalls; merged, a mistake between them is no mistake."),
+            (precision, f"that is the merged precision: of the fares predicted {' or '.join(bands)}, the share that "
+                        "were. Recall divides by the actual fares, the rows."),
+            *[(own, f"that is {band}'s own recall, the band alone; merged, a fare of either band "
+                    "predicted as either is a hit.") for band, own in zip(bands, apart, strict=True)],
         ],
     )
 
@@ -270,6 +274,9 @@ def check_new_category_alerts(answer: Any, report: Any) -> Feedback:
     # Here, not at the top: importing workbook.monitoring imports MLflow, which the exercises never do at import.
     from workbook.monitoring.thresholds import ALERT_KINDS
 
+    if isinstance(report, pd.DataFrame):
+        return incorrect("that is a frame of months, not a drift report: pass report_new, what section 3's "
+                         "drift_report call returns for those months.")
     data = getattr(report, "data", None)
     if not isinstance(data, pd.DataFrame) or not {"column", "n_unseen"} <= set(data.columns) or not (
             (data["column"] == "Airline") & (data["n_unseen"] > 0)).any():

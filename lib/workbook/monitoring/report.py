@@ -127,7 +127,8 @@ def _model_month(model: Any, rows: pd.DataFrame, readable: pd.DataFrame, data_ta
     ratio = mae / baseline
     alert = ratio > thresholds.mae_ratio
     skipped = len(rows) - len(readable)
-    note = f"MAE {ratio:.2f} x baseline" + (" > " if alert else " <= ") + f"{thresholds.mae_ratio:g}"
+    # Three decimals: 1.2526 printed as 1.25 would read "1.25 > 1.25".
+    note = f"MAE {ratio:.3f} x baseline" + (" > " if alert else " <= ") + f"{thresholds.mae_ratio:g}"
     if skipped:
         note += f"; {skipped} incomplete row(s) not scored"
     return {"n_rows": len(readable), "MAE": mae, "baseline_mae": baseline, "ratio": ratio, "alert": bool(alert),
