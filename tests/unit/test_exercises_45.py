@@ -32,7 +32,11 @@ def test_rounded_fare_classes_takes_halves_rounded_up_too_and_names_a_cut():
     assert_status(ex.check_rounded_fare_classes(2, halves), ex.CORRECT)
     cut = pd.Series([1_090, 1_110, 1_190, 1_210])  # nearest: 1,100 1,100 1,200 1,200 (2); cut down: 1,000-1,200 (3)
     assert_status(ex.check_rounded_fare_classes(2, cut), ex.CORRECT)
-    assert_status(ex.check_rounded_fare_classes(3, cut), ex.CLOSE, "cuts each fare down")
+    assert_status(ex.check_rounded_fare_classes(3, cut), ex.CLOSE, "down (or up) to a multiple")
+    # The rounded fares passed instead of their count: named by kind and size, not printed whole.
+    feedback = ex.check_rounded_fare_classes((cut / 100).round(), cut)
+    assert_status(feedback, ex.INCORRECT, "a Series of shape (4,)")
+    assert "12.0" not in feedback.message  # the values themselves (11.0, 12.0)
 
 
 @pytest.fixture()
@@ -41,23 +45,23 @@ def table() -> pd.DataFrame:
         "model": ["hist_gradient_boosting", "random_forest", "hist_gradient_boosting", "tree", "elasticnet"],
         "features": ["improved", "improved", "talk", "talk", "talk"],
         "target": ["log", "raw", "log", "raw", "raw"],
-        "MAE": [520.4, 740.0, 711.2, 1200.0, 2000.0],
-    }).sort_values("MAE")
+        "MAE": [520.4, 740.0, 731.2, 1200.0, 2000.0],  # the test split: best talk 731.2, improved 520.4
+        "cv_mae_mean": [600.0, 820.0, 790.0, 1300.0, 2100.0],  # cross-validated: best talk 790, improved 600
+    }).sort_values("cv_mae_mean")
 
 
-def test_check_feature_gain(table):
-    gain = round(711.2 - 520.4)  # best talk row minus best improved row: 191
-    assert_status(ex.check_feature_gain(None, table), ex.NOT_ANSWERED, "best_row")
-    assert_status(ex.check_feature_gain(gain, table), ex.CORRECT, "₹711", "₹520", "₹191")
+def test_check_feature_gain_is_by_the_cross_validated_mae(table):
+    gain = round(790.0 - 600.0)  # best talk row minus best improved row, as the notebook chooses: 190
+    assert_status(ex.check_feature_gain(None, table), ex.NOT_ANSWERED, "cv_mae_mean")
+    assert_status(ex.check_feature_gain(gain, table), ex.CORRECT, "₹790", "₹600", "₹190")
     assert_status(ex.check_feature_gain(gain + 0.6, table), ex.CORRECT)  # rounding differences are fine
     assert_status(ex.check_feature_gain(-gain, table), ex.CLOSE, "sign is flipped")
     assert_status(ex.check_feature_gain(500, table), ex.INCORRECT, "500 is not it", "features column")
-    # The table printed above the exercise is the cross-validated one: its gain is a near miss.
-    with_cv = table.assign(cv_mae_mean=[600.0, 820.0, 790.0, 1300.0, 2100.0])  # best talk 820, improved 600
-    assert_status(ex.check_feature_gain(220, with_cv), ex.CLOSE, "cross-validated MAE")
-    assert_status(ex.check_feature_gain(gain, with_cv), ex.CORRECT)
-    improved_only = with_cv.assign(cv_mae_mean=with_cv["cv_mae_mean"].where(with_cv["features"] == "improved"))
-    assert_status(ex.check_feature_gain(gain, improved_only), ex.CORRECT)  # no CV of the talk's rows: no hint
+    # The test-split gain is choosing on the test split, the mistake section 3 warns of.
+    assert_status(ex.check_feature_gain(round(731.2 - 520.4), table), ex.CLOSE, "test-split MAE", "last check")
+    talk_not_cross_validated = table.assign(cv_mae_mean=table["cv_mae_mean"].where(table["features"] == "improved"))
+    with pytest.raises(ValueError, match="no cv_mae_mean for rows with features == 'talk'"):
+        ex.check_feature_gain(gain, talk_not_cross_validated)
 
 
 def test_check_feature_gain_names_a_same_model_comparison():
@@ -66,15 +70,16 @@ def test_check_feature_gain_names_a_same_model_comparison():
         "model": ["hist_gradient_boosting", "tree", "tree", "elasticnet"],
         "features": ["improved", "improved", "talk", "talk"],
         "target": ["log", "raw", "raw", "raw"],
-        "MAE": [520.4, 900.0, 1000.0, 2000.0],
+        "cv_mae_mean": [520.4, 900.0, 1000.0, 2000.0],
     })
     assert_status(ex.check_feature_gain(round(1000.0 - 520.4), table), ex.CORRECT, "tree")
     assert_status(ex.check_feature_gain(100, table), ex.CLOSE, "one model on both feature sets")
 
 
 def test_check_feature_gain_refuses_a_table_it_cannot_read(table):
-    with pytest.raises(ValueError, match="MAE"):
-        ex.check_feature_gain(1, table.drop(columns="MAE"))
+    with pytest.raises(ValueError, match="cv_mae_mean"):
+        ex.check_feature_gain(1, table.drop(columns="cv_mae_mean"))
+    assert_status(ex.check_feature_gain(190, table.drop(columns="MAE")), ex.CORRECT)  # the test split is not needed
     with pytest.raises(ValueError, match="talk"):
         ex.check_feature_gain(1, table[table["features"] == "improved"])
 
@@ -91,7 +96,7 @@ def confusion() -> pd.DataFrame:
 def test_check_merged_band_recall(confusion):
     # standard + premium: the 2 x 2 block 70 + 20 + 40 + 60 = 190 of their 200 rows (0.95); the diagonal alone
     # 130 / 200 (0.65); the two recalls apart 0.70 and 0.60, their mean 0.65 too.
-    assert_status(ex.check_merged_band_recall(None, confusion), ex.NOT_ANSWERED, "2 x 2 block")
+    assert_status(ex.check_merged_band_recall(None, confusion), ex.NOT_ANSWERED, "actual fares of the merged band")
     assert_status(ex.check_merged_band_recall(0.95, confusion), ex.CORRECT, "190 of the 200", "0.70 and 0.60")
     assert_status(ex.check_merged_band_recall(0.65, confusion), ex.CLOSE, "only the diagonal", "the same number here")
     assert_status(ex.check_merged_band_recall(95, confusion), ex.CLOSE, "percentage")

@@ -39,7 +39,7 @@ def _weekend_medians(flights: pd.DataFrame, how: str = "median", weekend_from: i
 
 def test_check_weekend_medians(flights):
     right = _weekend_medians(flights)
-    assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "day_of_week >= 5")
+    assert_status(ex.check_weekend_medians(None, flights), ex.NOT_ANSWERED, "'weekday' and 'weekend'")
     assert_status(ex.check_weekend_medians(right, flights), ex.CORRECT, f"₹{right['weekend']:,.0f}")
     assert_status(ex.check_weekend_medians(right.to_dict(), flights), ex.CORRECT)
     assert_status(ex.check_weekend_medians(right.to_frame(), flights), ex.CORRECT)
@@ -50,6 +50,12 @@ def test_check_weekend_medians(flights):
                    "Friday to Sunday")
     unlabelled = right.rename({"weekday": False, "weekend": True})
     assert_status(ex.check_weekend_medians(unlabelled, flights), ex.INCORRECT, ".rename({False: 'weekday'")
+    capitalised = right.rename({"weekday": "Weekday", "weekend": "Weekend"})  # the same labels
+    assert_status(ex.check_weekend_medians(capitalised, flights), ex.CORRECT)
+    other_names = right.rename({"weekday": "workday", "weekend": "weekend"})
+    feedback = ex.check_weekend_medians(other_names, flights)
+    assert_status(feedback, ex.INCORRECT, "['weekday'] are missing")
+    assert "True/False" not in feedback.message  # only said to a frame labelled False/True
     assert_status(ex.check_weekend_medians(right + 1_000, flights), ex.INCORRECT, "not the medians")
     assert_status(ex.check_weekend_medians(42, flights), ex.INCORRECT, "expected a Series")
 
@@ -158,7 +164,7 @@ def test_check_cv_function(improved_split):
     assert_status(ex.check_cv_function(None, X, y), ex.NOT_ANSWERED, "KFold(n_splits=5, shuffle=True")
     assert_status(ex.check_cv_function(_cv(shuffled), X, y), ex.CORRECT, "a tree and a median baseline")
     assert_status(ex.check_cv_function(_cv(shuffled, sign=-1), X, y), ex.CLOSE, "sign is flipped")
-    assert_status(ex.check_cv_function(_cv(KFold(5)), X, y), ex.CLOSE, "not shuffled")
+    assert_status(ex.check_cv_function(_cv(KFold(5)), X, y), ex.CLOSE, "not the exercise's", "same shuffled folds")
     assert_status(ex.check_cv_function(_cv(shuffled, how=lambda s: s), X, y), ex.INCORRECT, "one per fold")
     assert_status(ex.check_cv_function(_cv(KFold(3, shuffle=True, random_state=42)), X, y), ex.INCORRECT,
                    "exercise's folds")

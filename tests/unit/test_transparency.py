@@ -335,6 +335,19 @@ def test_model_card_is_built_from_the_run(store, small_champion, split):
     # Nothing that changes per execution or per machine: run ids, store paths.
     assert store["full"] not in card and store["root"] not in card
     assert "not recorded" not in card.replace("Git commit: not recorded", "")
+    assert "is flagged when" not in card  # a hand-made table records no rule: the card invents none
+
+
+def test_model_card_states_the_flag_rule_a_bias_table_records(store):
+    from workbook.monitoring import bias_table
+
+    fares = pd.Series([1000.0] * 45)
+    groups = pd.DataFrame({"stops": ["non-stop"] * 40 + ["3 stops"] * 5})
+    bias = bias_table(fares, fares * np.array([1.05] * 40 + [1.5] * 5), groups, ratio=1.25, min_count=30).round(3)
+    assert not bias["flagged"].any()  # 3 stops: far above 1.25 x everyone's error, but 5 rows
+    card = transparency.model_card(store["full"], model_name="flights", bias_table=bias, tracking_uri=store["uri"])
+    assert ("A group is flagged when its MAPE is more than 1.25 x everyone's (disparity) and it has at least 30 "
+            "rows; a smaller group is listed but never flagged") in card
 
 
 def test_model_card_of_a_bare_run_says_not_recorded(store):

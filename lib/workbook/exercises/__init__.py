@@ -6,6 +6,7 @@ when it is the last expression of a cell, and is truthy only when the answer is 
 
 - `data_answers`, `model_answers`: numbers and names the learner reads or computes (notebooks 01-03, 04-06);
 - `code_checks`: code the learner writes (a function, a frame, a pipeline), which the check runs;
+- `psi_function`: notebook 06's own PSI function, run on the notebook's feature and on cases a slip fails;
 - `mlflow_checks`: what the learner logged and registered, read from the tracking store;
 - `batch_answers`: notebook 07's grid point, cross-validated choice, and a point beyond the grid run by papermill.
 """
@@ -15,7 +16,6 @@ from workbook.exercises.code_checks import (
                                             check_cleaning_function,
                                             check_cv_function,
                                             check_encoding_pipeline,
-                                            check_psi_function,
                                             check_weekend_medians,
 )
 from workbook.exercises.data_answers import (
@@ -53,6 +53,7 @@ from workbook.exercises.model_answers import (
                                             check_runs_within_noise,
                                             check_signature_inputs,
 )
+from workbook.exercises.psi_function import check_psi_function
 
 __all__ = [
     "CLOSE", "CORRECT", "INCORRECT", "NOT_ANSWERED", "SCENARIO_HINTS", "Feedback",

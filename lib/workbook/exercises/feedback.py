@@ -87,7 +87,7 @@ def check_number(
         return not_answered(hint)
     value = as_number(answer)
     if value is None:
-        return incorrect(f"expected a number, got {answer!r}. {look_at}")
+        return incorrect(f"expected a number, got {described(answer)}. {look_at}")
     if within(value, expected, tolerance):
         return correct(why)
     if share and 1 < value <= 100 and within(value / 100, expected, tolerance):
@@ -99,6 +99,22 @@ def check_number(
         if within(value, wrong_value, tolerance):
             return incorrect(explanation)
     return incorrect(f"{format_number(value)} is not it. {look_at}")
+
+
+def raised(what: str, error: BaseException, look_at: str) -> Feedback:
+    """The learner's code raised: say where, what, and where to look."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return incorrect(f"{what} raised {type(error).__name__}{': ' + message if message else ''}. {look_at}")
+
+
+def described(answer: Any) -> str:
+    """An answer as feedback quotes it: short values as they are, a Series or an array by its kind and size (a
+    learner who passes the rounded fares instead of their count should not get 8,000 of them back)."""
+    shape = getattr(answer, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return f"a {type(answer).__name__} of shape {tuple(shape)}"
+    text = repr(answer)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def format_number(value: float) -> str:

@@ -29,57 +29,59 @@ def check_rounded_fare_classes(answer: Any, y_train: pd.Series, step: int = 100)
     halves_up = int(((train + step / 2) // step).nunique())  # round() sends halves to even; either is fine
     return check_number(
         answer, rounded, tolerance=abs(halves_up - rounded),
-        hint=f"round y_train to the nearest ₹{step:,} ((y_train / {step}).round()) and count the distinct values",
+        hint=f"how many distinct fares are left in y_train once each is rounded to the nearest ₹{step:,}? (a count)",
         why=f"{rounded:,} classes instead of {train.nunique():,}, about {len(train) / rounded:.0f} rows each. Fewer, "
             "but they still have no order: a prediction one band off counts as wrong as one fifty bands off. "
             "Rounding does not turn a price into a category; a regressor treats it as the number it is.",
         look_at=f"Round to the nearest ₹{step:,}, then .nunique(); the classes come from the training fares only.",
         near_misses=[
             (int(train.nunique()), "that is the number of distinct fares before rounding."),
-            (int((train // step).nunique()), f"that cuts each fare down to the ₹{step:,} below it; round to the "
-                                             "nearest instead."),
+            (int((train // step).nunique()), f"that moves each fare down (or up) to a multiple of ₹{step:,}; round "
+                                             "to the nearest instead."),
             (int((train / (10 * step)).round().nunique()), f"that rounds to the nearest ₹{10 * step:,}."),
         ],
     )
 
 
-def _best_mae(table: pd.DataFrame, features: str) -> pd.Series:
-    """The comparison row with the lowest test MAE among rows with this feature set."""
-    missing = [c for c in ("model", "features", "target", "MAE") if c not in table.columns]
+def _best_row(table: pd.DataFrame, features: str, by: str) -> pd.Series:
+    """The comparison row with the lowest `by` (an MAE column) among rows with this feature set."""
+    missing = [c for c in ("model", "features", "target", by) if c not in table.columns]
     if missing:
-        raise ValueError(f"the comparison table lacks column(s) {missing}; pass the table compare_models returned")
-    rows = table[table["features"] == features]
+        raise ValueError(f"the comparison table lacks column(s) {missing}; pass the table compare_models returned "
+                         "(with cv=3 or more for cv_mae_mean)")
+    rows = table[(table["features"] == features) & table[by].notna()]
     if rows.empty:
-        raise ValueError(f"the comparison table has no rows with features == {features!r}")
-    return rows.loc[rows["MAE"].idxmin()]
+        raise ValueError(f"the comparison table has no {by} for rows with features == {features!r}")
+    return rows.loc[rows[by].idxmin()]
 
 
-def check_feature_gain(answer: Any, table: pd.DataFrame) -> Feedback:
-    """Exercise: by how many rupees does the best improved-features model beat the best talk-features model (MAE)?"""
-    talk, improved = _best_mae(table, "talk"), _best_mae(table, "improved")
-    gain = round(float(talk["MAE"] - improved["MAE"]))
+def check_feature_gain(answer: Any, table: pd.DataFrame, by: str = "cv_mae_mean") -> Feedback:
+    """Exercise: by how many rupees does the best improved-features pipeline beat the best talk-features one, by
+    the cross-validated MAE the notebook chooses models by?"""
+    talk, improved = _best_row(table, "talk", by), _best_row(table, "improved", by)
+    gain = round(float(talk[by] - improved[by]))
+    near = [(-gain, "the sign is flipped: subtract the improved pipeline's MAE from the talk pipeline's.")]
+    other = "MAE" if by != "MAE" else None
+    if other in table.columns and table[other].notna().any():
+        test_gain = round(float(_best_row(table, "talk", other)[other] - _best_row(table, "improved", other)[other]))
+        if test_gain != gain:
+            near.append((test_gain, "that is the gain in the test-split MAE (the MAE column). The notebook chooses by "
+                                    f"the cross-validated MAE ({by}) and keeps the test split for a last check of "
+                                    "the one it chose."))
     same_model = table[(table["model"] == talk["model"]) & (table["target"] == talk["target"])
-                       & (table["features"] == "improved")]
-    near = [(-gain, "the sign is flipped: subtract the improved model's MAE from the talk model's MAE.")]
-    # The cross-validated table is the one printed above the exercise: its gain is the likely slip.
-    if "cv_mae_mean" in table.columns:  # NaN where a feature set was not cross-validated
-        cv_difference = float(table.loc[table["features"] == "talk", "cv_mae_mean"].min()
-                              - table.loc[table["features"] == "improved", "cv_mae_mean"].min())
-        cv_gain = None if pd.isna(cv_difference) else round(cv_difference)
-        if cv_gain is not None and cv_gain != gain:
-            near.append((cv_gain, "that is the gain in cross-validated MAE (cv_mae_mean); the question asks for the "
-                                  "test-split MAE column."))
-    if not same_model.empty and round(float(talk["MAE"] - same_model["MAE"].iloc[0])) != gain:
-        near.append((round(float(talk["MAE"] - same_model["MAE"].iloc[0])),
+                       & (table["features"] == "improved") & table[by].notna()]
+    if not same_model.empty and round(float(talk[by] - same_model[by].iloc[0])) != gain:
+        near.append((round(float(talk[by] - same_model[by].iloc[0])),
                      "that compares one model on both feature sets; the question compares the best row of each set."))
     return check_number(
         answer, gain, tolerance=1.0,
-        hint="take the lowest MAE among rows with features == 'talk', subtract the lowest among 'improved' rows "
-             "(models.best_row(table, features=...) finds each), rounded to whole rupees",
-        why=f"best on the talk's 24 columns: {talk['model']} ({talk['target']} target), MAE ₹{talk['MAE']:,.0f}; "
-            f"best on the improved features: {improved['model']} ({improved['target']}), ₹{improved['MAE']:,.0f}. "
-            f"The improved features lowered the best MAE by ₹{gain:,} per fare.",
-        look_at="Filter the table by the features column, take each group's smallest MAE and subtract.",
+        hint=f"the best (lowest) {by} among the talk's rows and among the improved rows: how far apart are they? "
+             "(whole rupees)",
+        why=f"best on the talk's 24 columns: {talk['model']} ({talk['target']} target), {by} ₹{talk[by]:,.0f}; "
+            f"best on the improved features: {improved['model']} ({improved['target']}), ₹{improved[by]:,.0f}. "
+            f"The improved features lowered the best cross-validated MAE by ₹{gain:,} per fare.",
+        look_at=f"Filter the table by the features column, take each group's smallest {by} and subtract "
+                "(models.best_row(table, by=..., features=...) finds each row).",
         near_misses=near,
     )
 
@@ -105,8 +107,8 @@ def check_merged_band_recall(answer: Any, confusion: pd.DataFrame,
     also_average = " (or averages the two bands' own recalls, the same number here)" if same else ""
     return check_number(
         answer, recall, decimals=2, share=True,
-        hint=f"merged, a {' or '.join(bands)} fare predicted {' or '.join(bands)} is a hit: add the 2 x 2 block of "
-             "those rows and columns and divide by the two rows' total (2 decimals)",
+        hint=f"merged, a {' or '.join(bands)} fare predicted as either of them is a hit; recall is the hits over "
+             "the actual fares of the merged band (a share, 2 decimals)",
         why=f"{hits:,.0f} of the {actual:,.0f} actual {' and '.join(bands)} fares were predicted as one of the two: "
             f"recall {recall:.2f}, against {apart[0]:.2f} and {apart[1]:.2f} for the bands apart. Most mistakes were "
             "between these neighbours, so merging them removes most errors; whether the coarser answer is still "

@@ -211,13 +211,25 @@ def model_card(run_id: str, *, model_name: str, model_version: int | None = None
     items = DEFAULT_LIMITATIONS if limitations is None else list(limitations)
     lines += ["## Limitations", "", *([f"- {item}" for item in items] or [f"- {_NOT_RECORDED}"]), ""]
     bias = markdown_table(bias_table) if bias_table is not None and not bias_table.empty else _NOT_RECORDED
-    lines += ["## Bias", "", bias, ""]
+    lines += ["## Bias", "", bias, ""] + _flag_rule(bias_table)
     lines += ["## Drift status", "", drift_status.strip() if drift_status else _NOT_RECORDED, ""]
     commit = tags.get("mlflow.source.git.commit")
     lines += ["## Provenance", "", f"- Git commit: {commit[:12] if commit else _NOT_RECORDED}",
               f"- Workbook version: {tags.get('workbook.version', _NOT_RECORDED)}",
               f"- Notebook: {tags.get('workbook.notebook', _NOT_RECORDED)}", ""]
     return "\n".join(lines)
+
+
+def _flag_rule(bias_table: pd.DataFrame | None) -> list[str]:
+    """The rule behind the table's `flagged` column, as bias_table records it: a reader of the card otherwise
+    sees a group at 1.59 x everyone's error, unflagged, and cannot tell why."""
+    attrs = bias_table.attrs if bias_table is not None else {}
+    if not {"ratio", "min_count"} <= set(attrs):
+        return []
+    metric = attrs.get("metric", "error")
+    return [f"A group is flagged when its {metric} is more than {attrs['ratio']:g} x everyone's (disparity) and it "
+            f"has at least {attrs['min_count']} rows; a smaller group is listed but never flagged: too few rows "
+            "to tell a skew from noise.", ""]
 
 
 def write_model_card(markdown: str, path: str | os.PathLike) -> Path:
