@@ -21,6 +21,7 @@ from workbook.errors import DiffError, DiffInputError, WorkbookError
 from workbook.execution.catalog import read_notebook_info
 from workbook.execution.params import literal_default
 from workbook.messages import first_line
+from workbook.paths import NOTEBOOKS_DIR
 from workbook.values import is_finite_number
 
 SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration")
@@ -277,8 +278,11 @@ def _load_mlflow_run(run_id: str, ref: str) -> Side:
     if tags.get(ROLE_TAG) == "point":
         # The sweep's record of a point: its run time is the `seconds` metric (the record itself was logged in
         # milliseconds). Its parameters are every value the point ran with, the notebook's defaults of that day
-        # included, as the sweep logged them: not today's defaults, nor those of a notebook in notebooks/.
+        # included, as the sweep logged them. A record logged before sweeps did so holds only the grid and
+        # fixed values: the rest is filled from the notebook in notebooks/ as it is now, the best left to know.
         seconds = metrics.pop("seconds", None)
+        if tags.get(ALL_PARAMS_TAG) != "all":
+            params = _effective(NOTEBOOKS_DIR / f"{notebook}.ipynb", params)
     else:
         seconds = (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else None
     version = tags.get("workbook.version")
@@ -291,6 +295,7 @@ def _load_mlflow_run(run_id: str, ref: str) -> Side:
 
 # A sweep's tags (workbook.sweep.tracker; spelled here so a diff of folders imports no sweep code).
 SWEEP_TAG, POINT_TAG, ROLE_TAG = "workbook.sweep_key", "workbook.point_key", "workbook.sweep_role"
+ALL_PARAMS_TAG = "workbook.params_logged"
 
 
 def _point_record(client: Any, run: Any) -> Any:

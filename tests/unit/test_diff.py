@@ -238,11 +238,39 @@ def test_mlflow_runs_are_read_from_the_store_and_unknown_ids_refused(tmp_path: P
         diff.load_side("0" * 32)
 
 
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")
+def test_a_point_record_logged_before_sweeps_logged_defaults_gets_todays(tmp_path: Path, monkeypatch,
+                                                                          new_store) -> None:
+    """Older point runs hold only the grid and fixed values: the notebook's defaults now stand in for the rest.
+    A point run tagged as holding every parameter is read as logged."""
+    from mlflow.tracking import MlflowClient
+
+    from workbook import tracking
+    from workbook.execution import literal_default, read_notebook_info
+    from workbook.paths import NOTEBOOKS_DIR
+
+    uri = f"sqlite:///{new_store(tmp_path / 'mlflow.db')}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    tracking.ensure_store(uri)
+    client = MlflowClient(uri)
+    ids = []
+    for tags in ({}, {diff.ALL_PARAMS_TAG: "all"}):
+        run = client.create_run("0", tags={"workbook.notebook": "07_batch_runs", diff.ROLE_TAG: "point", **tags})
+        client.log_param(run.info.run_id, "alpha", "0.3")
+        client.set_terminated(run.info.run_id)
+        ids.append(run.info.run_id)
+    default = literal_default(read_notebook_info(NOTEBOOKS_DIR / "07_batch_runs.ipynb").parameters["l1_ratio"])
+    rows = shown(diff.diff_runs(ids[0], ids[1]))
+    assert rows[("params", "l1_ratio")].a == default and rows[("params", "l1_ratio")].b is diff.NOT_RECORDED
+    assert ("params", "alpha") not in rows  # 0.3 on both sides
+
+
 def test_the_names_diff_spells_itself_are_the_ones_runs_and_sweeps_write():
     """diff reads folders without importing the sweep's code, so it spells these again: they must agree."""
     from workbook.run import folders
     from workbook.sweep import store, tracker
 
-    assert (diff.SWEEP_TAG, diff.POINT_TAG, diff.ROLE_TAG) == (tracker.SWEEP_TAG, tracker.POINT_TAG, tracker.ROLE_TAG)
+    assert (diff.SWEEP_TAG, diff.POINT_TAG, diff.ROLE_TAG, diff.ALL_PARAMS_TAG) == (
+        tracker.SWEEP_TAG, tracker.POINT_TAG, tracker.ROLE_TAG, tracker.ALL_PARAMS_TAG)
     assert (diff.SWEEP_FILE, diff.POINT_FILE) == (store.SWEEP_FILE, store.POINT_FILE) == (folders.SWEEP_RECORD,
                                                                                          store.POINT_FILE)

@@ -386,6 +386,7 @@ def test_a_points_run_logs_the_notebooks_defaults_of_that_day_beside_its_own_val
     run = tracker.client.get_run(tracker.ensure_child(plan.points[1], {"score": 1.0}, 1.0, "points/b"))
     assert run.data.params == {"x": "2.0", "y": "0", "mode": "squared", "fail": "false", "sleep_s": "0.0",
                                "log_run": "false"}
+    assert run.data.tags["workbook.params_logged"] == "all"  # diff then reads them as logged
 
 
 def test_the_parent_run_is_found_again_and_leftovers_of_points_to_rerun_are_deleted(store: str) -> None:

@@ -20,6 +20,9 @@ SWEEP_TAG = "workbook.sweep_key"
 POINT_TAG = "workbook.point_key"
 ROLE_TAG = "workbook.sweep_role"  # "sweep" on the parent run, "point" on each child the sweep logs
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own key: the UI nests children under their parent
+# On a point's run: its params are every parameter it ran with, defaults included (runs logged before carry
+# only the grid and fixed values; workbook diff fills those from the notebook as it is now).
+ALL_PARAMS_TAG = "workbook.params_logged"
 MLFLOW_PARAM_LIMIT = 6000  # characters MLflow keeps of a parameter value
 
 RunEnd = Literal["FINISHED", "FAILED", "KILLED"]
@@ -100,6 +103,7 @@ class SweepTracker:
         from mlflow.entities import Param as MlflowParam
 
         tags = {PARENT_TAG: self.parent_id, SWEEP_TAG: self.sweep_key, POINT_TAG: point.key, ROLE_TAG: "point",
+                ALL_PARAMS_TAG: "all",
                 "workbook.notebook": self.stem, "workbook.point_folder": folder}
         run_id = self.client.create_run(self.experiment_id, run_name=f"{self.stem}-{point.folder}",
                                         tags=tags).info.run_id
