@@ -86,5 +86,7 @@ def test_check_new_category_alerts():
 
 def test_check_new_category_alerts_names_a_frame_of_months_passed_for_the_report():
     months = pd.DataFrame({"month": ["2019-09"], "Airline": ["Akasa Air"], "Price": [5000]})
-    assert_status(ex.check_new_category_alerts(["feature_drift"], months), ex.INCORRECT, "not a drift report",
-                  "report_new")
+    assert_status(ex.check_new_category_alerts(["feature_drift"], months), ex.INCORRECT, "a frame of months",
+                  "report_new itself")
+    alerts = pd.DataFrame({"month": ["2019-09"], "kind": ["feature_drift"], "feature_or_metric": ["Airline"]})
+    assert_status(ex.check_new_category_alerts(["feature_drift"], alerts), ex.INCORRECT, "the alerts table")

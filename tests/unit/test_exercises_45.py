@@ -105,6 +105,8 @@ def test_check_merged_band_recall(confusion):
     assert_status(ex.check_merged_band_recall(0.94, confusion), ex.INCORRECT, "is not it")
     assert_status(ex.check_merged_band_recall(0.96, confusion), ex.INCORRECT, "is not it")
     assert_status(ex.check_merged_band_recall(0.9524, confusion), ex.CORRECT)  # unrounded, within the 2 decimals
+    # A learner's unrounded value is quoted as given: 0.9551 rounded to 0.96 would read as a right answer refused.
+    assert_status(ex.check_merged_band_recall(0.9551, confusion), ex.INCORRECT, "0.9551 is not it")
     assert_status(ex.check_merged_band_recall(94, confusion), ex.INCORRECT, "is not it")
     # The mix-up section 4 teaches against: the predicted columns' total, 190 of 210.
     assert_status(ex.check_merged_band_recall(0.90, confusion), ex.CLOSE, "merged precision", "the rows")

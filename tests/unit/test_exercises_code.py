@@ -56,6 +56,8 @@ def test_check_weekend_medians(flights):
     feedback = ex.check_weekend_medians(other_names, flights)
     assert_status(feedback, ex.INCORRECT, "['weekday'] are missing")
     assert "True/False" not in feedback.message  # only said to a frame labelled False/True
+    as_integers = right.rename({"weekday": 0, "weekend": 1})  # groupby(weekend.astype(int))
+    assert_status(ex.check_weekend_medians(as_integers, flights), ex.INCORRECT, "yours: [0, 1]", "True/False")
     assert_status(ex.check_weekend_medians(right + 1_000, flights), ex.INCORRECT, "not the medians")
     assert_status(ex.check_weekend_medians(42, flights), ex.INCORRECT, "expected a Series")
 

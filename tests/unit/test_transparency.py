@@ -347,7 +347,7 @@ def test_model_card_states_the_flag_rule_a_bias_table_records(store):
     assert not bias["flagged"].any()  # 3 stops: far above 1.25 x everyone's error, but 5 rows
     card = transparency.model_card(store["full"], model_name="flights", bias_table=bias, tracking_uri=store["uri"])
     assert ("A group is flagged when its MAPE is more than 1.25 x everyone's (disparity) and it has at least 30 "
-            "rows; a smaller group is listed but never flagged") in card
+            "rows (judged before the table is rounded); a smaller group is listed but never flagged") in card
 
 
 def test_model_card_of_a_bare_run_says_not_recorded(store):

@@ -64,6 +64,7 @@ def check_weekend_medians(answer: Any, flights: pd.DataFrame) -> Feedback:
     if answer is None:
         return not_answered(hint)
     mapping = _as_label_mapping(answer)
+    yours = list(answer.keys() if isinstance(answer, dict) else getattr(answer, "index", []))  # as written
     if mapping is not None:  # "Weekday" or "weekend " mean the same label
         mapping = {normalise_label(label): value for label, value in mapping.items()}
     if mapping is None:
@@ -71,10 +72,10 @@ def check_weekend_medians(answer: Any, flights: pd.DataFrame) -> Feedback:
                          f"{type(answer).__name__}. Build it with groupby(...).median(), then rename its labels.")
     missing = [label for label in ("weekday", "weekend") if label not in mapping]
     if missing:
-        flags = {"false", "true"} <= set(mapping)
-        return incorrect(f"the labels {missing} are missing (yours: {list(mapping)})."
-                         + (" A groupby on a True/False column gives labels False/True: .rename({False: 'weekday', "
-                            "True: 'weekend'})." if flags else ""))
+        flags = set(mapping) in ({"false", "true"}, {"0", "1"})  # a groupby on the flag, or on it as 0/1
+        return incorrect(f"the labels {missing} are missing (yours: {yours})."
+                         + (" A groupby on a True/False column gives labels False/True (0/1 as integers): "
+                            ".rename({False: 'weekday', True: 'weekend'})." if flags else ""))
     given = {label: as_number(mapping[label]) for label in ("weekday", "weekend")}
     if any(value is None for value in given.values()):
         return incorrect(f"expected two fares (numbers), got {mapping['weekday']!r} and {mapping['weekend']!r}.")

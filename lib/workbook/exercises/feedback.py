@@ -118,7 +118,8 @@ def described(answer: Any) -> str:
 
 
 def format_number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    """A learner's number as they gave it, to four decimals at most: 0.9551 must not read as a right 0.96."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0")
 
 
 def normalise_label(text: Any) -> str:

@@ -277,8 +277,9 @@ def check_new_category_alerts(answer: Any, report: Any) -> Feedback:
     from workbook.monitoring.thresholds import ALERT_KINDS
 
     if isinstance(report, pd.DataFrame):
-        return incorrect("that is a frame of months, not a drift report: pass report_new, what section 3's "
-                         "drift_report call returns for those months.")
+        what = "the alerts table" if "kind" in report.columns else "a frame of months"
+        return incorrect(f"that is {what}, not the drift report: pass report_new itself, what section 3's "
+                         "drift_report call returns for the months.")
     data = getattr(report, "data", None)
     if not isinstance(data, pd.DataFrame) or not {"column", "n_unseen"} <= set(data.columns) or not (
             (data["column"] == "Airline") & (data["n_unseen"] > 0)).any():

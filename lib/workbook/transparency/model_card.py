@@ -228,8 +228,8 @@ def _flag_rule(bias_table: pd.DataFrame | None) -> list[str]:
         return []
     metric = attrs.get("metric", "error")
     return [f"A group is flagged when its {metric} is more than {attrs['ratio']:g} x everyone's (disparity) and it "
-            f"has at least {attrs['min_count']} rows; a smaller group is listed but never flagged: too few rows "
-            "to tell a skew from noise.", ""]
+            f"has at least {attrs['min_count']} rows (judged before the table is rounded); a smaller group is "
+            "listed but never flagged: too few rows to tell a skew from noise.", ""]
 
 
 def write_model_card(markdown: str, path: str | os.PathLike) -> Path:
