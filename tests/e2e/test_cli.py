@@ -220,11 +220,12 @@ def test_ctrl_c_stops_a_parallel_run_and_leaves_no_results(tmp_path: Path) -> No
     assert process.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "error: interrupted"
     run_json = json.loads((out / "run.json").read_text())
-    assert run_json["status"] == "failed"
+    assert run_json["status"] == "interrupted"
     assert [(n["name"], n["status"], n["error"]) for n in run_json["notebooks"]] == [
-        ("01_slow", "failed", "01_slow interrupted by the user"),
-        ("02_slower", "failed", "02_slower interrupted by the user"),
+        ("01_slow", "interrupted", "01_slow interrupted by the user"),
+        ("02_slower", "interrupted", "02_slower interrupted by the user"),
     ]
+    assert "<span class=\"interrupted\">INTERRUPTED</span>" in (out / "index.html").read_text()
     assert not (out / "results.json").exists()
     assert sorted(p.name for p in out.glob("*.ipynb")) == ["01_slow.FAILED.ipynb", "02_slower.FAILED.ipynb"]
 
@@ -256,5 +257,5 @@ def test_ctrl_c_while_a_finished_notebook_is_recorded_keeps_its_result_and_ends_
         run_notebooks(out_dir=out, notebooks_dir=folder, progress=False, jobs=2,
                       on_notebook=ctrl_c_on_the_first_result)
     runs = {n["name"]: (n["status"], n["error"]) for n in json.loads((out / "run.json").read_text())["notebooks"]}
-    assert runs == {"01_quick": ("ok", None), "02_slow": ("failed", "02_slow interrupted by the user")}
+    assert runs == {"01_quick": ("ok", None), "02_slow": ("interrupted", "02_slow interrupted by the user")}
     assert signal.getsignal(signal.SIGINT) == before  # the run's own handler is gone

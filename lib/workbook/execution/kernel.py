@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-NotebookStatus = Literal["ok", "failed", "skipped"]
+NotebookStatus = Literal["ok", "failed", "interrupted", "skipped"]
 Shutdown = Literal["graceful", "immediate"]
 
 # Kernel start-up failures that are not the notebook's fault (the ZMQ port race between TCP kernels started
@@ -64,7 +64,7 @@ class NotebookRun:
     """How one notebook of a run went."""
 
     name: str
-    status: NotebookStatus  # "ok", "failed" or "skipped" (not reached because an earlier notebook failed)
+    status: NotebookStatus  # "ok", "failed", "interrupted" (Ctrl-C) or "skipped" (an earlier one did not finish)
     seconds: float | None = None
     error: str | None = None
     output: str | None = None  # file name of the executed notebook in the run folder
@@ -105,9 +105,9 @@ def check_kernel(kernel_name: str) -> None:
 
 
 def interrupted_run(nb: NotebookInfo, output: Path | None = None) -> NotebookRun:
-    """A notebook stopped by Ctrl-C: failed, its partial `output` (if any) kept as `.FAILED.ipynb`."""
+    """A notebook stopped by Ctrl-C: interrupted, its partial `output` (if any) kept as `.FAILED.ipynb`."""
     failed_name = _mark_failed(output) if output is not None else None
-    return NotebookRun(nb.stem, "failed", None, f"{nb.stem} interrupted by the user", failed_name)
+    return NotebookRun(nb.stem, "interrupted", None, f"{nb.stem} interrupted by the user", failed_name)
 
 
 def execute_one(

@@ -14,7 +14,7 @@ from workbook.execution.catalog import NotebookInfo
 from workbook.execution.kernel import environment_set
 from workbook.files import atomic_write
 from workbook.run.folders import prepare_out_dir
-from workbook.run.report import RunResult, finish_run, now_iso
+from workbook.run.report import UNFINISHED, RunResult, finish_run, now_iso
 from workbook.run.schedule import RunContext, execute_all
 
 if TYPE_CHECKING:
@@ -39,13 +39,13 @@ def run_in_place(notebooks: Sequence[NotebookInfo], out_dir: str | Path | None, 
 
         context = dataclasses.replace(context, work_dir=work_dir, in_place=True, on_success=refresh)
         runs, interrupted = execute_all(notebooks, {}, context)
-        error = next((run.error for run in runs if run.status == "failed"), None)
+        error = next((run.error for run in runs if run.status in UNFINISHED), None)
         if error is None:
             result = RunResult("ok", None, runs, None, started)
         else:
             run_dir = prepare_out_dir(out_dir, context.notebooks_dir)
             for run in runs:
-                if run.status == "failed" and run.output:
+                if run.status in UNFINISHED and run.output:
                     shutil.move(work_dir / run.output, run_dir / run.output)  # /tmp may be another disk
                 elif run.output:
                     run.output = None  # the refreshed notebook lives in the notebooks folder, not here

@@ -20,14 +20,15 @@ from workbook.results import to_jsonable, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
-RunStatus = Literal["ok", "failed"]
+RunStatus = Literal["ok", "failed", "interrupted"]
+UNFINISHED = ("failed", "interrupted")  # a notebook that started and did not finish: its partial copy is kept
 
 
 @dataclass
 class RunResult:
     """What a run did; check `ok` (a failing notebook is reported here, not raised)."""
 
-    status: RunStatus  # "ok" or "failed"
+    status: RunStatus  # "ok", "failed", or "interrupted" (Ctrl-C stopped a notebook)
     out_dir: Path | None  # the run folder; None for a successful in-place run
     notebooks: list[NotebookRun]
     error: str | None = None
@@ -67,8 +68,9 @@ def finish_run(run_dir: Path, runs: list[NotebookRun], started: str, kernel_name
     `recorded` is each notebook's source and data (provenance.notebook_record), kept in run.json; `rendered`
     names the executed notebooks already rendered as HTML (as they finished).
     """
-    error = next((run.error for run in runs if run.status == "failed"), None)
-    result = RunResult("failed" if error else "ok", run_dir, runs, error, started)
+    error = next((run.error for run in runs if run.status in UNFINISHED), None)
+    status = "interrupted" if any(run.status == "interrupted" for run in runs) else "failed" if error else "ok"
+    result = RunResult(status, run_dir, runs, error, started)
     if result.ok:
         write_json_atomic(run_dir / "results.json", result.results)
     for run in runs:
