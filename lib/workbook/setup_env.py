@@ -29,13 +29,17 @@ STEP_TIMEOUT_S = 300.0
 # otherwise (forked from a fork server) get them from execution.kernel_environment(), where a user's own
 # values win. `make setup` runs again when this file changes, so a checkout's kernel spec follows it.
 MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+# No MLflow download bars in a notebook's stderr: the committed outputs are made without them (batch runs set
+# this too), so a learner running 05 by hand in JupyterLab sees what the committed notebook shows.
+QUIET_MLFLOW = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+KERNEL_SPEC_ENV = MALLOC_REUSE | QUIET_MLFLOW
 
 
 def kernel_command(prefix: Path | None = None, display_name: str = KERNEL_DISPLAY_NAME) -> list[str]:
     """`ipykernel install` for this interpreter: into this environment, or under `prefix` when given. The spec
-    sets what every kernel of the workbook starts with, JupyterLab's included (MALLOC_REUSE)."""
+    sets what every kernel of the workbook starts with, JupyterLab's included (KERNEL_SPEC_ENV)."""
     where = ["--prefix", str(Path(prefix).expanduser().resolve())] if prefix is not None else ["--sys-prefix"]
-    env = [part for name, value in MALLOC_REUSE.items() for part in ("--env", name, value)]
+    env = [part for name, value in KERNEL_SPEC_ENV.items() for part in ("--env", name, value)]
     return [sys.executable, "-m", "ipykernel", "install", *where, "--name", KERNEL_NAME,
             "--display-name", display_name, *env]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.execution import MALLOC_REUSE
+from workbook.execution import MALLOC_REUSE, QUIET_MLFLOW
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,8 @@ def test_setup_registers_the_workbook_kernel_for_this_interpreter(tmp_path):
                                         "(or workbook run)"]
     spec = json.loads((kernel / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable and spec["display_name"] == "Python (MLOps workbook, latest)"
-    assert spec["env"] == MALLOC_REUSE  # JupyterLab's kernels reuse big blocks too, as batch kernels do
+    # JupyterLab's kernels reuse big blocks and hide MLflow's download bars, as batch kernels do.
+    assert spec["env"] == MALLOC_REUSE | QUIET_MLFLOW
 
 
 def test_a_setup_that_cannot_write_its_kernel_says_so_in_one_line(tmp_path):

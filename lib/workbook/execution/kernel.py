@@ -20,7 +20,7 @@ from workbook.errors import WorkbookError
 from workbook.execution.catalog import NotebookInfo, cell_tags, parameters_cell_index, read_notebook
 from workbook.execution.managers import manager_class, stop_kernel
 from workbook.messages import ANSI_ESCAPE, first_line
-from workbook.setup_env import MALLOC_REUSE
+from workbook.setup_env import MALLOC_REUSE, QUIET_MLFLOW
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -47,9 +47,8 @@ QUIET_KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 # notebooks and tests of a busy 2-core machine (measured: 2,000 boosting predictions in 0.4-2.5 s instead
 # of 0.1-0.2 s). Results do not change: a boosting prediction sums each row's trees in one thread anyway.
 KERNEL_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# What else a batch kernel gets unless the user set it: no MLflow download progress bars, which a learner's
-# JupyterLab shows as widgets but which would land in an executed notebook's outputs and in nbval's comparison.
-QUIET_MLFLOW = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+# A batch kernel also gets QUIET_MLFLOW and MALLOC_REUSE (setup_env), unless the user set them: JupyterLab's
+# kernels have them from the kernel spec.
 
 
 def kernel_environment() -> dict[str, str]:
