@@ -213,8 +213,8 @@ def check_batch_width(answer: Any, batch: pd.DataFrame, train_width: int) -> Fee
     width = talk_feature_frame(batch).shape[1]
     return check_number(
         answer, width,
-        hint="run talk_feature_frame on the batch and look at .shape[1] (or reason it out: 9 numeric columns "
-             "plus one dummy per label present in the batch, minus the first label of each column: drop_first)",
+        hint="predict it before you compute it (which labels can get_dummies see in three rows?), then check "
+             "your prediction with talk_feature_frame(small_batch).shape[1]",
         why=f"{width} columns, not {train_width}: get_dummies only knows the labels it sees in this batch, "
             "so the model's input changes shape.",
         look_at="get_dummies makes a column per label *present in this batch*, minus the first (drop_first).",
