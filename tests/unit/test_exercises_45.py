@@ -198,6 +198,9 @@ def test_check_runs_within_noise():
     assert_status(check(["boosting-lr0.05"], runs), ex.CORRECT, "cannot tell boosting-lr0.05")  # the others only
     assert_status(check(runs[runs["metrics.cv_MAE"] <= 817], runs), ex.INCORRECT, "run_name column")
     assert_status(check("boosting-lr0.1", runs), ex.CLOSE, "is it alone")
+    feedback = check([], runs)  # nothing chosen is not a near miss, and gets no names
+    assert_status(feedback, ex.INCORRECT, "the list is empty")
+    assert "boosting-lr0.05" not in feedback.message
     assert_status(check(["boosting-lr0.1"], runs), ex.CLOSE, "is it alone")
     assert_status(check(["boosting-lr0.05", "boosting-lr0.1", "boosting-lr0.2"], runs), ex.INCORRECT,
                   "boosting-lr0.2: more than one spread")
@@ -223,7 +226,7 @@ def _model_with_inputs(columns: list[str]) -> SimpleNamespace:
 def test_check_signature_inputs():
     raw_columns = [c for c in COLUMNS if c != "Price"]
     model = _model_with_inputs(raw_columns)
-    assert_status(ex.check_signature_inputs(None, model), ex.NOT_ANSWERED, "get_input_schema")
+    assert_status(ex.check_signature_inputs(None, model), ex.NOT_ANSWERED, "pyfunc_model.metadata")
     assert_status(ex.check_signature_inputs(len(raw_columns), model), ex.CORRECT, "Airline", "Additional_Info")
     assert_status(ex.check_signature_inputs(len(COLUMNS), model), ex.CLOSE, "Price")
     assert_status(ex.check_signature_inputs(len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES), model), ex.CLOSE,

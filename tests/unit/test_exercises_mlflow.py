@@ -100,6 +100,23 @@ def test_alias_on_the_champions_version_is_not_a_challenger(fitted):
     assert_status(ex.check_mlflow_challenger(), ex.INCORRECT, f"version {version} is also @champion")
 
 
+def test_a_version_the_notebook_logged_is_not_the_learners(fitted):
+    """The notebook's own tree, aliased challenger, is complete but not a model of the learner's."""
+    version = _challenger(fitted)
+    run_id = mlflow.MlflowClient().get_model_version(NAME, str(version)).run_id
+    assert_status(ex.check_mlflow_challenger(version=version, notebook_runs=[run_id]), ex.INCORRECT,
+                  "one of this notebook's own runs", "of your own")
+    assert ex.check_mlflow_challenger(version=version, notebook_runs=["0" * 32]).correct
+
+
+def test_a_version_object_for_its_number_is_named(fitted):
+    version = _challenger(fitted)
+    registered = mlflow.MlflowClient().get_model_version(NAME, str(version))
+    feedback = ex.check_mlflow_challenger(version=registered)
+    assert_status(feedback, ex.INCORRECT, "got a ModelVersion", ".version")
+    assert registered.run_id not in feedback.message  # not the object's whole repr
+
+
 def test_alias_on_another_version_than_the_learners(fitted):
     mine = _challenger(fitted)
     other = tracking.register_model(_log(fitted), NAME)

@@ -7,6 +7,7 @@ MLflow is imported when a check runs, so importing the exercises stays quick.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from workbook.exercises.feedback import Feedback, correct, incorrect, not_answered
@@ -15,14 +16,18 @@ CHAMPION = "champion"
 
 
 def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenger", tracking_uri: str | None = None,
-                            *, version: int | str | None = None) -> Feedback:
+                            *, version: int | str | None = None, notebook_runs: Collection[str] = ()) -> Feedback:
     """Exercise: your own model, logged in a run with its `cv_MAE`, a signature, an input example and its training
     rows as a dataset input, registered as `model_name` and aliased `alias` (a version other than the champion).
 
-    `version` (optional) is the version you registered: the alias must then point at it.
+    `version` (optional) is the version you registered: the alias must then point at it. `notebook_runs`: the
+    ids of the notebook's own runs; a version logged by one of them is not the learner's.
     """
     from workbook import tracking  # first: it quiets MLflow's import-time logging
 
+    if version is not None and not str(version).strip().isdigit():
+        return incorrect(f"version should be a version number, got a {type(version).__name__}: take .version of "
+                         "what mlflow.register_model returned.")
     uri = tracking.resolve_tracking_uri(tracking_uri)
     if (db := tracking.sqlite_path(uri)) is not None and not db.exists():
         return not_answered("the tracking store has no database yet, so nothing is registered: log and register "
@@ -39,6 +44,9 @@ def check_mlflow_challenger(model_name: str = "flights", alias: str = "challenge
                             f"MlflowClient().set_registered_model_alias({model_name!r}, {alias!r}, version)")
     found = client.get_model_version(model_name, str(registered.aliases[alias]))
     problems = _alias_problems(found.version, registered.aliases, alias, version)
+    if found.run_id in set(notebook_runs):
+        problems.append(f"version {found.version} was logged by one of this notebook's own runs "
+                        f"({client.get_run(found.run_id).info.run_name}): fit, log and register a model of your own.")
     problems += _run_problems(client, found)
     problems += _model_problems(client, model_name, found.version)
     if problems:

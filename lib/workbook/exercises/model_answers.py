@@ -205,6 +205,9 @@ def check_runs_within_noise(answer: Any, runs: pd.DataFrame, metric: str = "metr
         given = list(given)  # a list, tuple, set, Series, array, .unique(): any collection of names
     except TypeError:
         return incorrect(f"expected a list of run names, got {type(answer).__name__}.")
+    if not given and len(tied) > 1:  # empty is right only when no run is within the winner's spread
+        return incorrect(f"the list is empty, yet some run's {short_metric} is within the best run's "
+                         f"{short_spread} of it: name every run at most the best {short_metric} + {short_spread}.")
     names = {normalise_label(name): name for name in scored["run_name"]}
     chosen = {normalise_label(name) for name in given}
     unknown = sorted(str(name) for name in given if normalise_label(name) not in names)
@@ -243,8 +246,7 @@ def check_signature_inputs(answer: Any, model: Any) -> Feedback:
     required = [str(name) for name in schema.required_input_names()]
     return check_number(
         answer, len(required),
-        hint="count the names in pyfunc_model.metadata.get_input_schema().required_input_names() (or read the "
-             "MLmodel file)",
+        hint="the signature printed in section 6.1 lists the inputs; count them in code from pyfunc_model.metadata",
         why=f"{len(required)} columns ({', '.join(required)}): the raw flight fields the pipeline turns into "
             "features itself. A request without one of them is refused before the model runs.",
         look_at="The signature lists what the model receives, not the features it computes inside.",
