@@ -96,7 +96,11 @@ def test_check_cv_choice_names_each_slip(rows):
     assert_status(check(search(alphas=[0.5]).fit(X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS),
                   ex.INCORRECT, "another grid")
     assert_status(check(search().fit(X, y), X_train, y_train, ALPHAS, L1_RATIOS), ex.INCORRECT,
-                  "training rows only")
+                  "fitted on X_train, y_train", "never with the test rows")
+    # Another setting changes the errors too; it is named, and nobody is told they used the test rows.
+    feedback = check(search(fit_intercept=False).fit(X_train, y_train), X_train, y_train, ALPHAS, L1_RATIOS)
+    assert_status(feedback, ex.INCORRECT, "changes fit_intercept=False", "keep ElasticNetCV's defaults")
+    assert "test rows" not in feedback.message
     assert_status(check(search().fit(X_train[["a", "b"]], y_train), X_train, y_train, ALPHAS, L1_RATIOS),
                   ex.INCORRECT, "2 columns")
 
@@ -125,6 +129,19 @@ def test_check_beyond_the_edge_reads_the_run_as_a_batch_run_does(tmp_path):
                   "0.0010 lower", "little left to give")
     assert_status(ex.check_beyond_the_edge(_executed(tmp_path, 0.661), EDGE_SCORES), ex.CORRECT,
                   "0.0010 higher", "little left to give")
+
+
+def test_check_beyond_the_edge_reads_a_sweep_points_results_beside_its_notebook(tmp_path):
+    """A sweep point ran in a scratch folder, since removed: its results file is the point folder's own."""
+    point = tmp_path / "points" / "001-abcd1234"
+    point.mkdir(parents=True)
+    (point / "results.json").write_text(json.dumps({"wine_rmse": 0.65}))
+    metadata = {"parameters": {"alpha": 0.0001, "l1_ratio": 0.2,
+                               "results_path": str(tmp_path / "gone" / "point" / "results.json")},
+                "end_time": "2026-01-01T00:00:00", "exception": None}
+    nbformat.write(nbformat.v4.new_notebook(metadata={"papermill": metadata}), point / "07_batch_runs.ipynb")
+    assert_status(ex.check_beyond_the_edge(str(point / "07_batch_runs.ipynb"), EDGE_SCORES), ex.CORRECT,
+                  "test RMSE 0.6500 from its results file")
 
 
 def test_check_beyond_the_edge_names_each_slip(tmp_path):

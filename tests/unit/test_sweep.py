@@ -471,6 +471,28 @@ def test_rerunning_into_the_same_folder_runs_only_missing_points_and_logs_nothin
     assert len(children) == len(set(children)) == 3
 
 
+def test_a_rerun_after_the_notebooks_code_changed_is_refused_not_answered_with_old_points(
+    store, fake_pool, tmp_path
+) -> None:
+    """A point's key covers parameters and data, not code: old results must not pass for the edited notebook's."""
+    copy = tmp_path / "nb" / TOY.name
+    copy.parent.mkdir()
+    copy.write_text(TOY.read_text())
+    out = tmp_path / "out"
+    plan = lambda: sweep.plan_sweep(SweepRequest(str(copy), {"x": ["1", "4"]}, {}))  # noqa: E731
+    sweep.run_sweep(plan(), out)
+    notebook = nbformat.read(copy, as_version=4)
+    notebook.cells[-1].outputs = [nbformat.v4.new_output("stream", text="an output is not code\n")]
+    nbformat.write(notebook, copy)
+    fake_pool.clear()
+    assert [r.resumed for r in sweep.run_sweep(plan(), out).reports] == [True, True]  # outputs changed only
+    notebook.cells[-1].source += "\n# a learner's edit"
+    nbformat.write(notebook, copy)
+    with pytest.raises(SweepUsageError, match="the notebook has changed since .* another --out"):
+        sweep.run_sweep(plan(), out)
+    assert fake_pool == []  # nothing ran
+
+
 def test_an_interrupted_sweep_writes_no_summary_and_is_finished_by_a_rerun(store, monkeypatch, tmp_path) -> None:
     def interrupted_after_one(tasks, workers, on_outcome):
         task = tasks[0]

@@ -57,6 +57,10 @@ def _as_point(answer: Any) -> tuple[float, float] | None:
         return None
 
 
+# ElasticNetCV settings the exercise leaves at their defaults; another value changes the folds' errors.
+SETTINGS_TO_KEEP = ("fit_intercept", "max_iter", "tol", "selection", "positive", "precompute")
+
+
 def check_cv_choice(model: Any, X_train: pd.DataFrame, y_train: pd.Series, alphas: list[float],
                     l1_ratios: list[float], *, scores: pd.DataFrame | None = None) -> Feedback:
     """Exercise: an ElasticNetCV fitted with 5-fold CV on the training rows only, over the given grid.
@@ -91,8 +95,16 @@ def check_cv_choice(model: Any, X_train: pd.DataFrame, y_train: pd.Series, alpha
         return close(f"cv_model shuffles its folds (cv={model.cv!r}): that is honest too, but pass cv=5, five "
                      "unshuffled folds, so the check can rebuild them and compare")
     if paths.shape != np.shape(reference.mse_path_) or not np.allclose(paths, reference.mse_path_):
-        return incorrect("its cross-validation errors differ from 5 unshuffled folds of X_train, y_train: fit on "
-                         "the training rows only (the test rows must stay unseen until the end)")
+        defaults = ElasticNetCV().get_params()
+        changed = {name: value for name, value in model.get_params().items()
+                   if name in SETTINGS_TO_KEEP and value != defaults[name]}
+        if changed:
+            settings = ", ".join(f"{name}={value!r}" for name, value in changed.items())
+            return incorrect(f"cv_model changes {settings}: keep ElasticNetCV's defaults but alphas, l1_ratio and "
+                             "cv=5, so its errors can be compared with the check's own search")
+        return incorrect("its cross-validation errors differ from those of ElasticNetCV(alphas=alphas, "
+                         "l1_ratio=l1_ratios, cv=5) fitted on X_train, y_train: fit it on those rows as they are "
+                         "(not scaled or filtered, and never with the test rows)")
     chosen = (float(model.alpha_), float(model.l1_ratio_))
     verdict = f"cross-validation on the training rows chose alpha={chosen[0]:g}, l1_ratio={chosen[1]:g}"
     if scores is not None:
@@ -158,7 +170,9 @@ def check_beyond_the_edge(executed: str | Path | None, scores: pd.DataFrame) -> 
     if parameters.get("results_path") is None:
         return close("the run wrote no results file: pass results_path too, as workbook run does for each "
                      "notebook, then read the RMSE from it")
-    return _edge_verdict(float(alpha), l1_ratio, Path(parameters["results_path"]), best)
+    results = Path(parameters["results_path"])
+    beside = path.parent / "results.json"  # a sweep point's: its recorded path was a scratch folder, since gone
+    return _edge_verdict(float(alpha), l1_ratio, results if results.exists() or not beside.exists() else beside, best)
 
 
 def _edge_verdict(alpha: float, l1_ratio: Any, results: Path, best: pd.Series) -> Feedback:

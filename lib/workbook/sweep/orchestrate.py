@@ -12,7 +12,7 @@ import dataclasses
 import json
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,11 @@ def run_sweep(
     if previous and previous.get("notebook") != plan.stem:
         raise SweepUsageError(f"out dir {out} holds a sweep of {previous.get('notebook')}, not {plan.stem}; "
                               "choose another --out")
+    if previous and _code_changed(previous, plan):
+        # A point's key covers its parameters and data, not the code: the old points would pass for the new code's.
+        raise SweepUsageError(f"out dir {out} holds a sweep of {plan.stem} as its code was then, and the notebook has "
+                              "changed since (its source hash differs): its points are the old code's results. "
+                              "Sweep the new code into another --out")
     sweep_key = previous["sweep_key"] if previous else uuid.uuid4().hex
     check_kernel(kernel_name)
     client = None
@@ -94,6 +99,13 @@ def run_sweep(
     finally:
         if client is not None:
             client.close()
+
+
+def _code_changed(previous: Mapping[str, Any], plan: SweepPlan) -> bool:
+    """Whether the notebook's source (outputs and injected parameters aside) differs from the recorded sweep's."""
+    recorded = (previous.get("source") or {}).get("notebook_sha256")
+    current = source_record(plan.notebook.path.read_text(encoding="utf-8"))["notebook_sha256"]
+    return recorded is not None and recorded != current
 
 
 class _Sweep:
