@@ -170,9 +170,10 @@ def check_beyond_the_edge(executed: str | Path | None, scores: pd.DataFrame) -> 
     if parameters.get("results_path") is None:
         return close("the run wrote no results file: pass results_path too, as workbook run does for each "
                      "notebook, then read the RMSE from it")
-    results = Path(parameters["results_path"])
-    beside = path.parent / "results.json"  # a sweep point's: its recorded path was a scratch folder, since gone
-    return _edge_verdict(float(alpha), l1_ratio, results if results.exists() or not beside.exists() else beside, best)
+    results, beside = Path(parameters["results_path"]), path.parent / "results.json"
+    if not results.exists() and beside.exists():  # a sweep point's: it ran in a scratch folder, since removed
+        results = beside
+    return _edge_verdict(float(alpha), l1_ratio, results, best)
 
 
 def _edge_verdict(alpha: float, l1_ratio: Any, results: Path, best: pd.Series) -> Feedback:

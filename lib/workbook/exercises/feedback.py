@@ -119,7 +119,10 @@ def described(answer: Any) -> str:
 
 def format_number(value: float) -> str:
     """A learner's number as they gave it, to four decimals at most: 0.9551 must not read as a right 0.96."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0")
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("0", "-0") else f"{value:.3g}"  # 0.00001 is not 0
 
 
 def normalise_label(text: Any) -> str:
