@@ -28,6 +28,8 @@ SECTIONS = ("run", "params", "results", "data", "source", "packages", "duration"
 RUN_ID = re.compile(r"(?:runs:/)?([0-9a-f]{32})/?")
 # Set by the runner or the sweep for every notebook: a folder of its own each time, never the user's choice.
 RUNNER_PARAMETERS = ("results_path", "output_dir")
+# An MLflow run's status in the words run folders and sweep points use, so FINISHED and ok are no difference.
+RUN_STATUS = {"FINISHED": "ok", "FAILED": "failed", "KILLED": "interrupted"}
 RUN_FILE, POINT_FILE, SWEEP_FILE = "run.json", "point.json", "sweep.json"
 
 
@@ -286,7 +288,8 @@ def _load_mlflow_run(run_id: str, ref: str) -> Side:
     else:
         seconds = (run.info.end_time - run.info.start_time) / 1000 if run.info.end_time else None
     version = tags.get("workbook.version")
-    fields = _fields(status=run.info.status, params=params, results=metrics, seconds=seconds,
+    fields = _fields(status=RUN_STATUS.get(run.info.status, run.info.status), params=params, results=metrics,
+                     seconds=seconds,
                      data={k.removeprefix("workbook."): v for k, v in tags.items() if k.startswith("workbook.data")},
                      source={"git_commit": tags.get("mlflow.source.git.commit")},
                      packages={"mlops-workbook": version} if version else None)

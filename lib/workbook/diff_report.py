@@ -44,7 +44,12 @@ def _cells(row: Row) -> tuple[str, str, str, str, str]:
 
 
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """`text` in `width` characters, cut in the middle: a value's end tells it apart as often as its start does
+    (a commit and its `+dirty`, a path's file name)."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 def diff_html(diff: Diff, show_all: bool = False) -> str:

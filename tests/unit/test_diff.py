@@ -185,6 +185,14 @@ def test_the_table_and_page_show_values_and_deltas_escaped(tmp_path: Path) -> No
     assert diff_report.write_html(result, target).read_text() == page
 
 
+def test_a_long_value_is_cut_in_the_middle_so_its_end_still_tells_it_apart() -> None:
+    commit = "f9eda8628cb8" + "0" * 28
+    side = lambda value: diff.Side("run folder", "x", {"07": {("source", "git_commit"): value}})  # noqa: E731
+    table = diff_report.diff_table(diff.compare(side(commit), side(commit + "+dirty")))
+    row = next(line for line in table.splitlines() if line.startswith("source"))
+    assert "…" in row and row.split()[3].endswith("+dirty") and row.split()[2].startswith("f9eda8628cb8")
+
+
 def test_the_page_escapes_a_script_in_a_value(tmp_path: Path) -> None:
     a = run_folder(tmp_path / "a", {}, {"note": "<script>alert(1)</script>"})
     b = run_folder(tmp_path / "b", {}, {"note": "plain"})
@@ -233,6 +241,7 @@ def test_mlflow_runs_are_read_from_the_store_and_unknown_ids_refused(tmp_path: P
         ids.append(run.info.run_id)
     rows = shown(diff.diff_runs(ids[0], f"runs:/{ids[1]}"))
     assert rows[("params", "alpha")].a == 0.5 and rows[("results", "rmse")].b == 0.7574
+    assert diff.load_side(ids[0]).fields["02_wine"][("run", "status")] == "ok"  # FINISHED, in a folder's words
     assert ("data", "data_hash") not in rows  # equal
     with pytest.raises(DiffInputError, match=f"{'0' * 32}: no MLflow run with this id in {uri}"):
         diff.load_side("0" * 32)
