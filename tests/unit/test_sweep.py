@@ -448,6 +448,7 @@ def test_a_sweep_records_points_logs_children_and_writes_the_summary(store, fake
     assert sorted(r.data.tags[sweep.ROLE_TAG] for r in runs) == ["point", "point", "sweep"]
     parent = next(r for r in runs if r.data.tags[sweep.ROLE_TAG] == "sweep")
     assert parent.info.status == "FAILED" and parent.data.metrics["best_score"] == 1.0
+    assert parent.data.tags["workbook.ranked_by"] == "score (min)"  # what best_score follows
     recorded = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert recorded["grid"] == {"x": [1.0, 4.0, 9.0]} and len(recorded["points"]) == 3
 

@@ -261,7 +261,7 @@ def _close_parent(tracker: SweepTracker, result: SweepResult, status: RunEnd) ->
         figure = result.out_dir / SUMMARY_PNG
         if figure.is_file() and not result.interrupted:  # the page's figure, for a reader of the MLflow UI
             tracker.log_artifact(figure)
-        tracker.finish(status, summary)
+        tracker.finish(status, summary, f"{result.metric} ({result.goal})" if result.metric else None)
     except Exception as error:
         result.tracking_problems.append(f"sweep run not closed in MLflow: {first_line(error)}")
 

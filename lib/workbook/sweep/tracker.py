@@ -23,6 +23,7 @@ PARENT_TAG = "mlflow.parentRunId"  # MLflow's own key: the UI nests children und
 # On a point's run: its params are every parameter it ran with, defaults included (runs logged before carry
 # only the grid and fixed values; workbook diff fills those from the notebook as it is now).
 ALL_PARAMS_TAG = "workbook.params_logged"
+RANKED_BY_TAG = "workbook.ranked_by"  # on the parent: the metric and goal its best_* metric follows now
 MLFLOW_PARAM_LIMIT = 6000  # characters MLflow keeps of a parameter value
 
 RunEnd = Literal["FINISHED", "FAILED", "KILLED"]
@@ -122,16 +123,19 @@ class SweepTracker:
         if self.parent_id is not None:
             self.client.log_artifact(self.parent_id, str(path))
 
-    def finish(self, status: RunEnd, summary: Mapping[str, float] | None = None) -> None:
-        """Close the parent run (FINISHED, FAILED or KILLED) with the sweep's summary figures."""
+    def finish(self, status: RunEnd, summary: Mapping[str, float] | None = None, ranked_by: str | None = None) -> None:
+        """Close the parent run (FINISHED, FAILED or KILLED) with the sweep's summary figures, and tag it with the
+        ranking they follow (`wine_rmse (min)`): a rerun that ranks again adds its own best_* metric, and MLflow
+        keeps the earlier ones."""
         if self.parent_id is None:
             return
-        from mlflow.entities import Metric
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         metrics = [Metric(name, float(value), now, 0) for name, value in (summary or {}).items()]
-        if metrics:
-            self.client.log_batch(self.parent_id, metrics=metrics)
+        tags = [RunTag(RANKED_BY_TAG, ranked_by)] if ranked_by else []
+        if metrics or tags:
+            self.client.log_batch(self.parent_id, metrics=metrics, tags=tags)
         self.client.set_terminated(self.parent_id, status)
 
 
