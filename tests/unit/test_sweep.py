@@ -472,6 +472,16 @@ def test_rerunning_into_the_same_folder_runs_only_missing_points_and_logs_nothin
     assert len(children) == len(set(children)) == 3
 
 
+def test_sweep_json_names_the_folders_resumed_points_are_in(store, fake_pool, tmp_path) -> None:
+    """The same grid in another order: resumed points keep their folders, and sweep.json points at them."""
+    out = tmp_path / "out"
+    sweep.run_sweep(toy_plan({"x": ["1", "4"]}), out)
+    sweep.run_sweep(toy_plan({"x": ["4", "1"]}), out)
+    recorded = json.loads((out / "sweep.json").read_text())["points"]
+    assert all((out / "points" / point["folder"]).is_dir() for point in recorded)
+    assert [point["folder"][:3] for point in recorded] == ["002", "001"]  # their first indexes, not the new ones
+
+
 def test_a_rerun_after_the_notebooks_code_changed_is_refused_not_answered_with_old_points(
     store, fake_pool, tmp_path
 ) -> None:

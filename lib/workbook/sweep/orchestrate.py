@@ -128,7 +128,9 @@ class _Sweep:
         done = completed_points(self.out)
         self.result.reports = [_resumed_report(p, done[p.key], self.out) for p in self.plan.points if p.key in done]
         pending = [point for point in self.plan.points if point.key not in done]
-        write_json_atomic(self.out / SWEEP_FILE, sweep_record(self.plan, self.sweep_key, self._options()))
+        # A resumed point keeps the folder it was completed in (its index may differ in a reordered grid).
+        folders = {point.key: done[point.key].name for point in self.plan.points if point.key in done}
+        write_json_atomic(self.out / SWEEP_FILE, sweep_record(self.plan, self.sweep_key, self._options(), folders))
         say(self._start_line(len(pending)))
         status: RunEnd = "FAILED"
         try:

@@ -129,8 +129,10 @@ def _umask() -> int:
     return current
 
 
-def sweep_record(plan: SweepPlan, sweep_key: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The content of sweep.json: what was asked and the points it makes."""
+def sweep_record(plan: SweepPlan, sweep_key: str, options: Mapping[str, Any],
+                 folders: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The content of sweep.json: what was asked and the points it makes; `folders`: where points already
+    complete are, by key, when not in the folder their index names."""
     request = plan.request
     return to_jsonable({
         "notebook": plan.stem,
@@ -145,8 +147,8 @@ def sweep_record(plan: SweepPlan, sweep_key: str, options: Mapping[str, Any]) ->
         "source": source_record(plan.notebook.path.read_text(encoding="utf-8")),
         "packages": provenance.package_versions(),
         **options,
-        "points": [{"index": p.index, "folder": p.folder, "key": p.key, "params": p.grid_values, "data": p.data}
-                   for p in plan.points],
+        "points": [{"index": p.index, "folder": (folders or {}).get(p.key, p.folder), "key": p.key,
+                    "params": p.grid_values, "data": p.data} for p in plan.points],
     })
 
 
