@@ -147,6 +147,7 @@ def test_check_beyond_the_edge_reads_a_sweep_points_results_beside_its_notebook(
 def test_check_beyond_the_edge_names_each_slip(tmp_path):
     check = ex.check_beyond_the_edge
     assert_status(check(None, EDGE_SCORES), ex.NOT_ANSWERED, "pm.execute_notebook", "below 0.001", "str(")
+    assert "0.2" not in check(None, EDGE_SCORES).message  # the best point's l1_ratio is exercise 1's answer
     returned = nbformat.read(_executed(tmp_path), as_version=4)  # what pm.execute_notebook returns
     assert_status(check(returned, EDGE_SCORES), ex.INCORRECT, "give the path", "not a NotebookNode")
     assert_status(check(tmp_path / "missing.ipynb", EDGE_SCORES), ex.INCORRECT, "no notebook at")

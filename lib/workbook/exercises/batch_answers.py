@@ -144,8 +144,9 @@ def check_beyond_the_edge(executed: str | Path | None, scores: pd.DataFrame) -> 
     """
     best = _ranked(scores).iloc[0]
     edge = float(scores["alpha"].min())
-    hint = (f"run this notebook with pm.execute_notebook(notebook, output, parameters={{'alpha': ..., "
-            f"'l1_ratio': {best['l1_ratio']:g}, 'results_path': str(...)}}, kernel_name='workbook') with an alpha "
+    # The best point's l1_ratio is exercise 1's answer: the hint, shown before anything is run, does not give it.
+    hint = ("run this notebook with pm.execute_notebook(notebook, output, parameters={'alpha': ..., "
+            f"'l1_ratio': <the best point's>, 'results_path': str(...)}}, kernel_name='workbook') with an alpha "
             f"below {edge:g}, and give the output notebook's path")
     if executed is None:
         return not_answered(hint)
